@@ -1,0 +1,14 @@
+// Every migration of the store, in order. Names sort by their number; each area has its own range so
+// areas never collide: 0001-0099 core (auth, subscriptions, OAuth), 0100-0199 hub and transfers,
+// 0200-0299 mappings, 0300-0399 flows. A migration receives the store kind for the rare
+// dialect-specific statement.
+import type { Kysely } from 'kysely';
+import type { StoreKind } from '../db.ts';
+
+export interface StoreMigration {
+  name: string;
+  // biome-ignore lint/suspicious/noExplicitAny: migrations run before the typed schema exists
+  up(db: Kysely<any>, kind: StoreKind): Promise<void>;
+}
+
+export const migrations: StoreMigration[] = [];
