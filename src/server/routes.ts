@@ -1,0 +1,8 @@
+// The route modules of every area, registered by buildServer in this order. Each area exports
+// `register(app, ctx)` from its own routes file and adds one line here.
+import type { FastifyInstance } from 'fastify';
+import type { ServiceContext } from './context.ts';
+
+export type RouteModule = (app: FastifyInstance, ctx: ServiceContext) => Promise<void> | void;
+
+export const routeModules: RouteModule[] = [];
