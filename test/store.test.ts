@@ -12,7 +12,9 @@ test('the embedded SQLite store opens and migrates', async () => {
   await store.close();
 });
 
-test('the PostgreSQL store opens and migrates in its own schema', { skip: !process.env.TEST_DATABASE_URL }, async () => {
+test('the PostgreSQL store opens and migrates in its own schema', {
+  skip: !process.env.TEST_DATABASE_URL,
+}, async () => {
   const schema = `t_smoke_${process.pid}`;
   const store = openStore({ dataDir: '.', databaseUrl: process.env.TEST_DATABASE_URL, pgSchema: schema });
   await migrate(store);
