@@ -1,0 +1,239 @@
+import type { RateTier } from './endpoints.ts';
+
+export type WindowName = 'burst' | 'steady' | 'daily';
+
+export interface BudgetWindow {
+  name: WindowName;
+  limit: number;
+  windowMs: number;
+}
+
+/** What the server said about the steady window (RateLimit-Limit/Remaining/Reset). */
+export interface ServerRateReport {
+  limit?: number;
+  remaining?: number;
+  resetMs?: number;
+}
+
+export interface WindowUsage {
+  name: WindowName;
+  used: number;
+  limit: number;
+}
+
+export interface BucketUsage {
+  windows: WindowUsage[];
+  /** Epoch ms until which a 429 blocked the bucket; 0 when not blocked. */
+  blockedUntil: number;
+}
+
+/**
+ * Where budgets live. A bucket is one (budget key, tier); every call of that tier spends one unit from each
+ * of its windows. The in-memory store serves one process; a database-backed store can implement the same
+ * four methods so several workers spend one account's quota (SPEC S7).
+ */
+export interface RateBudgetStore {
+  /** Spends one unit from every window, or nothing; answers 0 when spent, else the ms to wait first. */
+  take(bucket: string, windows: readonly BudgetWindow[], nowMs: number): Promise<number>;
+  /** After a 429: nothing of this bucket leaves before `untilMs`. */
+  block(bucket: string, untilMs: number): Promise<void>;
+  /** Folds the server's view of the steady window into ours (it sees other clients of the same quota). */
+  observe(
+    bucket: string,
+    windows: readonly BudgetWindow[],
+    report: ServerRateReport,
+    nowMs: number,
+  ): Promise<void>;
+  usage(bucket: string, windows: readonly BudgetWindow[], nowMs: number): Promise<BucketUsage>;
+}
+
+export const SECOND = 1000;
+export const MINUTE = 60 * SECOND;
+export const DAY = 24 * 60 * MINUTE;
+
+/**
+ * The windows of a tier. `marginMs` widens each window a little: our clock and Klaviyo's do not start a
+ * window at the same instant, and requests sent one window apart can arrive closer together than that.
+ */
+export function windowsFor(tier: RateTier, marginMs: number): BudgetWindow[] {
+  const windows: BudgetWindow[] = [
+    { name: 'burst', limit: tier.burst, windowMs: SECOND + marginMs },
+    { name: 'steady', limit: tier.steady, windowMs: MINUTE + marginMs },
+  ];
+  if (tier.daily) windows.push({ name: 'daily', limit: tier.daily, windowMs: DAY + marginMs });
+  return windows;
+}
+
+/**
+ * A sliding log of grant times: at most `limit` grants inside any `windowMs`. Sliding rather than fixed
+ * windows because a fixed window of ours, unaligned with Klaviyo's, lets 2x the limit through across an edge.
+ */
+export class SlidingWindowLog {
+  private readonly times: number[] = [];
+  private head = 0;
+
+  count(nowMs: number, windowMs: number): number {
+    this.prune(nowMs, windowMs);
+    return this.times.length - this.head;
+  }
+
+  /** Ms until a slot frees, 0 when one is free now. */
+  waitFor(nowMs: number, windowMs: number, limit: number): number {
+    const used = this.count(nowMs, windowMs);
+    if (used < limit) return 0;
+    const freeing = this.times[this.head + used - limit];
+    return Math.max(1, freeing + windowMs - nowMs);
+  }
+
+  /** Records a grant at `atMs`, keeping the log ordered (server reports may add entries dated earlier). */
+  add(atMs: number): void {
+    let i = this.times.length;
+    while (i > this.head && this.times[i - 1] > atMs) i--;
+    this.times.splice(i, 0, atMs);
+  }
+
+  /** Takes back a grant made at `atMs` (used when a later gate refused the call it was for). */
+  remove(atMs: number): void {
+    const i = this.times.lastIndexOf(atMs);
+    if (i >= this.head) this.times.splice(i, 1);
+  }
+
+  private prune(nowMs: number, windowMs: number): void {
+    while (this.head < this.times.length && this.times[this.head] + windowMs <= nowMs) this.head++;
+    // Compact now and then so a long-lived log does not grow without bound.
+    if (this.head > 1024 && this.head * 2 > this.times.length) {
+      this.times.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}
+
+interface Bucket {
+  logs: Map<WindowName, SlidingWindowLog>;
+  /** Lower limits learned from RateLimit-Limit. */
+  limits: Map<WindowName, number>;
+  blockedUntil: number;
+}
+
+/** Budgets for one process. Shared by every client built without an explicit store. */
+export class MemoryRateBudgetStore implements RateBudgetStore {
+  private readonly buckets = new Map<string, Bucket>();
+
+  async take(bucketKey: string, windows: readonly BudgetWindow[], nowMs: number): Promise<number> {
+    return this.takeNow(bucketKey, windows, nowMs);
+  }
+
+  /** Synchronous core of take(); the async signature is for stores that need I/O. */
+  takeNow(bucketKey: string, windows: readonly BudgetWindow[], nowMs: number): number {
+    const bucket = this.bucket(bucketKey);
+    if (bucket.blockedUntil > nowMs) return bucket.blockedUntil - nowMs;
+    let wait = 0;
+    for (const w of windows) {
+      wait = Math.max(wait, this.log(bucket, w.name).waitFor(nowMs, w.windowMs, this.limitOf(bucket, w)));
+    }
+    if (wait > 0) return wait;
+    for (const w of windows) this.log(bucket, w.name).add(nowMs);
+    return 0;
+  }
+
+  async block(bucketKey: string, untilMs: number): Promise<void> {
+    const bucket = this.bucket(bucketKey);
+    bucket.blockedUntil = Math.max(bucket.blockedUntil, untilMs);
+  }
+
+  async observe(
+    bucketKey: string,
+    windows: readonly BudgetWindow[],
+    report: ServerRateReport,
+    nowMs: number,
+  ): Promise<void> {
+    const steady = windows.find((w) => w.name === 'steady');
+    if (!steady) return;
+    const bucket = this.bucket(bucketKey);
+    if (report.limit !== undefined && report.limit > 0 && report.limit < steady.limit) {
+      bucket.limits.set('steady', report.limit);
+    }
+    if (report.remaining === undefined) return;
+    const log = this.log(bucket, 'steady');
+    const limit = this.limitOf(bucket, steady);
+    const ourRemaining = limit - log.count(nowMs, steady.windowMs);
+    const missing = Math.min(limit, ourRemaining - report.remaining);
+    if (missing <= 0) return;
+    // Someone else spent these (another process, another tool on the same key). Date them so they expire
+    // when the server's window resets, not a whole window from now.
+    const expiresAt = nowMs + Math.min(report.resetMs ?? steady.windowMs, steady.windowMs);
+    for (let i = 0; i < missing; i++) log.add(expiresAt - steady.windowMs);
+  }
+
+  async usage(bucketKey: string, windows: readonly BudgetWindow[], nowMs: number): Promise<BucketUsage> {
+    const bucket = this.bucket(bucketKey);
+    return {
+      windows: windows.map((w) => ({
+        name: w.name,
+        used: this.log(bucket, w.name).count(nowMs, w.windowMs),
+        limit: this.limitOf(bucket, w),
+      })),
+      blockedUntil: bucket.blockedUntil > nowMs ? bucket.blockedUntil : 0,
+    };
+  }
+
+  private bucket(key: string): Bucket {
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      bucket = { logs: new Map(), limits: new Map(), blockedUntil: 0 };
+      this.buckets.set(key, bucket);
+    }
+    return bucket;
+  }
+
+  private log(bucket: Bucket, name: WindowName): SlidingWindowLog {
+    let log = bucket.logs.get(name);
+    if (!log) {
+      log = new SlidingWindowLog();
+      bucket.logs.set(name, log);
+    }
+    return log;
+  }
+
+  private limitOf(bucket: Bucket, w: BudgetWindow): number {
+    return Math.min(w.limit, bucket.limits.get(w.name) ?? w.limit);
+  }
+}
+
+let processStore: MemoryRateBudgetStore | undefined;
+
+/** The default store: one per process, so every client of one budget key spends the same budget. */
+export function processBudgetStore(): MemoryRateBudgetStore {
+  processStore ??= new MemoryRateBudgetStore();
+  return processStore;
+}
+
+/** Caps calls in flight; waiters are served in arrival order. */
+export class Semaphore {
+  private active = 0;
+  private readonly waiters: Array<() => void> = [];
+  private readonly max: number;
+
+  constructor(max: number) {
+    this.max = Math.max(1, max);
+  }
+
+  get inFlight(): number {
+    return this.active;
+  }
+
+  acquire(): Promise<void> | undefined {
+    if (this.active < this.max) {
+      this.active++;
+      return undefined;
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    // The slot passes straight to the next waiter, so `active` stays the same.
+    if (next) next();
+    else this.active--;
+  }
+}

@@ -1,0 +1,75 @@
+import type { KlaviyoError } from './errors.ts';
+
+export interface RetryPolicy {
+  /** Total tries, the first one included. */
+  maxAttempts: number;
+  /** Backoff ceiling for attempt n is min(maxDelayMs, baseDelayMs * 2^(n-1)). */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Sum of all waits one call may spend before giving up (Retry-After included). */
+  maxTotalWaitMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 5,
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+  maxTotalWaitMs: 120_000,
+};
+
+/** Finds a header whatever its case; Node lower-cases names but other hands (and tests) may not. */
+export function headerValue(
+  headers: Record<string, string | string[] | undefined>,
+  name: string,
+): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const key of Object.keys(headers)) {
+    if (key.toLowerCase() === wanted) {
+      const value = headers[key];
+      return Array.isArray(value) ? value[0] : value;
+    }
+  }
+  return undefined;
+}
+
+/** Retry-After as milliseconds from `nowMs`: delta-seconds or an HTTP date; undefined when absent or bad. */
+export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (trimmed === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.ceil(Number(trimmed) * 1000);
+  const at = Date.parse(trimmed);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - nowMs);
+}
+
+/** Full jitter: a uniform draw below the exponential ceiling (spreads retries of many clients apart). */
+export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  return Math.floor(random() * ceiling);
+}
+
+export type RetryDecision = { retry: true; delayMs: number } | { retry: false; reason: string };
+
+/**
+ * Whether to try again after `error` on attempt `attempt` (1-based), having already waited `waitedMs`.
+ * Never earlier than Retry-After; gives up rather than exceed the attempt or total-wait bound.
+ */
+export function decideRetry(
+  error: KlaviyoError,
+  attempt: number,
+  waitedMs: number,
+  policy: RetryPolicy,
+  random: () => number,
+): RetryDecision {
+  if (error.kind !== 'transient') return { retry: false, reason: `${error.kind} errors are not retried` };
+  if (attempt >= policy.maxAttempts) return { retry: false, reason: `gave up after ${attempt} attempts` };
+  const delayMs = Math.max(error.retryAfterMs ?? 0, backoffDelay(attempt, policy, random));
+  if (waitedMs + delayMs > policy.maxTotalWaitMs) {
+    return {
+      retry: false,
+      reason: `waiting ${delayMs} ms more would pass the ${policy.maxTotalWaitMs} ms bound`,
+    };
+  }
+  return { retry: true, delayMs };
+}
