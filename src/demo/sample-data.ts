@@ -5,112 +5,18 @@ import { isValidPhoneNumber, parsePhoneNumber, parsePhoneNumberFromString } from
 import { isValidPhoneNumber as isValidPhoneNumberMax } from 'libphonenumber-js/max';
 import { type CountryCode, LOCALES, type Locale, pickLocale } from './locales.ts';
 import { createRandom, type Random } from './prng.ts';
+import type {
+  CustomField,
+  InvalidPhoneCase,
+  SampleAddress,
+  SampleCustomer,
+  SampleData,
+  SampleProduct,
+  SampleTransaction,
+  SampleTransactionLine,
+} from './types.ts';
 
-export interface CustomField {
-  custom_field_name: string;
-  value: string;
-}
-
-export interface SampleAddress {
-  first_name: string;
-  last_name: string;
-  company: string | null;
-  phone_number: string | null;
-  address_1: string;
-  address_2: string | null;
-  city: string;
-  region: string;
-  country: CountryCode;
-  postal_code: string;
-  is_primary_billing: boolean;
-  is_primary_shipping: boolean;
-}
-
-export interface SampleCustomer {
-  id: string;
-  customer_number: string;
-  first_name: string;
-  last_name: string;
-  email_address: string | null;
-  company: string | null;
-  comment: string | null;
-  created_datetime: string;
-  updated_datetime: string;
-  addresses: SampleAddress[];
-  custom_fields: CustomField[];
-}
-
-export interface SampleProduct {
-  id: string;
-  sku: string;
-  name: string;
-  description: string;
-  type: string;
-  status: string;
-  default_price: number;
-  msrp: number;
-  categories: string[];
-  created_datetime: string;
-  updated_datetime: string;
-}
-
-export interface SampleTransactionLine {
-  id: string;
-  sequence_number: number;
-  sku: string;
-  description: string;
-  type: string;
-  status: string;
-  qty: number;
-  unit_price: number;
-  extended_price: number;
-  discount_amount: number;
-}
-
-export interface SampleTransactionAddress
-  extends Omit<SampleAddress, 'is_primary_billing' | 'is_primary_shipping'> {
-  type: 'Billing' | 'Shipping';
-  is_primary_billing: boolean;
-  is_primary_shipping: boolean;
-  shipping_method: string | null;
-}
-
-export interface SampleTransaction {
-  id: string;
-  transaction_number: string;
-  customer_id: string;
-  email_address: string | null;
-  type: string;
-  status: string;
-  discount_amount: number;
-  tax_amount: number;
-  shipping_amount: number;
-  subtotal: number;
-  total: number;
-  total_qty: number;
-  created_datetime: string;
-  updated_datetime: string;
-  lines: SampleTransactionLine[];
-  addresses: SampleTransactionAddress[];
-  payments: { method: string; amount: number; status: string }[];
-  custom_fields: CustomField[];
-}
-
-/** Why a customer's phone is broken, so a reader of the log knows what to expect. */
-export interface InvalidPhoneCase {
-  customer_id: string;
-  phone_number: string;
-  /** false: the phone is the customer's only identifier, so the transfer fails rather than warns. */
-  has_email: boolean;
-}
-
-export interface SampleData {
-  seed: string;
-  customers: SampleCustomer[];
-  products: SampleProduct[];
-  transactions: SampleTransaction[];
-  invalidPhones: InvalidPhoneCase[];
-}
+export type * from './types.ts';
 
 export interface SampleDataOptions {
   seed?: string;
@@ -136,6 +42,16 @@ const BROKEN_PHONES = ['+1 415 12', '+49 1', 'call me', '+999 1234567', '+44 770
 // Dates are spread over a fixed window, never "now", so the data is identical on every run.
 const WINDOW_START = Date.UTC(2025, 0, 1);
 const WINDOW_END = Date.UTC(2026, 9, 31);
+
+const CURRENCIES: Record<CountryCode, string> = {
+  US: 'USD',
+  GB: 'GBP',
+  DE: 'EUR',
+  FR: 'EUR',
+  CA: 'CAD',
+  AU: 'AUD',
+  NL: 'EUR',
+};
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
@@ -363,6 +279,8 @@ function makeTransaction(
     email_address: customer.email_address,
     type: 'Order',
     status: random.pick(['Pending', 'Processing', 'Processing', 'Completed', 'Completed', 'Completed']),
+    currency: CURRENCIES[billing.country],
+    discount_code: discounted ? random.pick(['WELCOME10', 'SPRING10']) : null,
     discount_amount: discount,
     tax_amount: tax,
     shipping_amount: shipping,
@@ -395,9 +313,6 @@ function makeTransaction(
         status: 'Captured',
       },
     ],
-    custom_fields: discounted
-      ? [{ custom_field_name: 'DiscountCode', value: random.pick(['WELCOME10', 'SPRING10']) }]
-      : [],
   };
 }
 
