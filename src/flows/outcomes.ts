@@ -2,11 +2,19 @@
 // code, whether the transfer will be retried, and a message saying what happened and what to do. Auth
 // failures pause the subscription instead of failing the record, so no record is lost while access is
 // being fixed.
-import { AppError, type ErrorCode } from '../domain/errors.ts';
+import { AppError, ERROR_CODES, type ErrorCode } from '../domain/errors.ts';
+
+const PAUSING = new Set<ErrorCode>([
+  'AUTH_REVOKED',
+  'AUTH_INVALID_KEY',
+  'AUTH_MISSING',
+  'AUTH_FORBIDDEN_SCOPE',
+]);
 
 /** The shape of the client's KlaviyoError that the flows rely on (see src/klaviyo/errors.ts). */
 export interface KlaviyoErrorLike {
   status: number;
+  /** The client's S12 code (KlaviyoError.code), or Klaviyo's own code in hand-made errors. */
   code?: string;
   kind: 'transient' | 'auth' | 'conflict' | 'not_found' | 'invalid';
   errors?: readonly KlaviyoErrorEntry[];
@@ -86,16 +94,40 @@ function permanent(code: ErrorCode, message: string): FailureOutcome {
   return { status: 'failed', code, message, retryable: false };
 }
 
+/** The S12 code for a Klaviyo failure: the client's own code when it gave one, else derived here. */
+function codeFor(error: KlaviyoErrorLike): ErrorCode {
+  if (error.code && error.code in ERROR_CODES) return error.code as ErrorCode;
+  switch (error.kind) {
+    case 'transient':
+      if (error.status === 429) return 'KLAVIYO_RATE_LIMITED';
+      if (error.status === 504) return 'KLAVIYO_TIMEOUT';
+      return error.status === 0 ? 'KLAVIYO_NETWORK_ERROR' : 'KLAVIYO_UNAVAILABLE';
+    case 'auth':
+      return error.status === 403 ? 'AUTH_FORBIDDEN_SCOPE' : 'AUTH_INVALID_KEY';
+    case 'conflict':
+      return error.code === 'duplicate_profile' || error.duplicateProfileId
+        ? 'KLAVIYO_DUPLICATE_PROFILE'
+        : 'KLAVIYO_CONFLICT';
+    case 'not_found':
+      return 'KLAVIYO_NOT_FOUND';
+    case 'invalid': {
+      if (error.status === 413) return 'KLAVIYO_PAYLOAD_TOO_LARGE';
+      if (mentions(error, 'phone_number')) return 'KLAVIYO_PHONE_INVALID';
+      if (mentions(error, 'email')) return 'KLAVIYO_EMAIL_INVALID';
+      return 'KLAVIYO_INVALID_INPUT';
+    }
+  }
+  return 'INTERNAL_ERROR';
+}
+
 /**
  * The outcome for a failed Klaviyo call. `doing` names the call in words ("creating the profile",
  * "sending the Placed Order event") so the message reads as a sentence.
  */
 export function outcomeForError(error: unknown, doing: string): FailureOutcome {
   if (error instanceof AppError) {
+    if (PAUSING.has(error.code)) return { status: 'paused', code: error.code, message: error.message };
     const retryable = error.status >= 500 || error.status === 429;
-    if (error.code === 'AUTH_REVOKED' || error.code === 'AUTH_INVALID_KEY' || error.code === 'AUTH_MISSING') {
-      return { status: 'paused', code: error.code, message: error.message };
-    }
     return { status: 'failed', code: error.code, message: error.message, retryable };
   }
   if (!isKlaviyoError(error)) {
@@ -106,98 +138,105 @@ export function outcomeForError(error: unknown, doing: string): FailureOutcome {
     );
   }
   const detail = klaviyoDetail(error);
-  switch (error.kind) {
-    case 'transient':
-      if (error.status === 429) {
-        return retryLater(
-          'KLAVIYO_RATE_LIMITED',
-          `Klaviyo's rate limit was reached while ${doing}; the transfer will be retried automatically. If this ` +
-            `happens often, another integration may share the account's quota: lower the subscription's API ` +
-            `Throttle Limit or Concurrent Connections, or connect with OAuth for a quota of its own.`,
-        );
-      }
-      if (error.status === 504 || error.code === 'timeout') {
-        return retryLater(
-          'KLAVIYO_TIMEOUT',
-          `Klaviyo did not answer in time while ${doing}; the transfer will be retried automatically.`,
-        );
-      }
-      if (error.status === 0 || error.code === 'network') {
-        return retryLater(
-          'KLAVIYO_NETWORK_ERROR',
-          `Klaviyo could not be reached while ${doing} (${detail}); the transfer will be retried automatically. ` +
-            `Check the machine's network and the subscription's API URL if it persists.`,
-        );
-      }
+  const code = codeFor(error);
+  switch (code) {
+    case 'KLAVIYO_RATE_LIMITED':
       return retryLater(
-        'KLAVIYO_UNAVAILABLE',
+        code,
+        `Klaviyo's rate limit was reached while ${doing}; the transfer will be retried automatically. If this ` +
+          `happens often, another integration may share the account's quota: lower the subscription's API ` +
+          `Throttle Limit or Concurrent Connections, or connect with OAuth for a quota of its own.`,
+      );
+    case 'KLAVIYO_TIMEOUT':
+      return retryLater(
+        code,
+        `Klaviyo did not answer in time while ${doing}; the transfer will be retried automatically.`,
+      );
+    case 'KLAVIYO_NETWORK_ERROR':
+      return retryLater(
+        code,
+        `Klaviyo could not be reached while ${doing} (${detail}); the transfer will be retried automatically. ` +
+          `Check the machine's network and the subscription's API URL if it persists.`,
+      );
+    case 'KLAVIYO_UNAVAILABLE':
+      return retryLater(
+        code,
         `Klaviyo answered ${error.status} while ${doing}; the transfer will be retried automatically. If it ` +
           `persists, check status.klaviyo.com.`,
       );
-    case 'auth':
-      if (error.status === 403) {
-        return {
-          status: 'paused',
-          code: 'AUTH_FORBIDDEN_SCOPE',
-          message:
-            `Klaviyo refused access while ${doing}: the API key or OAuth app lacks a needed scope (${detail}). ` +
-            `Transfers wait: create a private key with full access, or click Authenticate to grant the scopes again.`,
-        };
-      }
+    case 'AUTH_FORBIDDEN_SCOPE':
       return {
         status: 'paused',
-        code: 'AUTH_INVALID_KEY',
+        code,
+        message:
+          `Klaviyo refused access while ${doing}: the API key or OAuth app lacks a needed scope (${detail}). ` +
+          `Transfers wait: create a private key with full access, or click Authenticate to grant the scopes again.`,
+      };
+    case 'AUTH_REVOKED':
+      return {
+        status: 'paused',
+        code,
+        message: `Klaviyo access was removed (found while ${doing}). Transfers wait: click Authenticate to reconnect.`,
+      };
+    case 'AUTH_INVALID_KEY':
+    case 'AUTH_MISSING':
+      return {
+        status: 'paused',
+        code,
         message:
           `Klaviyo refused the subscription's credentials while ${doing}. Transfers wait: enter a valid private ` +
           `API key or click Authenticate to reconnect.`,
       };
-    case 'conflict':
-      if (error.code === 'duplicate_profile' || error.duplicateProfileId) {
-        return permanent(
-          'KLAVIYO_DUPLICATE_PROFILE',
-          `Klaviyo already has another profile with this email or phone number` +
-            (error.duplicateProfileId ? ` (profile ${error.duplicateProfileId})` : '') +
-            ` while ${doing}. Merge the two profiles in Klaviyo or correct the customer's email or phone, then retry.`,
-        );
-      }
-      return permanent('KLAVIYO_CONFLICT', `Klaviyo reported a conflict while ${doing}: ${detail}.`);
-    case 'not_found':
+    case 'KLAVIYO_DUPLICATE_PROFILE':
       return permanent(
-        'KLAVIYO_NOT_FOUND',
+        code,
+        `Klaviyo already has another profile with this email or phone number` +
+          (error.duplicateProfileId ? ` (profile ${error.duplicateProfileId})` : '') +
+          ` while ${doing}. Merge the two profiles in Klaviyo or correct the customer's email or phone, then retry.`,
+      );
+    case 'KLAVIYO_CONFLICT':
+      return permanent(code, `Klaviyo reported a conflict while ${doing}: ${detail}.`);
+    case 'KLAVIYO_NOT_FOUND':
+      return permanent(
+        code,
         `Klaviyo has no such record while ${doing} (${detail}). It may have been deleted or merged in Klaviyo; ` +
           `remove the record's link or sync it again to recreate it.`,
       );
-    case 'invalid': {
-      if (error.status === 413 || /too large|payload size|exceeds/i.test(detail)) {
-        return permanent(
-          'KLAVIYO_PAYLOAD_TOO_LARGE',
-          `Klaviyo refused the data as too large while ${doing} (${detail}). Shorten long text fields or map fewer ` +
-            `properties.`,
-        );
-      }
+    case 'KLAVIYO_LIST_NOT_FOUND':
+      return permanent(
+        code,
+        `Klaviyo has no such list while ${doing} (${detail}). It may have been deleted in Klaviyo; create it ` +
+          `again or correct the LIST_/UCLIST_ custom field.`,
+      );
+    case 'KLAVIYO_PAYLOAD_TOO_LARGE':
+      return permanent(
+        code,
+        `Klaviyo refused the data as too large while ${doing} (${detail}). Shorten long text fields or map fewer ` +
+          `properties.`,
+      );
+    case 'KLAVIYO_PHONE_INVALID':
+      return permanent(
+        code,
+        `Klaviyo refused the phone number while ${doing}: ${detail}. Correct the customer's phone number ` +
+          `(international form, e.g. +14155552671) or set the subscription's default phone country.`,
+      );
+    case 'KLAVIYO_EMAIL_INVALID':
+      return permanent(
+        code,
+        `Klaviyo refused the email address while ${doing}: ${detail}. Correct the customer's email address.`,
+      );
+    default: {
+      if (error.kind === 'transient')
+        return retryLater(code, `${detail} (while ${doing}); it will be retried.`);
       const pointer = error.errors?.find((entry) => entry.source?.pointer)?.source?.pointer;
       const field = fieldOfPointer(pointer);
-      if (mentions(error, 'phone_number')) {
-        return permanent(
-          'KLAVIYO_PHONE_INVALID',
-          `Klaviyo refused the phone number while ${doing}: ${detail}. Correct the customer's phone number ` +
-            `(international form, e.g. +14155552671) or set the subscription's default phone country.`,
-        );
-      }
-      if (mentions(error, 'email')) {
-        return permanent(
-          'KLAVIYO_EMAIL_INVALID',
-          `Klaviyo refused the email address while ${doing}: ${detail}. Correct the customer's email address.`,
-        );
-      }
       return permanent(
-        'KLAVIYO_INVALID_INPUT',
+        code === 'INTERNAL_ERROR' ? 'KLAVIYO_INVALID_INPUT' : code,
         `Klaviyo refused the data while ${doing}${field ? ` (field '${field}')` : ''}: ${detail}. Correct the ` +
           `record or the mapping collection that fills this field, then retry.`,
       );
     }
   }
-  return retryLater('INTERNAL_ERROR', `Unexpected Klaviyo answer ${error.status} while ${doing}: ${detail}.`);
 }
 
 /** True when a bulk call's refusal is about its content (bisection can isolate a bad record). */
