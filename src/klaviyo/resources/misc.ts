@@ -38,7 +38,8 @@ export type DeletionTarget = { id: string } | { email: string } | { phoneNumber:
 export function deletionBody(target: DeletionTarget) {
   const profile =
     'id' in target
-      ? { type: 'profile', id: target.id }
+      ? // The schema requires `attributes` even when the profile is named by id.
+        { type: 'profile', id: target.id, attributes: {} }
       : 'email' in target
         ? { type: 'profile', attributes: { email: target.email } }
         : { type: 'profile', attributes: { phone_number: target.phoneNumber } };
