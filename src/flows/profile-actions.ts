@@ -1,13 +1,11 @@
-// The special custom fields of the Customer → Profile collections (SPEC S4): SubscribeProfile, LIST_<name>,
-// UCLIST_<name>, and plain properties, read into a plan of Klaviyo calls. Consent is only ever granted by
-// an explicit true and only ever revoked globally by SubscribeProfile=false; list removals never touch
-// consent, so LIST_<name>=false can never become a global unsubscribe.
+// The special custom fields of the Customer → Profile collections (SPEC S4) — SubscribeProfile,
+// LIST_<name>, UCLIST_<name> and plain properties, as the mapping engine reports them — read into one
+// plan of Klaviyo calls per profile. Consent is only granted by an explicit true and only revoked globally
+// by SubscribeProfile=false; list removals never touch consent, so LIST_<name>=false can never become a
+// global unsubscribe.
+import type { CustomFieldAction } from '../domain/collections.ts';
 
-export interface CustomFieldAction {
-  /** The custom field's name as the subscription defines it, e.g. `SubscribeProfile`, `LIST_VIP`. */
-  name: string;
-  value: unknown;
-}
+export type { CustomFieldAction };
 
 export interface ProfileActionPlan {
   /** Email marketing consent: subscribe, unsubscribe, or leave as it is (undefined). */
@@ -23,28 +21,6 @@ export interface ProfileActionPlan {
   warnings: string[];
 }
 
-const TRUE_WORDS = new Set(['true', 'yes', 'y', '1', 'on', 'subscribed']);
-const FALSE_WORDS = new Set(['false', 'no', 'n', '0', 'off', 'unsubscribed']);
-
-/** true / false, or undefined for empty ("no change"); throws a readable error for anything else. */
-export function readFlag(name: string, value: unknown): boolean | undefined {
-  if (value === null || value === undefined) return undefined;
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'number') {
-    if (value === 1) return true;
-    if (value === 0) return false;
-  }
-  const text = String(value).trim().toLowerCase();
-  if (text === '') return undefined;
-  if (TRUE_WORDS.has(text)) return true;
-  if (FALSE_WORDS.has(text)) return false;
-  throw new Error(`custom field '${name}' must be true, false or empty, not '${String(value)}'`);
-}
-
-export const SUBSCRIBE_PROFILE = 'SubscribeProfile';
-const LIST_PREFIX = 'LIST_';
-const UCLIST_PREFIX = 'UCLIST_';
-
 type ListIntent = 'subscribe' | 'add' | 'remove';
 
 export function planProfileActions(actions: readonly CustomFieldAction[]): ProfileActionPlan {
@@ -57,31 +33,29 @@ export function planProfileActions(actions: readonly CustomFieldAction[]): Profi
   };
   const intents = new Map<string, ListIntent | 'contradiction'>();
   for (const action of actions) {
-    if (action.name === SUBSCRIBE_PROFILE) {
-      const flag = readFlag(action.name, action.value);
-      if (flag !== undefined) plan.emailMarketing = flag ? 'subscribe' : 'unsubscribe';
+    if (action.kind === 'subscribe_profile') {
+      plan.emailMarketing = action.subscribe ? 'subscribe' : 'unsubscribe';
       continue;
     }
-    const prefix = action.name.startsWith(UCLIST_PREFIX)
-      ? UCLIST_PREFIX
-      : action.name.startsWith(LIST_PREFIX)
-        ? LIST_PREFIX
-        : undefined;
-    if (!prefix) {
+    if (action.kind === 'custom_property') {
       plan.properties[action.name] = action.value;
       continue;
     }
-    const listName = action.name.slice(prefix.length);
-    if (!listName) throw new Error(`custom field '${action.name}' names no list`);
-    const flag = readFlag(action.name, action.value);
-    if (flag === undefined) continue;
-    const intent: ListIntent = !flag ? 'remove' : prefix === UCLIST_PREFIX ? 'add' : 'subscribe';
+    const listName = action.list;
+    const intent: ListIntent =
+      action.kind === 'list_subscription'
+        ? action.subscribe
+          ? 'subscribe'
+          : 'remove'
+        : action.member
+          ? 'add'
+          : 'remove';
     const earlier = intents.get(listName);
     if (earlier === undefined || earlier === intent) intents.set(listName, intent);
     else if (earlier !== 'contradiction' && earlier !== 'remove' && intent !== 'remove') {
       // LIST_x=true and UCLIST_x=true together: joining with consent covers both.
       intents.set(listName, 'subscribe');
-    } else {
+    } else if (earlier !== 'contradiction') {
       intents.set(listName, 'contradiction');
       plan.warnings.push(
         `list '${listName}' is both added and removed by the custom fields; it is left as it is`,
@@ -105,4 +79,9 @@ export function planProfileActions(actions: readonly CustomFieldAction[]): Profi
 /** Every list name a plan needs resolved to an id. */
 export function listsOfPlan(plan: ProfileActionPlan): string[] {
   return [...new Set([...plan.subscribeToLists, ...plan.addToLists, ...plan.removeFromLists])];
+}
+
+/** True when the plan asks for no call besides the profile write. */
+export function isEmptyPlan(plan: ProfileActionPlan): boolean {
+  return plan.emailMarketing === undefined && listsOfPlan(plan).length === 0;
 }

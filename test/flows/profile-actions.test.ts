@@ -1,25 +1,41 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { listsOfPlan, planProfileActions, readFlag } from '../../src/flows/profile-actions.ts';
+import type { CustomFieldAction } from '../../src/domain/collections.ts';
+import { isEmptyPlan, listsOfPlan, planProfileActions } from '../../src/flows/profile-actions.ts';
 
-test('SubscribeProfile true/false/empty maps to subscribe, unsubscribe, no change', () => {
-  assert.equal(planProfileActions([{ name: 'SubscribeProfile', value: true }]).emailMarketing, 'subscribe');
-  assert.equal(
-    planProfileActions([{ name: 'SubscribeProfile', value: 'false' }]).emailMarketing,
-    'unsubscribe',
-  );
-  assert.equal(planProfileActions([{ name: 'SubscribeProfile', value: '' }]).emailMarketing, undefined);
-  assert.equal(planProfileActions([{ name: 'SubscribeProfile', value: null }]).emailMarketing, undefined);
+const subscribe = (value: boolean): CustomFieldAction => ({
+  kind: 'subscribe_profile',
+  field: 'SubscribeProfile',
+  subscribe: value,
+});
+const list = (name: string, value: boolean): CustomFieldAction => ({
+  kind: 'list_subscription',
+  field: `LIST_${name}`,
+  list: name,
+  subscribe: value,
+});
+const uclist = (name: string, value: boolean): CustomFieldAction => ({
+  kind: 'list_membership',
+  field: `UCLIST_${name}`,
+  list: name,
+  member: value,
+});
+
+test('SubscribeProfile true/false maps to subscribe and unsubscribe; no action is no change', () => {
+  assert.equal(planProfileActions([subscribe(true)]).emailMarketing, 'subscribe');
+  assert.equal(planProfileActions([subscribe(false)]).emailMarketing, 'unsubscribe');
+  const none = planProfileActions([]);
+  assert.equal(none.emailMarketing, undefined);
+  assert.equal(isEmptyPlan(none), true);
 });
 
 test('LIST_ subscribes with consent, UCLIST_ adds without, false removes, others are properties', () => {
   const plan = planProfileActions([
-    { name: 'LIST_News', value: true },
-    { name: 'UCLIST_VIP', value: 'yes' },
-    { name: 'LIST_Old', value: false },
-    { name: 'UCLIST_Gone', value: 0 },
-    { name: 'LIST_Later', value: '' },
-    { name: 'Loyalty Tier', value: 'gold' },
+    list('News', true),
+    uclist('VIP', true),
+    list('Old', false),
+    uclist('Gone', false),
+    { kind: 'custom_property', field: 'Loyalty Tier', name: 'Loyalty Tier', value: 'gold' },
   ]);
   assert.deepEqual(plan.subscribeToLists, ['News']);
   assert.deepEqual(plan.addToLists, ['VIP']);
@@ -27,28 +43,25 @@ test('LIST_ subscribes with consent, UCLIST_ adds without, false removes, others
   assert.deepEqual(plan.properties, { 'Loyalty Tier': 'gold' });
   assert.equal(plan.emailMarketing, undefined);
   assert.deepEqual(listsOfPlan(plan).sort(), ['Gone', 'News', 'Old', 'VIP']);
+  assert.equal(isEmptyPlan(plan), false);
 });
 
 test('SubscribeProfile=false turns a consenting LIST_ into a plain add, with a warning', () => {
-  const plan = planProfileActions([
-    { name: 'SubscribeProfile', value: false },
-    { name: 'LIST_News', value: true },
-  ]);
+  const plan = planProfileActions([subscribe(false), list('News', true)]);
   assert.deepEqual(plan.subscribeToLists, []);
   assert.deepEqual(plan.addToLists, ['News']);
   assert.match(plan.warnings[0], /without email consent/);
 });
 
-test('a list both added and removed is left alone, with a warning', () => {
-  const plan = planProfileActions([
-    { name: 'LIST_VIP', value: true },
-    { name: 'UCLIST_VIP', value: false },
-  ]);
-  assert.deepEqual(listsOfPlan(plan), []);
-  assert.match(plan.warnings[0], /both added and removed/);
+test('LIST_ and UCLIST_ both true for one list subscribe it once', () => {
+  const plan = planProfileActions([uclist('VIP', true), list('VIP', true)]);
+  assert.deepEqual(plan.subscribeToLists, ['VIP']);
+  assert.deepEqual(plan.addToLists, []);
 });
 
-test('a flag that is neither true, false nor empty is refused with its name', () => {
-  assert.throws(() => readFlag('LIST_VIP', 'maybe'), /LIST_VIP.*'maybe'/);
-  assert.throws(() => planProfileActions([{ name: 'LIST_', value: true }]), /names no list/);
+test('a list both added and removed is left alone, with one warning', () => {
+  const plan = planProfileActions([list('VIP', true), uclist('VIP', false), uclist('VIP', true)]);
+  assert.deepEqual(listsOfPlan(plan), []);
+  assert.equal(plan.warnings.length, 1);
+  assert.match(plan.warnings[0], /both added and removed/);
 });
