@@ -2,11 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** ../shared/klaviyo-openapi, found from the project root (two levels above this file). */
-export const OPENAPI_DIR = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  '../../../shared/klaviyo-openapi',
-);
+/**
+ * ../shared/klaviyo-openapi beside the project root (two levels above this file). KLAVIYO_OPENAPI_DIR points
+ * elsewhere, e.g. for a clone made outside the shared folder's parent.
+ */
+export const OPENAPI_DIR =
+  process.env.KLAVIYO_OPENAPI_DIR ??
+  resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/klaviyo-openapi');
 
 /**
  * Reads a file of the shared OpenAPI folder. Absent on a user's machine: the caller skips with the reason;
