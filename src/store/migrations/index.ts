@@ -4,6 +4,8 @@
 // dialect-specific statement.
 import type { Kysely } from 'kysely';
 import type { StoreKind } from '../db.ts';
+import { hubMigration } from './0100_hub.ts';
+import { transfersMigration } from './0101_transfers.ts';
 
 export interface StoreMigration {
   name: string;
@@ -11,4 +13,4 @@ export interface StoreMigration {
   up(db: Kysely<any>, kind: StoreKind): Promise<void>;
 }
 
-export const migrations: StoreMigration[] = [];
+export const migrations: StoreMigration[] = [hubMigration, transfersMigration];

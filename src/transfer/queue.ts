@@ -1,0 +1,392 @@
+// The embedded transfer queue: a table in the store, served by the in-process worker pool. It works the
+// same on SQLite and PostgreSQL; on PostgreSQL several worker processes may share it (rows are claimed
+// with FOR UPDATE SKIP LOCKED, and a lane is taken under an advisory lock so it runs in one place).
+//
+// A lane is (subscription, flow). One batch of a lane runs at a time, taken in queue order (debug
+// transfers first, then by id), which keeps each subscription's transfers of a flow in FIFO order.
+import { randomUUID } from 'node:crypto';
+import { type Kysely, sql } from 'kysely';
+import type { Store } from '../store/db.ts';
+import type { Database } from '../store/schema.ts';
+import type { TransfersTable } from '../store/tables/transfer.ts';
+import { redact, redactString } from './redact.ts';
+import { DEFAULT_MAX_ATTEMPTS, hasAttemptsLeft, retryDelayMs } from './retry.ts';
+import { chunked, requeue, toTransfer } from './rows.ts';
+import type { ClaimedBatch, ClaimLimits, NewTransfer, Outcome, StepInput, TransferQueue } from './types.ts';
+
+export interface EmbeddedQueueOptions {
+  /** Epoch ms; tests pass a fake clock. */
+  now?: () => number;
+  defaultMaxAttempts?: number;
+}
+
+type Insertable = Omit<TransfersTable, 'id'>;
+
+export class EmbeddedTransferQueue implements TransferQueue {
+  readonly store: Store;
+  readonly now: () => number;
+  readonly defaultMaxAttempts: number;
+  private claims = 0;
+
+  constructor(store: Store, options: EmbeddedQueueOptions = {}) {
+    this.store = store;
+    this.now = options.now ?? Date.now;
+    this.defaultMaxAttempts = options.defaultMaxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  }
+
+  /**
+   * Adds transfers inside the caller's transaction. A transfer of a record that already waits in the
+   * queue for the same subscription and flow is merged into the waiting one (which takes the newer
+   * version and payload), so a burst of updates makes one transfer of the latest version.
+   */
+  async enqueue(db: Kysely<Database>, transfers: NewTransfer[]): Promise<number> {
+    if (transfers.length === 0) return 0;
+    const now = this.now();
+    const at = new Date(now).toISOString();
+    const byKey = new Map<string, Insertable>();
+    const loose: Insertable[] = [];
+    for (const t of transfers) {
+      const collapseKey = t.debug ? null : `${t.flow}:${t.record_id}`;
+      const row: Insertable = {
+        subscription_id: t.subscription_id,
+        collection_id: t.collection_id ?? null,
+        flow: t.flow,
+        direction: t.direction,
+        trigger: t.trigger,
+        record_kind: t.record_kind,
+        record_id: t.record_id,
+        record_version: t.record_version ?? null,
+        collapse_key: collapseKey,
+        state: 'queued',
+        priority: t.debug ? 1 : 0,
+        debug: t.debug ? 1 : 0,
+        attempts: 0,
+        max_attempts: t.max_attempts ?? this.defaultMaxAttempts,
+        next_attempt_at: now,
+        lease_until: null,
+        claimed_by: null,
+        error_code: null,
+        error_message: null,
+        tracking_id: randomUUID(),
+        payload: t.payload === undefined ? null : JSON.stringify(t.payload),
+        created_at: at,
+        updated_at: at,
+      };
+      if (collapseKey === null) loose.push(row);
+      else {
+        const key = `${t.subscription_id}\u0000${collapseKey}`;
+        const earlier = byKey.get(key);
+        // Merged within the request too: the first keeps its trigger, the last gives the version.
+        byKey.set(
+          key,
+          earlier ? { ...earlier, record_version: row.record_version, payload: row.payload } : row,
+        );
+      }
+    }
+    for (const part of chunked([...byKey.values()], 300)) {
+      await db
+        .insertInto('transfers')
+        .values(part)
+        .onConflict((oc) =>
+          oc
+            .columns(['subscription_id', 'collapse_key'])
+            // Literal, not bound: the database must see that this is the partial index's predicate.
+            .where(sql<boolean>`state = 'queued' AND collapse_key IS NOT NULL`)
+            .doUpdateSet((eb) => ({
+              record_version: eb.ref('excluded.record_version'),
+              payload: eb.ref('excluded.payload'),
+              updated_at: eb.ref('excluded.updated_at'),
+            })),
+        )
+        .execute();
+    }
+    for (const part of chunked(loose, 300)) await db.insertInto('transfers').values(part).execute();
+    return transfers.length;
+  }
+
+  /** Takes the next batch of one lane, or null when nothing is ready. */
+  async claim(workerId: string, limits: ClaimLimits): Promise<ClaimedBatch | null> {
+    if (limits.flows.length === 0) return null;
+    const now = this.now();
+    const pg = this.store.kind === 'postgres';
+    const token = `${workerId}:${++this.claims}`;
+    return this.store.db.transaction().execute(async (trx) => {
+      const lane = await trx
+        .selectFrom('transfers as t')
+        .select(['t.subscription_id', 't.flow'])
+        .where('t.state', '=', 'queued')
+        .where('t.next_attempt_at', '<=', now)
+        .where('t.flow', 'in', limits.flows)
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('transfer_pauses as p')
+                .select('p.subscription_id')
+                .whereRef('p.subscription_id', '=', 't.subscription_id'),
+            ),
+          ),
+        )
+        .where(({ not, exists, selectFrom }) =>
+          not(
+            exists(
+              selectFrom('transfers as r')
+                .select('r.id')
+                .where('r.state', '=', 'running')
+                .whereRef('r.subscription_id', '=', 't.subscription_id')
+                .whereRef('r.flow', '=', 't.flow'),
+            ),
+          ),
+        )
+        .orderBy('t.priority', 'desc')
+        .orderBy('t.id')
+        .limit(1)
+        .$if(pg, (q) => q.forUpdate().skipLocked())
+        .executeTakeFirst();
+      if (!lane) return null;
+      if (pg) {
+        // Two processes may pick the same lane at once; the advisory lock and a fresh look at the lane's
+        // running transfers let only one of them run it.
+        const laneKey = `transfer-lane|${lane.subscription_id}|${lane.flow}`;
+        const got = await sql<{
+          ok: boolean;
+        }>`SELECT pg_try_advisory_xact_lock(hashtext(${laneKey})) AS ok`.execute(trx);
+        if (!got.rows[0]?.ok) return null;
+        const busy = await trx
+          .selectFrom('transfers')
+          .select('id')
+          .where('state', '=', 'running')
+          .where('subscription_id', '=', lane.subscription_id)
+          .where('flow', '=', lane.flow)
+          .limit(1)
+          .executeTakeFirst();
+        if (busy) return null;
+      }
+      const rows = await trx
+        .selectFrom('transfers')
+        .selectAll()
+        .where('state', '=', 'queued')
+        .where('subscription_id', '=', lane.subscription_id)
+        .where('flow', '=', lane.flow)
+        .where('next_attempt_at', '<=', now)
+        .orderBy('priority', 'desc')
+        .orderBy('id')
+        .limit(Math.max(1, limits.maxBatch(lane.flow)))
+        .$if(pg, (q) => q.forUpdate().skipLocked())
+        .execute();
+      if (rows.length === 0) return null;
+      const at = new Date(now).toISOString();
+      for (const part of chunked(rows.map((r) => r.id))) {
+        await trx
+          .updateTable('transfers')
+          .set({ state: 'running', lease_until: now + limits.leaseMs, claimed_by: token, updated_at: at })
+          .where('id', 'in', part)
+          .execute();
+      }
+      const behind = await trx
+        .selectFrom('transfers')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('state', '=', 'queued')
+        .where('subscription_id', '=', lane.subscription_id)
+        .where('flow', '=', lane.flow)
+        .executeTakeFirstOrThrow();
+      return {
+        subscriptionId: lane.subscription_id,
+        flow: lane.flow,
+        transfers: rows.map((r) => toTransfer({ ...r, state: 'running', updated_at: at })),
+        backlog: rows.length + Number(behind.n),
+        workerId: token,
+      };
+    });
+  }
+
+  async renewLease(batch: ClaimedBatch, leaseMs: number): Promise<void> {
+    await this.store.db
+      .updateTable('transfers')
+      .set({ lease_until: this.now() + leaseMs })
+      .where('claimed_by', '=', batch.workerId)
+      .where('state', '=', 'running')
+      .execute();
+  }
+
+  /**
+   * Records each transfer's outcome and its log steps in one transaction. Only transfers still held by
+   * this claim are touched: if the lease ran out and another worker took one, its answer stands.
+   */
+  async complete(batch: ClaimedBatch, outcomes: Map<string, Outcome>, steps: Map<string, StepInput[]>) {
+    const now = this.now();
+    const at = new Date(now).toISOString();
+    await this.store.db.transaction().execute(async (trx) => {
+      const held = await trx
+        .selectFrom('transfers')
+        .select(['id', 'attempts', 'max_attempts'])
+        .where('claimed_by', '=', batch.workerId)
+        .where('state', '=', 'running')
+        .execute();
+      const heldById = new Map(held.map((h) => [String(h.id), h]));
+      const succeeded: number[] = [];
+      const back: number[] = [];
+      const stepRows: {
+        transfer_id: number;
+        at: string;
+        kind: string;
+        level: string;
+        message: string;
+        data: string | null;
+      }[] = [];
+      let pause: { code: string; message: string } | null = null;
+      for (const t of batch.transfers) {
+        const h = heldById.get(t.id);
+        if (!h) continue;
+        const id = Number(t.id);
+        for (const s of steps.get(t.id) ?? []) {
+          stepRows.push({
+            transfer_id: id,
+            at,
+            kind: s.kind,
+            level: s.level ?? 'info',
+            message: redactString(s.message),
+            data: s.data === undefined ? null : JSON.stringify(redact(s.data)),
+          });
+        }
+        const o = outcomes.get(t.id);
+        const outcomeStep = (level: string, message: string) =>
+          stepRows.push({
+            transfer_id: id,
+            at,
+            kind: 'outcome',
+            level,
+            message: redactString(message),
+            data: null,
+          });
+        if (!o) {
+          back.push(id);
+          outcomeStep('warn', 'No outcome (shutdown or interrupted); returned to the queue.');
+          continue;
+        }
+        const collection = 'collection_id' in o && o.collection_id ? { collection_id: o.collection_id } : {};
+        const done = { lease_until: null, claimed_by: null, updated_at: at };
+        if (o.status === 'succeeded') {
+          if (collection.collection_id) {
+            await trx
+              .updateTable('transfers')
+              .set({
+                ...done,
+                ...collection,
+                state: 'succeeded',
+                attempts: h.attempts + 1,
+                next_attempt_at: null,
+                error_code: null,
+                error_message: null,
+              })
+              .where('id', '=', id)
+              .execute();
+          } else succeeded.push(id);
+          outcomeStep('info', 'Succeeded.');
+        } else if (o.status === 'skipped') {
+          await trx
+            .updateTable('transfers')
+            .set({
+              ...done,
+              ...collection,
+              state: 'skipped',
+              attempts: h.attempts + 1,
+              next_attempt_at: null,
+              error_code: null,
+              error_message: o.reason,
+            })
+            .where('id', '=', id)
+            .execute();
+          outcomeStep('info', `Skipped: ${o.reason}`);
+        } else if (o.status === 'failed') {
+          const attempts = h.attempts + 1;
+          const again = o.retryable && hasAttemptsLeft(attempts, h.max_attempts);
+          const nextAt = again ? now + retryDelayMs(attempts) : null;
+          const state = again || !o.retryable ? 'failed' : 'dead';
+          await trx
+            .updateTable('transfers')
+            .set({
+              ...done,
+              ...collection,
+              state,
+              attempts,
+              next_attempt_at: nextAt,
+              error_code: o.code,
+              error_message: redactString(o.message),
+            })
+            .where('id', '=', id)
+            .execute();
+          const tail = again
+            ? ` Retry ${attempts + 1} of ${h.max_attempts} at ${new Date(nextAt!).toISOString()}.`
+            : state === 'dead'
+              ? ` No attempts left (${attempts} of ${h.max_attempts}).`
+              : ' Not retried automatically (permanent failure).';
+          outcomeStep('error', `Failed: ${o.code}: ${o.message}.${tail}`);
+        } else {
+          back.push(id);
+          pause ??= { code: o.code, message: o.message };
+          outcomeStep(
+            'warn',
+            `Subscription paused (${o.code}: ${o.message}); the transfer waits in the queue.`,
+          );
+        }
+      }
+      for (const part of chunked(succeeded)) {
+        await trx
+          .updateTable('transfers')
+          .set((eb) => ({
+            state: 'succeeded',
+            attempts: eb('attempts', '+', 1),
+            next_attempt_at: null,
+            lease_until: null,
+            claimed_by: null,
+            error_code: null,
+            error_message: null,
+            updated_at: at,
+          }))
+          .where('id', 'in', part)
+          .execute();
+      }
+      await requeue(trx, back, now);
+      if (pause) await pauseIn(trx, batch.subscriptionId, pause.code, pause.message, at);
+      for (const part of chunked(stepRows, 300))
+        await trx.insertInto('transfer_steps').values(part).execute();
+    });
+  }
+
+  /**
+   * Returns running transfers to the queue: every one (when the only process using the store starts),
+   * or those whose lease ran out (a worker that died). Retries that fell due go back as well.
+   */
+  async recover(options: { all?: boolean } = {}): Promise<number> {
+    const now = this.now();
+    return this.store.db.transaction().execute(async (trx) => {
+      let q = trx.selectFrom('transfers').select('id').where('state', '=', 'running');
+      if (!options.all) q = q.where('lease_until', '<', now);
+      const stale = (await q.execute()).map((r) => Number(r.id));
+      const due = (
+        await trx
+          .selectFrom('transfers')
+          .select('id')
+          .where('state', '=', 'failed')
+          .where('next_attempt_at', '<=', now)
+          .execute()
+      ).map((r) => Number(r.id));
+      const back = await requeue(trx, [...stale, ...due], now);
+      return back.length;
+    });
+  }
+}
+
+export async function pauseIn(
+  db: Kysely<Database>,
+  subscriptionId: string,
+  code: string,
+  message: string,
+  at: string,
+) {
+  await db
+    .insertInto('transfer_pauses')
+    .values({ subscription_id: subscriptionId, code, message: redactString(message), paused_at: at })
+    .onConflict((oc) => oc.column('subscription_id').doNothing())
+    .execute();
+}

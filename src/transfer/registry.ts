@@ -1,0 +1,27 @@
+// Where flows register their handlers. Transfers of a flow with no handler wait in the queue until one
+// is registered (the Klaviyo flows arrive in a later issue; the queue keeps their transfers meanwhile).
+import type { FlowHandler } from './types.ts';
+
+export const DEFAULT_MAX_BATCH = 100;
+
+export class FlowRegistry {
+  private readonly handlers = new Map<string, FlowHandler>();
+
+  register(handler: FlowHandler): void {
+    if (this.handlers.has(handler.flow))
+      throw new Error(`A handler for flow '${handler.flow}' is already registered.`);
+    this.handlers.set(handler.flow, handler);
+  }
+
+  get(flow: string): FlowHandler | undefined {
+    return this.handlers.get(flow);
+  }
+
+  flows(): string[] {
+    return [...this.handlers.keys()];
+  }
+
+  maxBatch(flow: string): number {
+    return this.handlers.get(flow)?.maxBatch ?? DEFAULT_MAX_BATCH;
+  }
+}
