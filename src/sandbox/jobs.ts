@@ -1,0 +1,181 @@
+// Asynchronous jobs: profile bulk import (with import errors and an optional list), event bulk create,
+// subscribe and unsubscribe, and data privacy deletion. Requests are validated at once (so a bad request
+// is a 4xx); the work then runs on the job runner (queued → processing → complete).
+import { invalid, isObject, type Json, notFound } from './http.ts';
+import { ApiError, type ApiRequest, attributesOf, dataOf } from './http.ts';
+import { type EventInput, readEvent, readEventProfile, recordEvent } from './events.ts';
+import { readIdentifiers, upsertProfile } from './profile-model.ts';
+import type { Handler } from './server.ts';
+import { type Account, type Job, type Profile, shortId } from './state.ts';
+
+const SLICE = 1000;
+
+export function newJob(type: string, totalCount: number, now: number, step: Job['step']): Job {
+  return {
+    id: shortId(32),
+    type,
+    status: 'queued',
+    totalCount,
+    completedCount: 0,
+    failedCount: 0,
+    createdAt: now,
+    startedAt: undefined,
+    completedAt: undefined,
+    errors: [],
+    resultIds: [],
+    listIds: [],
+    step,
+  };
+}
+
+function errorEntry(error: unknown, pointer: string, original?: Json) {
+  const known = error instanceof ApiError ? error : new ApiError(500, 'error', 'Processing failed.');
+  return { id: shortId(20), code: known.code, title: known.title, detail: known.message, source: { pointer }, original_payload: original };
+}
+
+function listsFromRelationship(req: ApiRequest, data: Json, name: 'lists' | 'list'): string[] {
+  const relationships = isObject(data.relationships) ? data.relationships : {};
+  const related = relationships[name];
+  if (related === undefined) return [];
+  const entries = isObject(related) ? (Array.isArray(related.data) ? related.data : related.data ? [related.data] : []) : [];
+  return entries.map((entry, i) => {
+    if (!isObject(entry) || entry.type !== 'list' || typeof entry.id !== 'string') {
+      throw invalid("List relationships must be {type: 'list', id}.", { pointer: `/data/relationships/${name}/data/${i}` });
+    }
+    if (!req.account.lists.has(entry.id)) throw notFound(`A list with id ${entry.id} does not exist.`);
+    return entry.id;
+  });
+}
+
+function profileEntries(attributes: Json, max: number): Json[] {
+  const profiles = isObject(attributes.profiles) ? attributes.profiles.data : undefined;
+  if (!Array.isArray(profiles) || profiles.length === 0) {
+    throw invalid("'profiles' must contain at least one profile.", { pointer: '/data/attributes/profiles/data' });
+  }
+  if (profiles.length > max) throw invalid(`At most ${max} profiles can be given per request.`, { pointer: '/data/attributes/profiles/data' });
+  return profiles.map((entry, i) => {
+    if (!isObject(entry) || entry.type !== 'profile') throw invalid("Each profile must have type 'profile'.", { pointer: `/data/attributes/profiles/data/${i}` });
+    return entry;
+  });
+}
+
+function addToLists(account: Account, listIds: string[], profile: Profile, now: number): void {
+  for (const listId of listIds) {
+    const list = account.lists.get(listId);
+    if (list && !list.members.has(profile.id)) list.members.set(profile.id, now);
+  }
+}
+
+const bulkImportProfiles: Handler = (req) => {
+  const data = dataOf(req.body, 'profile-bulk-import-job');
+  const entries = profileEntries(attributesOf(data), 10_000);
+  const listIds = listsFromRelationship(req, data, 'lists');
+  const { account, state } = req;
+  let next = 0;
+  const job = newJob('profile-bulk-import-job', entries.length, req.now, (running) => {
+    const now = state.now();
+    for (const end = Math.min(entries.length, next + SLICE); next < end; next++) {
+      const entry = entries[next];
+      const pointer = `/data/attributes/profiles/data/${next}`;
+      try {
+        if (JSON.stringify(entry).length > 100 * 1024) throw invalid('A profile can be at most 100 KB.', { pointer });
+        const attributes = isObject(entry.attributes) ? entry.attributes : {};
+        const { profile } = upsertProfile(account.profiles, { id: entry.id, attributes, meta: entry.meta, pointer: `${pointer}/attributes` }, now);
+        addToLists(account, listIds, profile, now);
+        running.resultIds.push(profile.id);
+        running.completedCount++;
+      } catch (error) {
+        running.errors.push(errorEntry(error, pointer, isObject(entry.attributes) ? entry.attributes : undefined));
+        running.failedCount++;
+      }
+    }
+    return next >= entries.length;
+  });
+  job.listIds = listIds;
+  state.enqueue(account, job);
+  return { status: 202, body: { data: importJobResource(req, job) } };
+};
+
+export function importJobResource(req: ApiRequest, job: Job): Json {
+  const self = `/api/profile-bulk-import-jobs/${job.id}`;
+  const link = (name: string) => ({ links: { self: `${req.base}${self}/relationships/${name}/`, related: `${req.base}${self}/${name}/` } });
+  return {
+    type: 'profile-bulk-import-job',
+    id: job.id,
+    attributes: {
+      status: job.status,
+      created_at: new Date(job.createdAt).toISOString(),
+      total_count: job.totalCount,
+      completed_count: job.completedCount,
+      failed_count: job.failedCount,
+      completed_at: job.completedAt ? new Date(job.completedAt).toISOString() : null,
+      expires_at: new Date(job.createdAt + 7 * 24 * 3600 * 1000).toISOString(),
+      started_at: job.startedAt ? new Date(job.startedAt).toISOString() : null,
+    },
+    relationships: {
+      lists: { data: job.listIds.map((id) => ({ type: 'list', id })), ...link('lists') },
+      profiles: link('profiles'),
+      'import-errors': link('import-errors'),
+    },
+    links: { self: `${req.base}${self}/` },
+  };
+}
+
+const bulkCreateEvents: Handler = (req) => {
+  const attributes = attributesOf(dataOf(req.body, 'event-bulk-create-job'));
+  const groups = isObject(attributes['events-bulk-create']) ? attributes['events-bulk-create'].data : undefined;
+  if (!Array.isArray(groups) || groups.length === 0) {
+    throw invalid("'events-bulk-create' must contain at least one entry.", { pointer: '/data/attributes/events-bulk-create/data' });
+  }
+  const inputs: EventInput[] = [];
+  const seen = new Set<string>();
+  groups.forEach((group, g) => {
+    const pointer = `/data/attributes/events-bulk-create/data/${g}/attributes`;
+    if (!isObject(group) || group.type !== 'event-bulk-create' || !isObject(group.attributes)) {
+      throw invalid("Each entry must have type 'event-bulk-create' and attributes.", { pointer });
+    }
+    const profile = readEventProfile(group.attributes.profile, `${pointer}/profile`);
+    const identifiers = readIdentifiers(profile.attributes, `${pointer}/profile/data/attributes`);
+    const existing = profile.id ?? [identifiers.email, identifiers.phone_number, identifiers.external_id]
+      .map((value, i) => (value ? req.account.profiles.find((['email', 'phone_number', 'external_id'] as const)[i], value)?.id : undefined))
+      .find(Boolean);
+    const profileKey = existing ?? `new:${identifiers.email ?? identifiers.phone_number ?? identifiers.external_id ?? g}`;
+    const events = isObject(group.attributes.events) ? group.attributes.events.data : undefined;
+    if (!Array.isArray(events) || events.length === 0) throw invalid('Each entry needs at least one event.', { pointer: `${pointer}/events/data` });
+    events.forEach((event, e) => {
+      const eventPointer = `${pointer}/events/data/${e}/attributes`;
+      if (!isObject(event) || event.type !== 'event' || !isObject(event.attributes)) throw invalid("Each event must have type 'event'.", { pointer: eventPointer });
+      const parsed = readEvent(event.attributes, eventPointer, req.now);
+      if (parsed.uniqueId !== undefined) {
+        const key = `${profileKey}|${parsed.metricName}|${parsed.uniqueId}`;
+        if (seen.has(key)) {
+          throw invalid(`The unique_id '${parsed.uniqueId}' is repeated for the same profile and metric; no events were processed.`, { pointer: `${eventPointer}/unique_id` });
+        }
+        seen.add(key);
+      }
+      inputs.push({ ...parsed, profile });
+      if (inputs.length > 1000) throw invalid('At most 1000 events can be sent per request.', { pointer: '/data/attributes/events-bulk-create/data' });
+    });
+  });
+  const { account, state } = req;
+  let next = 0;
+  const job = newJob('event-bulk-create-job', inputs.length, req.now, (running) => {
+    for (const end = Math.min(inputs.length, next + SLICE); next < end; next++) {
+      try {
+        recordEvent(account, inputs[next], state.now());
+        running.completedCount++;
+      } catch (error) {
+        running.errors.push(errorEntry(error, `/data/attributes/events-bulk-create/data/${next}`));
+        running.failedCount++;
+      }
+    }
+    return next >= inputs.length;
+  });
+  state.enqueue(account, job);
+  return { status: 202 };
+};
+
+export const jobHandlers: Record<string, Handler> = {
+  bulk_import_profiles: bulkImportProfiles,
+  bulk_create_events: bulkCreateEvents,
+};
