@@ -214,3 +214,23 @@ export function normalizeImportReport(raw: unknown): ImportReport {
   const accepted = Number(r.accepted ?? r.imported ?? r.accepted_count ?? 0);
   return { ...r, accepted, rejected };
 }
+
+/**
+ * Runs a command body and turns the errors a person can act on into one line on stderr and exit code 1,
+ * instead of a stack trace. Anything else is a bug and keeps its stack.
+ */
+export async function reportErrors(
+  body: () => Promise<void>,
+  known: (new (...args: never[]) => Error)[] = [],
+) {
+  try {
+    await body();
+  } catch (error) {
+    if (error instanceof ApiError || known.some((kind) => error instanceof kind)) {
+      process.stderr.write(`klaviyo-sync: ${(error as Error).message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    throw error;
+  }
+}

@@ -14,4 +14,39 @@ program
     await runStart();
   });
 
+// Commands that talk to a running service take where and who from flags or the environment.
+const withConnection = (command: Command) =>
+  command
+    .option(
+      '--url <url>',
+      'service address (env KLAVIYO_SYNC_URL; default http://127.0.0.1:$KLAVIYO_SYNC_PORT or :3000)',
+    )
+    .option(
+      '--token <token>',
+      'API token (env KLAVIYO_SYNC_TOKEN; else signs in as admin with KLAVIYO_SYNC_ADMIN_PASSWORD)',
+    );
+
+withConnection(
+  program
+    .command('import')
+    .description('stream an NDJSON file of hub records into a running service, with a progress bar')
+    .argument('<kind>', 'customers, transactions or products')
+    .argument('<file>', 'NDJSON file: one JSON record per line')
+    .option('--show <n>', 'how many rejected lines to print', (v) => Number.parseInt(v, 10), 20)
+    .option('--json', 'print the import report as JSON')
+    .addHelpText(
+      'after',
+      '\nPrints accepted and rejected counts and each rejected line with its number and reason.\n' +
+        'Exit code: 0 all accepted, 2 some lines rejected, 1 error.\n' +
+        'Example: klaviyo-sync import customers customers.ndjson --url http://127.0.0.1:3000 --token "$TOKEN"',
+    ),
+).action(async (kind: string, file: string, options) => {
+  const { reportErrors } = await import('./api-client.ts');
+  const { runImport } = await import('./commands/import.ts');
+  await reportErrors(async () => {
+    const report = await runImport(kind, file, options, { out: (line) => console.log(line) });
+    if (report.rejected.length > 0) process.exitCode = 2;
+  });
+});
+
 await program.parseAsync(process.argv);
