@@ -1,0 +1,116 @@
+// Builds the console (src/web → dist/web) when it is missing or stale, so `npm install` and `npm start`
+// keep it current without a separate step. Staleness is a hash of the console's sources and the
+// versions of the packages it is built with, kept next to the output.
+//
+//   node scripts/build-web.ts          build if stale; fail loudly (npm run build:web)
+//   node scripts/build-web.ts --soft   build if stale; on failure warn and exit 0 (postinstall, start)
+//   node scripts/build-web.ts --force  build even when up to date
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const webSourceDir = path.join(projectRoot, 'src/web');
+export const webOutDir = path.join(projectRoot, 'dist/web');
+const hashFile = path.join(webOutDir, '.source-hash');
+const lockDir = path.join(projectRoot, 'dist/.web-build.lock');
+const BUILD_PACKAGES = ['vite', '@vitejs/plugin-react', 'react', 'react-dom', 'uplot'];
+const STALE_LOCK_MS = 120_000;
+
+function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listFiles(full));
+    else if (entry.isFile()) out.push(full);
+  }
+  return out.sort();
+}
+
+function packageVersion(name: string): string {
+  try {
+    const pkg = JSON.parse(
+      readFileSync(path.join(projectRoot, 'node_modules', name, 'package.json'), 'utf8'),
+    );
+    return String(pkg.version);
+  } catch {
+    return 'missing';
+  }
+}
+
+export function webSourceHash(): string {
+  const hash = createHash('sha256');
+  for (const file of listFiles(webSourceDir)) {
+    hash.update(path.relative(webSourceDir, file));
+    hash.update('\0');
+    hash.update(readFileSync(file));
+    hash.update('\0');
+  }
+  for (const name of BUILD_PACKAGES) hash.update(`${name}@${packageVersion(name)}\0`);
+  return hash.digest('hex');
+}
+
+export function isWebBuildCurrent(): boolean {
+  if (!existsSync(path.join(webOutDir, 'index.html')) || !existsSync(hashFile)) return false;
+  return readFileSync(hashFile, 'utf8').trim() === webSourceHash();
+}
+
+async function withBuildLock<T>(run: () => Promise<T>): Promise<T> {
+  mkdirSync(path.dirname(lockDir), { recursive: true });
+  // Two test files (or npm start and a test) may ask at once; a directory is an atomic lock.
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+      break;
+    } catch {
+      try {
+        if (Date.now() - statSync(lockDir).mtimeMs > STALE_LOCK_MS)
+          rmSync(lockDir, { recursive: true, force: true });
+      } catch {
+        // The holder just released it; try again.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  try {
+    return await run();
+  } finally {
+    rmSync(lockDir, { recursive: true, force: true });
+  }
+}
+
+/** Builds dist/web unless it is current. Answers whether a build ran. */
+export async function ensureWebBuilt(options: { force?: boolean } = {}): Promise<{ built: boolean }> {
+  if (!options.force && isWebBuildCurrent()) return { built: false };
+  return withBuildLock(async () => {
+    if (!options.force && isWebBuildCurrent()) return { built: false };
+    const hash = webSourceHash();
+    const { build } = await import('vite');
+    await build({ configFile: path.join(webSourceDir, 'vite.config.ts'), logLevel: 'warn' });
+    writeFileSync(hashFile, `${hash}\n`);
+    return { built: true };
+  });
+}
+
+async function main(): Promise<void> {
+  const args = new Set(process.argv.slice(2));
+  const soft = args.has('--soft');
+  try {
+    const started = Date.now();
+    const { built } = await ensureWebBuilt({ force: args.has('--force') });
+    if (built) console.log(`console built into dist/web in ${Date.now() - started} ms`);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    if (!soft) {
+      console.error(`console build failed: ${reason}`);
+      process.exit(1);
+    }
+    const have = existsSync(path.join(webOutDir, 'index.html'));
+    console.warn(
+      `console build skipped (${reason.split('\n')[0]}); ${have ? 'serving the previous build' : 'run `npm run build:web` after installing the dev dependencies'}`,
+    );
+  }
+}
+
+if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) await main();

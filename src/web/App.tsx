@@ -1,0 +1,119 @@
+// The console's shell: who is signed in, the navigation, and which page the address shows.
+import { useCallback, useEffect, useState } from 'react';
+import { ApiError, api, get, onUnauthenticated, setCsrfToken } from './api.ts';
+import { Dashboard } from './pages/Dashboard.tsx';
+import { ManualSync } from './pages/ManualSync.tsx';
+import { Mappings } from './pages/Mappings.tsx';
+import { SignIn } from './pages/SignIn.tsx';
+import { SubscriptionPage } from './pages/SubscriptionPage.tsx';
+import { SubscriptionsList } from './pages/SubscriptionsList.tsx';
+import { TransferLog } from './pages/TransferLog.tsx';
+import { Link, match, navigate, useLocation } from './router.tsx';
+
+type SessionState = 'checking' | 'signed_in' | 'signed_out';
+
+const NAV = [
+  { to: '/subscriptions', label: 'Subscriptions' },
+  { to: '/mappings', label: 'Mappings' },
+  { to: '/sync', label: 'Manual sync' },
+  { to: '/transfers', label: 'Transfer log' },
+  { to: '/dashboard', label: 'Dashboard' },
+];
+
+async function probeSession(): Promise<boolean> {
+  try {
+    const answer = await get<{ csrf_token?: string } | null>('/api/v1/session');
+    if (answer?.csrf_token) setCsrfToken(answer.csrf_token);
+    return true;
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status === 401) return false;
+  }
+  // No session endpoint to ask: a protected list tells the same.
+  try {
+    await get('/api/v1/subscriptions?limit=1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function App() {
+  const [session, setSession] = useState<SessionState>('checking');
+  const { path, search } = useLocation();
+
+  useEffect(() => {
+    probeSession().then((ok) => setSession(ok ? 'signed_in' : 'signed_out'));
+    return onUnauthenticated(() => setSession('signed_out'));
+  }, []);
+
+  const signedIn = useCallback(() => {
+    setSession('signed_in');
+    if (path === '/signin' || path === '/') navigate('/subscriptions', true);
+  }, [path]);
+
+  const signOut = async () => {
+    try {
+      await api('DELETE', '/api/v1/session');
+    } catch {
+      // Signing out locally is what matters; the cookie expires on its own.
+    }
+    setCsrfToken(null);
+    setSession('signed_out');
+  };
+
+  if (session === 'checking') return <p className="loading">Loading…</p>;
+  if (session === 'signed_out') return <SignIn onSignedIn={signedIn} />;
+
+  return (
+    <div className="shell">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <span className="brand">klaviyo-sync</span>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.map((item) => (
+              <li key={item.to}>
+                <Link to={item.to} aria-current={path.startsWith(item.to) ? 'page' : undefined}>
+                  {item.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <button type="button" className="signout" onClick={signOut}>
+          Sign out
+        </button>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Page path={path} search={search} />
+      </main>
+    </div>
+  );
+}
+
+function Page({ path, search }: { path: string; search: URLSearchParams }) {
+  useEffect(() => {
+    if (path === '/' || path === '/signin') navigate('/subscriptions', true);
+  }, [path]);
+  if (path === '/subscriptions') return <SubscriptionsList />;
+  if (path === '/subscriptions/new') return <SubscriptionPage id={null} />;
+  const sub = match('/subscriptions/:id', path);
+  if (sub) return <SubscriptionPage id={sub.id} notice={search.get('oauth')} />;
+  if (path === '/mappings') return <Mappings key="none" subscriptionId={search.get('subscription')} />;
+  const subMappings = match('/subscriptions/:id/mappings', path);
+  if (subMappings) return <Mappings key={subMappings.id} subscriptionId={subMappings.id} />;
+  if (path === '/sync') return <ManualSync subscriptionId={search.get('subscription')} />;
+  if (path === '/transfers') return <TransferLog initial={search} />;
+  if (path === '/dashboard') return <Dashboard />;
+  if (path === '/' || path === '/signin') return null;
+  return (
+    <section>
+      <h1>Page not found</h1>
+      <p>
+        Nothing lives at <code>{path}</code>. <Link to="/subscriptions">Go to the subscriptions</Link>.
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,270 @@
+// One mapping collection: its settings, its mappings, save/delete, and the preview of a record.
+import { type FormEvent, useState } from 'react';
+import { ApiError, del, put } from '../api.ts';
+import { ErrorBanner, FieldRow, Notice } from '../components/ui.tsx';
+import { COLLECTION_TYPES, type Collection } from '../types.ts';
+import { type MappingRow, MappingRows, newRow, type RowError, toRows } from './MappingRows.tsx';
+import { Preview } from './Preview.tsx';
+
+const COLLISION = ['error', 'update_and_link', 'remove_and_link', 'update_no_link'];
+
+/** `mappings[3].formula` → row 3, part "formula"; other names concern the collection itself. */
+function rowError(err: unknown): RowError | null {
+  if (!(err instanceof ApiError) || !err.field) return null;
+  const m = /^(?:body\.)?mappings[[.](\d+)\]?(?:\.(\w+))?/.exec(err.field);
+  if (!m) return null;
+  return { index: Number(m[1]), part: m[2] ?? '', message: err.message };
+}
+
+export function CollectionEditor(props: {
+  collection: Collection;
+  siblings: Collection[];
+  onSaved: () => void;
+  onDeleted: () => void;
+}) {
+  const [draft, setDraft] = useState<Collection>(props.collection);
+  const [rows, setRows] = useState<MappingRow[]>(() => toRows(props.collection.mappings ?? []));
+  const [error, setError] = useState<unknown>(null);
+  const [saved, setSaved] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [dirty, setDirty] = useState(false);
+  const rowErr = rowError(error);
+  const fieldName = error instanceof ApiError && !rowErr ? error.field?.replace(/^body\./, '') : undefined;
+  const fieldErr = (name: string) => (fieldName === name && error instanceof Error ? error.message : null);
+
+  const set = <K extends keyof Collection>(key: K, value: Collection[K]) => {
+    setDraft((d) => ({ ...d, [key]: value }));
+    setDirty(true);
+    setSaved(false);
+  };
+
+  const save = async (e?: FormEvent) => {
+    e?.preventDefault();
+    setBusy(true);
+    setError(null);
+    setSaved(false);
+    try {
+      const { id: _id, ...rest } = draft;
+      const body = { ...rest, mappings: rows.map((r) => r.mapping) };
+      await put(`/api/v1/collections/${encodeURIComponent(draft.id)}`, body);
+      setSaved(true);
+      setDirty(false);
+      props.onSaved();
+    } catch (err) {
+      setError(err);
+      const row = rowError(err);
+      if (row)
+        document
+          .querySelector<HTMLElement>(`[data-mapping-index="${row.index}"] [aria-invalid="true"]`)
+          ?.focus();
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const remove = async () => {
+    if (!confirm(`Delete collection “${draft.name}” and its mappings?`)) return;
+    try {
+      await del(`/api/v1/collections/${encodeURIComponent(draft.id)}`);
+      props.onDeleted();
+    } catch (err) {
+      setError(err);
+    }
+  };
+
+  const changeRows = (next: MappingRow[]) => {
+    setRows(next);
+    setDirty(true);
+    setSaved(false);
+  };
+  const addMapping = () =>
+    changeRows([...rows, newRow({ destination: '', type: 'dynamic_formula', formula: '' })]);
+
+  return (
+    <div>
+      <form onSubmit={save} noValidate aria-label={`Collection ${draft.name}`}>
+        <div className="page-head">
+          <h2>{draft.name}</h2>
+          <div className="toolbar">
+            <button type="submit" className="primary" disabled={busy}>
+              {busy ? 'Saving…' : 'Save collection'}
+            </button>
+            <button type="button" className="danger" onClick={remove}>
+              Delete collection
+            </button>
+          </div>
+        </div>
+        {rowErr ? (
+          <div className="banner banner-error" role="alert">
+            Mapping {rowErr.index + 1} ({rows[rowErr.index]?.mapping.destination || 'no destination'}) is
+            refused: see below.
+          </div>
+        ) : fieldName && fieldErr(fieldName) && isCollectionField(fieldName) ? null : (
+          <ErrorBanner error={error} />
+        )}
+        {saved ? <Notice kind="success">Saved.</Notice> : null}
+        <fieldset className="card">
+          <legend>Collection</legend>
+          <div className="field-grid">
+            <FieldRow label="Name" required error={fieldErr('name')}>
+              {({ id, describedBy }) => (
+                <input
+                  id={id}
+                  value={draft.name}
+                  onChange={(e) => set('name', e.target.value)}
+                  aria-describedby={describedBy}
+                />
+              )}
+            </FieldRow>
+            <FieldRow label="Type" required error={fieldErr('type')}>
+              {({ id }) => (
+                <select id={id} value={draft.type} onChange={(e) => set('type', e.target.value)}>
+                  {COLLECTION_TYPES.map((t) => (
+                    <option key={t} value={t}>
+                      {t.replace('_', ' ')}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </FieldRow>
+            <FieldRow label="Direction" required error={fieldErr('direction')}>
+              {({ id }) => (
+                <select
+                  id={id}
+                  value={draft.direction}
+                  onChange={(e) => set('direction', e.target.value as Collection['direction'])}
+                >
+                  <option value="from_hub">From hub to Klaviyo</option>
+                  <option value="to_hub">From Klaviyo to hub</option>
+                </select>
+              )}
+            </FieldRow>
+            <FieldRow label="Sync type" required error={fieldErr('sync_type')}>
+              {({ id }) => (
+                <select
+                  id={id}
+                  value={draft.sync_type}
+                  onChange={(e) => set('sync_type', e.target.value as Collection['sync_type'])}
+                >
+                  <option value="add">Add</option>
+                  <option value="update">Update</option>
+                  <option value="add_and_update">Add and update</option>
+                </select>
+              )}
+            </FieldRow>
+            <FieldRow label="Parent collection" error={fieldErr('parent_id')}>
+              {({ id }) => (
+                <select
+                  id={id}
+                  value={draft.parent_id ?? ''}
+                  onChange={(e) => set('parent_id', e.target.value || null)}
+                >
+                  <option value="">None (a top-level collection)</option>
+                  {props.siblings
+                    .filter((c) => c.id !== draft.id)
+                    .map((c) => (
+                      <option key={c.id} value={c.id}>
+                        {c.name}
+                      </option>
+                    ))}
+                </select>
+              )}
+            </FieldRow>
+            <FieldRow label="Collision handling" error={fieldErr('collision_handling')}>
+              {({ id }) => (
+                <select
+                  id={id}
+                  value={draft.collision_handling ?? 'error'}
+                  onChange={(e) => set('collision_handling', e.target.value)}
+                >
+                  {COLLISION.map((c) => (
+                    <option key={c} value={c}>
+                      {c.replace(/_/g, ' ')}
+                    </option>
+                  ))}
+                </select>
+              )}
+            </FieldRow>
+            <div className="field field-checkbox">
+              <label>
+                <input
+                  type="checkbox"
+                  checked={draft.enabled}
+                  onChange={(e) => set('enabled', e.target.checked)}
+                />{' '}
+                Enabled
+              </label>
+            </div>
+            <FieldRow label="Description" error={fieldErr('description')}>
+              {({ id }) => (
+                <input
+                  id={id}
+                  value={draft.description ?? ''}
+                  onChange={(e) => set('description', e.target.value || null)}
+                />
+              )}
+            </FieldRow>
+            <FieldRow
+              label="Mapping filter"
+              hint="A formula returning true or false; false skips the record."
+              error={fieldErr('mapping_filter')}
+            >
+              {({ id, describedBy, invalid }) => (
+                <textarea
+                  id={id}
+                  rows={2}
+                  className="mono"
+                  spellCheck={false}
+                  value={draft.mapping_filter ?? ''}
+                  onChange={(e) => set('mapping_filter', e.target.value || null)}
+                  aria-describedby={describedBy}
+                  aria-invalid={invalid || undefined}
+                />
+              )}
+            </FieldRow>
+            <FieldRow
+              label="Error filter"
+              hint="A formula; true fails the record with the filter's message."
+              error={fieldErr('error_filter')}
+            >
+              {({ id, describedBy, invalid }) => (
+                <textarea
+                  id={id}
+                  rows={2}
+                  className="mono"
+                  spellCheck={false}
+                  value={draft.error_filter ?? ''}
+                  onChange={(e) => set('error_filter', e.target.value || null)}
+                  aria-describedby={describedBy}
+                  aria-invalid={invalid || undefined}
+                />
+              )}
+            </FieldRow>
+          </div>
+        </fieldset>
+        <fieldset className="card">
+          <legend>Mappings ({rows.length})</legend>
+          <MappingRows rows={rows} error={rowErr} onChange={changeRows} />
+          <button type="button" onClick={addMapping}>
+            Add mapping
+          </button>
+        </fieldset>
+      </form>
+      <Preview collection={draft} dirty={dirty} />
+    </div>
+  );
+}
+
+function isCollectionField(name: string): boolean {
+  return [
+    'name',
+    'type',
+    'direction',
+    'sync_type',
+    'parent_id',
+    'collision_handling',
+    'description',
+    'mapping_filter',
+    'error_filter',
+  ].includes(name);
+}

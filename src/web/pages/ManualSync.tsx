@@ -1,0 +1,179 @@
+// Manual sync (SPEC S5.6): a collection and up to 3,000 ids, queued (Submit) or run ahead of the queue
+// with every step recorded (Debug); then the transfers it made.
+import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { get, listData, post, query } from '../api.ts';
+import { ErrorBanner, FieldRow, Notice } from '../components/ui.tsx';
+import { navigate } from '../router.tsx';
+import type { Transfer } from '../types.ts';
+import { SubscriptionPicker, useCollections } from './Mappings.tsx';
+import { TransferTable } from './TransferLog.tsx';
+
+const MAX_IDS = 3000;
+
+export function parseIds(text: string): string[] {
+  return [
+    ...new Set(
+      text
+        .split(/[\s,;]+/)
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
+}
+
+interface SyncAnswer {
+  data?: Transfer[];
+  transfers?: Transfer[];
+  tracking_id?: string;
+  queued?: number;
+}
+
+export function ManualSync({ subscriptionId }: { subscriptionId: string | null }) {
+  const { collections, error: loadError } = useCollections(subscriptionId);
+  const [collectionId, setCollectionId] = useState('');
+  const [idsText, setIdsText] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [fieldError, setFieldError] = useState<{ field: string; message: string } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [submitted, setSubmitted] = useState<{ ids: string[]; debug: boolean; at: string } | null>(null);
+  const [transfers, setTransfers] = useState<Transfer[]>([]);
+  const ids = parseIds(idsText);
+  const pick = useCallback(
+    (id: string) => navigate(`/sync?subscription=${encodeURIComponent(id)}`, true),
+    [],
+  );
+
+  useEffect(() => {
+    if (collections && !collections.some((c) => c.id === collectionId))
+      setCollectionId(collections[0]?.id ?? '');
+  }, [collections, collectionId]);
+
+  const refresh = useCallback(async () => {
+    if (!submitted || !subscriptionId) return;
+    // The log is asked per record so the answer stays small even when other transfers are busy.
+    const found: Transfer[] = [];
+    for (const id of submitted.ids.slice(0, 50)) {
+      const page = await get(
+        `/api/v1/transfers${query({ subscription: subscriptionId, record: id, limit: 5 })}`,
+      );
+      found.push(
+        ...listData(page as { data: Transfer[] }).filter((t) => t.created_at >= submitted.at.slice(0, 19)),
+      );
+    }
+    setTransfers(found);
+  }, [submitted, subscriptionId]);
+
+  useEffect(() => {
+    if (!submitted) return;
+    refresh().catch(setError);
+    const timer = setInterval(() => refresh().catch(() => {}), 2000);
+    return () => clearInterval(timer);
+  }, [submitted, refresh]);
+
+  const run = async (debug: boolean) => {
+    setError(null);
+    setFieldError(null);
+    if (ids.length === 0) return setFieldError({ field: 'ids', message: 'Enter at least one id.' });
+    if (ids.length > MAX_IDS)
+      return setFieldError({
+        field: 'ids',
+        message: `At most ${MAX_IDS} ids at once; you entered ${ids.length}.`,
+      });
+    setBusy(true);
+    const at = new Date(Date.now() - 2000).toISOString();
+    try {
+      const answer = await post<SyncAnswer>(
+        `/api/v1/subscriptions/${encodeURIComponent(subscriptionId!)}/manual-sync`,
+        {
+          collection_id: collectionId,
+          ids,
+          debug,
+        },
+      );
+      const made = answer?.data ?? answer?.transfers;
+      if (Array.isArray(made)) setTransfers(made);
+      setSubmitted({ ids, debug, at });
+    } catch (err) {
+      const f = (err as { field?: string }).field?.replace(/^body\./, '');
+      if (f === 'ids' || f === 'collection_id') setFieldError({ field: f, message: (err as Error).message });
+      else setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    run(false);
+  };
+
+  return (
+    <section>
+      <div className="page-head">
+        <h1>Manual sync</h1>
+        <SubscriptionPicker value={subscriptionId} onChange={pick} />
+      </div>
+      <ErrorBanner error={loadError ?? error} />
+      <form onSubmit={submit} noValidate className="card" aria-label="Manual sync">
+        <FieldRow
+          label="Collection"
+          required
+          error={fieldError?.field === 'collection_id' ? fieldError.message : null}
+        >
+          {({ id }) => (
+            <select
+              id={id}
+              value={collectionId}
+              onChange={(e) => setCollectionId(e.target.value)}
+              name="collection_id"
+            >
+              {(collections ?? []).map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name} ({c.direction === 'from_hub' ? 'hub ids' : 'Klaviyo ids'})
+                </option>
+              ))}
+            </select>
+          )}
+        </FieldRow>
+        <FieldRow
+          label="Record ids"
+          required
+          hint={`One per line, or separated by commas or spaces; at most ${MAX_IDS}. ${ids.length} id${ids.length === 1 ? '' : 's'} entered.`}
+          error={fieldError?.field === 'ids' ? fieldError.message : null}
+        >
+          {({ id, describedBy, invalid }) => (
+            <textarea
+              id={id}
+              name="ids"
+              rows={6}
+              className="mono"
+              value={idsText}
+              onChange={(e) => setIdsText(e.target.value)}
+              aria-describedby={describedBy}
+              aria-invalid={invalid || undefined}
+            />
+          )}
+        </FieldRow>
+        <div className="actions">
+          <button type="submit" className="primary" disabled={busy || !collectionId}>
+            Submit
+          </button>
+          <button type="button" onClick={() => run(true)} disabled={busy || !collectionId}>
+            Debug
+          </button>
+          <span className="muted small">Debug runs the ids ahead of the queue and records every step.</span>
+        </div>
+      </form>
+      {submitted ? (
+        <div>
+          <Notice kind="success">
+            {submitted.debug ? 'Debug run' : 'Queued'}: {submitted.ids.length} record
+            {submitted.ids.length === 1 ? '' : 's'}. The transfers below refresh by themselves.
+          </Notice>
+          <h2>Resulting transfers</h2>
+          <TransferTable transfers={transfers} />
+        </div>
+      ) : null}
+    </section>
+  );
+}

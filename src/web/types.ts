@@ -1,0 +1,119 @@
+// Shapes of the API's answers as the console reads them (SPEC S2, S4, S8.1).
+
+export type ConnectionStatus =
+  | 'not_connected'
+  | 'connected'
+  | 'needs_authorization'
+  | 'authorization_revoked'
+  | 'error';
+
+export interface Subscription {
+  id: string;
+  name: string;
+  version: string;
+  api_url: string;
+  api_key?: string | null;
+  api_revision?: string | null;
+  generate_events: boolean;
+  throttle_limit: number;
+  throttle_seconds: number;
+  hub_throttle_limit: number;
+  hub_throttle_seconds: number;
+  concurrent_connections: number;
+  webhook_api_key?: string | null;
+  polling_interval_minutes: number;
+  default_phone_country?: string | null;
+  status: ConnectionStatus;
+  status_message?: string | null;
+  account_id?: string | null;
+  account_name?: string | null;
+  auth_method?: 'api_key' | 'oauth' | null;
+  access_token?: string | null;
+  refresh_token?: string | null;
+  access_token_expires_at?: string | null;
+  created_at?: string;
+  updated_at?: string;
+}
+
+export type MappingType = 'static' | 'field' | 'dynamic_formula' | 'lookup_translation';
+
+export interface Mapping {
+  destination: string;
+  type: MappingType;
+  value?: unknown;
+  source?: string;
+  formula?: string;
+  table?: Record<string, unknown>;
+  default?: unknown;
+}
+
+export interface Collection {
+  id: string;
+  subscription_id?: string;
+  name: string;
+  type: string;
+  direction: 'to_hub' | 'from_hub';
+  sync_type: 'add' | 'update' | 'add_and_update';
+  parent_id: string | null;
+  enabled: boolean;
+  mapping_filter?: string | null;
+  error_filter?: string | null;
+  collision_handling?: string | null;
+  sort_order?: number | null;
+  description?: string | null;
+  mappings: Mapping[];
+}
+
+export type TransferState = 'queued' | 'running' | 'succeeded' | 'skipped' | 'failed' | 'dead';
+
+export interface Transfer {
+  id: string;
+  subscription_id: string;
+  collection_id: string | null;
+  flow: string;
+  direction: string;
+  record_id: string;
+  state: TransferState;
+  attempts: number;
+  error_code: string | null;
+  error_message: string | null;
+  tracking_id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TransferStep {
+  id?: string | number;
+  at?: string;
+  created_at?: string;
+  kind?: string;
+  step?: string;
+  level?: string;
+  message?: string;
+  payload?: unknown;
+  data?: unknown;
+  request?: unknown;
+  response?: unknown;
+}
+
+export interface TransferDetail extends Transfer {
+  steps?: TransferStep[];
+}
+
+export const COLLECTION_TYPES = [
+  'customer',
+  'customer_address',
+  'transaction',
+  'transaction_line',
+  'product',
+  'product_variant',
+] as const;
+
+export const TRANSFER_STATES: TransferState[] = [
+  'queued',
+  'running',
+  'succeeded',
+  'skipped',
+  'failed',
+  'dead',
+];
