@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildServer } from '../src/server/app.ts';
+import { startTestService } from './helpers/service.ts';
 
 test('GET /healthz answers ok', async () => {
-  const app = await buildServer();
-  const res = await app.inject({ method: 'GET', url: '/healthz' });
-  assert.equal(res.statusCode, 200);
-  assert.deepEqual(res.json(), { status: 'ok' });
-  await app.close();
+  const svc = await startTestService();
+  const res = await fetch(`${svc.baseUrl}/healthz`);
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { status: 'ok' });
+  await svc.close();
 });

@@ -14,6 +14,31 @@ program
     await runStart();
   });
 
+program
+  .command('migrate')
+  .description(
+    'bring the store schema up to date (SQLite in KLAVIYO_SYNC_DATA_DIR, or DATABASE_URL) and exit',
+  )
+  .action(async () => {
+    const { runMigrate } = await import('./commands/migrate.ts');
+    await runMigrate();
+  });
+
+program
+  .command('sandbox')
+  .description('run the Klaviyo sandbox: a local Klaviyo-compatible API for trying, testing and benchmarking')
+  .option('--port <p>', 'port to listen on (default: a free port)')
+  .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+  .option('--api-key <key>', 'private API key of the default account (default: generated)')
+  .option('--oauth-client-id <id>', 'client id of the registered OAuth app (default: generated)')
+  .option('--oauth-client-secret <secret>', 'client secret of the registered OAuth app (default: generated)')
+  .option('--time-scale <n>', 'shorten rate-limit windows n times (default 1)')
+  .option('--no-rate-limits', 'turn rate limits off')
+  .action(async (options) => {
+    const { runSandbox } = await import('./commands/sandbox.ts');
+    await runSandbox(options);
+  });
+
 // Commands that talk to a running service take where and who from flags or the environment.
 const withConnection = (command: Command) =>
   command

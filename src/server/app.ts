@@ -1,23 +1,80 @@
-// The Fastify application: plugins, error handling and the route modules of each area.
+// The Fastify application: plugins, the sign-in guard, error handling and the route modules of each area.
+import cookie from '@fastify/cookie';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { AppError } from '../domain/errors.ts';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { Counter } from 'prom-client';
+import { installAuthGuard } from './auth/guard.ts';
+import type { ServiceContext } from './context.ts';
+import { installErrorHandling } from './errors.ts';
+import { routeModules } from './routes.ts';
+import { registerOperationsRoutes } from './routes/operations.ts';
+import { registerSessionRoutes, type SessionRouteOptions } from './routes/session.ts';
 
-export interface ServerOptions {
-  logger?: boolean | object;
+export interface ServerOptions extends SessionRouteOptions {
+  /** Largest JSON body accepted by default; routes may set their own `bodyLimit`. */
+  bodyLimit?: number;
 }
 
-export async function buildServer(options: ServerOptions = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: 1024 * 1024 });
+export async function buildServer(
+  ctx: ServiceContext,
+  options: ServerOptions = {},
+): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+  }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
 
-  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
-    if (err instanceof AppError) return reply.status(err.status).send(err.toJSON());
-    const status = err.statusCode ?? 500;
-    if (status >= 500) app.log.error({ err }, 'request failed');
-    const code = status === 413 ? 'BODY_TOO_LARGE' : status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_FAILED';
-    const message = status >= 500 ? 'Internal error; see the service log.' : err.message;
-    return reply.status(status).send({ error: { code, message } });
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        // Swagger UI at /docs and the console's charts use inline styles.
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'img-src': ["'self'", 'data:'],
+      },
+    },
+  });
+  await app.register(cookie);
+  await app.register(formbody);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'klaviyo-sync API', version: '1' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: 'ks_session' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  installErrorHandling(app);
+  installAuthGuard(app, ctx);
+
+  const requests = new Counter({
+    name: 'klaviyo_sync_http_requests_total',
+    help: 'HTTP requests answered by the service, by route and status class',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [ctx.metrics],
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    requests.inc({
+      method: req.method,
+      route: req.routeOptions.url ?? 'unmatched',
+      status: `${Math.floor(reply.statusCode / 100)}xx`,
+    });
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  registerOperationsRoutes(app, ctx);
+  registerSessionRoutes(app, ctx, options);
+  for (const register of routeModules) await register(app, ctx);
   return app;
 }

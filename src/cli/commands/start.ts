@@ -1,12 +1,23 @@
-import { loadConfig } from '../../config.ts';
-import { buildServer } from '../../server/app.ts';
+// `klaviyo-sync start`: the service (API, console and, as areas add them, the workers) in one process.
+import { createService } from '../../app.ts';
+import { ConfigError, loadConfig } from '../../config.ts';
+import { SecretKeyError } from '../../secrets/index.ts';
 
 export async function runStart(): Promise<void> {
-  const config = loadConfig();
-  const app = await buildServer({ logger: { level: config.logLevel } });
-  await app.listen({ port: config.port, host: config.host });
+  let service: Awaited<ReturnType<typeof createService>>;
+  try {
+    service = await createService(loadConfig());
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof SecretKeyError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const url = await service.start();
+  service.ctx.log.info({ url }, 'klaviyo-sync listening');
   const stop = async () => {
-    await app.close();
+    await service.stop();
     process.exit(0);
   };
   process.once('SIGINT', stop);

@@ -4,6 +4,7 @@
 // dialect-specific statement.
 import type { Kysely } from 'kysely';
 import type { StoreKind } from '../db.ts';
+import { coreMigration } from './0001_core.ts';
 import { hubMigration } from './0100_hub.ts';
 import { transfersMigration } from './0101_transfers.ts';
 
@@ -13,4 +14,4 @@ export interface StoreMigration {
   up(db: Kysely<any>, kind: StoreKind): Promise<void>;
 }
 
-export const migrations: StoreMigration[] = [hubMigration, transfersMigration];
+export const migrations: StoreMigration[] = [coreMigration, hubMigration, transfersMigration];

@@ -1,0 +1,138 @@
+// The composition root: opens the store, brings its schema up to date, loads the secret key, builds
+// the context every area receives, makes the first user, and builds the HTTP server.
+import type { FastifyInstance } from 'fastify';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import type { Config } from './config.ts';
+import { createKlaviyoClientCache } from './oauth/clients.ts';
+import { createSecretBox, loadSecretKey, type SecretBox, SecretKeyError } from './secrets/index.ts';
+import { bootstrapAdmin } from './server/auth/bootstrap.ts';
+import { buildServer, type ServerOptions } from './server/app.ts';
+import type { ServiceContext } from './server/context.ts';
+import { openStore } from './store/db.ts';
+import { migrate } from './store/migrate.ts';
+import { getSetting, setSettingIfAbsent } from './store/repositories/settings.ts';
+
+/** Log paths that may hold secrets; pino replaces them before anything is written. */
+export const LOG_REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+  '*.password',
+  '*.api_key',
+  '*.apiKey',
+  '*.access_token',
+  '*.refresh_token',
+  '*.client_secret',
+  '*.token',
+  '*.webhook_api_key',
+];
+
+export interface ServiceOptions {
+  /** PostgreSQL schema to use (tests isolate themselves). */
+  pgSchema?: string;
+  /** Where logs go (default standard output). */
+  logStream?: DestinationStream;
+  /** Receives the one-time setup link (default: printed on standard output). */
+  onSetupLink?: (url: string) => void;
+  server?: ServerOptions;
+}
+
+export interface Service {
+  ctx: ServiceContext;
+  server: FastifyInstance;
+  /** Listens on the configured host and port; answers the base URL. */
+  start(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export function createLogger(config: Config, stream?: DestinationStream): Logger {
+  return pino({ level: config.logLevel, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } }, stream);
+}
+
+const CANARY_KEY = 'secret_key_canary';
+const CANARY_TEXT = 'klaviyo-sync secret key check';
+
+/** A wrong key would make every stored secret unreadable; fail at start with a clear message instead. */
+async function checkSecretKey(secrets: SecretBox, ctxStore: ServiceContext['store'], source: string) {
+  const stored =
+    (await getSetting(ctxStore.db, CANARY_KEY)) ??
+    (await setSettingIfAbsent(ctxStore.db, CANARY_KEY, secrets.encrypt(CANARY_TEXT)));
+  try {
+    if (secrets.decrypt(stored) === CANARY_TEXT) return;
+  } catch {
+    // fall through to the explanation below
+  }
+  throw new SecretKeyError(
+    `The secret key from ${source} is not the one this store's secrets were encrypted with. Use the original KLAVIYO_SYNC_SECRET_KEY or key file.`,
+  );
+}
+
+export async function createService(config: Config, options: ServiceOptions = {}): Promise<Service> {
+  const log = createLogger(config, options.logStream);
+  const store = openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    pgSchema: options.pgSchema,
+  });
+  const closeHooks: Array<() => Promise<void> | void> = [];
+  try {
+    await migrate(store);
+    const { key, source } = loadSecretKey({ envKey: config.secretKey, dataDir: config.dataDir });
+    const secrets = createSecretBox(key);
+    await checkSecretKey(secrets, store, source);
+
+    const metrics = new Registry();
+    collectDefaultMetrics({ register: metrics, prefix: 'klaviyo_sync_' });
+
+    const ctx: ServiceContext = {
+      config,
+      store,
+      log,
+      secrets,
+      metrics,
+      klaviyoFor: async () => {
+        throw new Error('klaviyoFor used before the service was built');
+      },
+      onClose: (hook) => {
+        closeHooks.push(hook);
+      },
+    };
+    const clients = createKlaviyoClientCache(ctx);
+    ctx.klaviyoFor = (subscriptionId) => clients.get(subscriptionId);
+
+    const setupLink = await bootstrapAdmin(ctx);
+    if (setupLink) {
+      if (options.onSetupLink) options.onSetupLink(setupLink);
+      else
+        process.stdout.write(
+          `\nNo user yet. Open this one-time link to set the admin password:\n  ${setupLink}\n\n`,
+        );
+    }
+
+    const server = await buildServer(ctx, options.server);
+    let stopped = false;
+    return {
+      ctx,
+      server,
+      async start() {
+        await server.listen({ port: config.port, host: config.host });
+        const address = server.server.address();
+        const port = typeof address === 'object' && address ? address.port : config.port;
+        const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+        return `http://${host}:${port}`;
+      },
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await server.close();
+        for (const hook of closeHooks.reverse()) await hook();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

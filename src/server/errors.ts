@@ -1,0 +1,75 @@
+// Turns every failure into the API's error body (SPEC S8.1): `{"error":{"code","message","field"?}}`.
+// Validation failures name the field; 5xx answers never carry internals (the log has them, secrets
+// redacted).
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { AppError } from '../domain/errors.ts';
+
+/** `/addresses/0/city` → `addresses[0].city`, the path style the rest of the API uses. */
+export function fieldFromPath(segments: ReadonlyArray<string | number>): string | undefined {
+  let out = '';
+  for (const s of segments) {
+    if (s === '') continue;
+    if (typeof s === 'number' || /^\d+$/.test(String(s))) out += `[${s}]`;
+    else out += out ? `.${s}` : String(s);
+  }
+  return out || undefined;
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof AppError) {
+      if (err.status >= 500) req.log.error({ err }, 'request failed');
+      return reply.status(err.status).send(err.toJSON());
+    }
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const first = err.validation[0];
+      const where = err.validationContext && err.validationContext !== 'body' ? err.validationContext : '';
+      const field = fieldFromPath(first.instancePath.split('/'));
+      const params = first.params as { keys?: string[] };
+      // An unknown key is reported on the object holding it; name the key itself.
+      const named =
+        first.keyword === 'unrecognized_keys' && params.keys?.length
+          ? fieldFromPath([...(field ? [field] : []), params.keys[0]])
+          : field;
+      const label = named ?? where;
+      const message = label ? `${label}: ${first.message}` : first.message;
+      return reply
+        .status(400)
+        .send({ error: { code: 'VALIDATION_FAILED', message, ...(named ? { field: named } : {}) } });
+    }
+    const status = err.statusCode ?? 500;
+    if (status === 413) {
+      return reply
+        .status(413)
+        .send({
+          error: {
+            code: 'BODY_TOO_LARGE',
+            message: 'The request body is larger than this endpoint accepts.',
+          },
+        });
+    }
+    if (status === 429) {
+      return reply.status(429).send({ error: { code: 'LOGIN_RATE_LIMITED', message: err.message } });
+    }
+    if (status >= 500) {
+      req.log.error({ err }, 'request failed');
+      return reply
+        .status(500)
+        .send({ error: { code: 'INTERNAL_ERROR', message: 'Internal error; see the service log.' } });
+    }
+    const message =
+      err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+        ? 'The request body is not valid JSON.'
+        : err.message;
+    return reply
+      .status(status)
+      .send({ error: { code: status === 404 ? 'NOT_FOUND' : 'VALIDATION_FAILED', message } });
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    reply
+      .status(404)
+      .send({ error: { code: 'NOT_FOUND', message: `No route ${req.method} ${req.url.split('?')[0]}.` } });
+  });
+}

@@ -1,0 +1,236 @@
+// Sign-in (SPEC S8.1): sessions for the console, API tokens for machines, and the one-time setup link
+// that creates the admin when no password was configured.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { z } from 'zod';
+import { AppError } from '../../domain/errors.ts';
+import {
+  consumeSetupToken,
+  countUsers,
+  createApiToken,
+  createSession,
+  createUser,
+  deleteApiToken,
+  deleteSession,
+  findUserByName,
+  listApiTokens,
+} from '../../store/repositories/auth.ts';
+import { ADMIN_USERNAME } from '../auth/bootstrap.ts';
+import { requireAuth, SESSION_COOKIE } from '../auth/guard.ts';
+import { DUMMY_HASH, hashPassword, verifyPassword } from '../auth/passwords.ts';
+import type { ServiceContext } from '../context.ts';
+
+const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+const ErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
+});
+const PasswordSchema = z.string().min(8, 'at least 8 characters').max(200);
+
+export interface SessionRouteOptions {
+  /** Failed sign-ins allowed per (address, username) in the window before 429. */
+  loginAttempts?: number;
+  loginWindowSeconds?: number;
+}
+
+export function registerSessionRoutes(
+  app: FastifyInstance,
+  ctx: ServiceContext,
+  options: SessionRouteOptions = {},
+) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const limiter = new RateLimiterMemory({
+    points: options.loginAttempts ?? 10,
+    duration: options.loginWindowSeconds ?? 300,
+  });
+  const secureCookie = ctx.config.publicUrl.startsWith('https://');
+
+  async function startSession(reply: FastifyReply, userId: string) {
+    const { cookie, csrfToken } = await createSession(ctx.store.db, userId, SESSION_TTL_MS);
+    reply.setCookie(SESSION_COOKIE, cookie, {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: secureCookie,
+      maxAge: SESSION_TTL_MS / 1000,
+    });
+    return csrfToken;
+  }
+
+  r.post(
+    '/api/v1/session',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Sign in; sets the session cookie and answers the CSRF token for writes',
+        body: z.object({ username: z.string().min(1).max(200), password: z.string().min(1).max(200) }),
+        response: {
+          200: z.object({ csrf_token: z.string(), username: z.string() }),
+          401: ErrorBody,
+          429: ErrorBody,
+        },
+      },
+    },
+    async (req, reply) => {
+      const key = `${req.ip}|${req.body.username.toLowerCase()}`;
+      const seen = await limiter.get(key);
+      if (seen && seen.remainingPoints <= 0) {
+        reply.header('retry-after', Math.ceil(seen.msBeforeNext / 1000));
+        throw new AppError(
+          'LOGIN_RATE_LIMITED',
+          'Too many failed sign-ins; wait a few minutes and try again.',
+        );
+      }
+      const user = await findUserByName(ctx.store.db, req.body.username);
+      const ok = await verifyPassword(req.body.password, user?.password_hash ?? DUMMY_HASH);
+      if (!user || !ok) {
+        await limiter.penalty(key, 1);
+        req.log.warn({ username: req.body.username }, 'sign-in refused');
+        throw new AppError('UNAUTHENTICATED', 'Wrong username or password.');
+      }
+      await limiter.delete(key);
+      const csrf = await startSession(reply, user.id);
+      return { csrf_token: csrf, username: user.username };
+    },
+  );
+
+  r.get(
+    '/api/v1/session',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Who is signed in (and the CSRF token of the session)',
+        response: {
+          200: z.object({
+            username: z.string(),
+            via: z.enum(['session', 'token']),
+            csrf_token: z.string().nullable(),
+          }),
+        },
+      },
+    },
+    async (req) => {
+      const auth = requireAuth(req);
+      return { username: auth.username, via: auth.via, csrf_token: auth.csrfToken ?? null };
+    },
+  );
+
+  r.delete('/api/v1/session', { schema: { tags: ['session'], summary: 'Sign out' } }, async (req, reply) => {
+    const cookie = req.cookies[SESSION_COOKIE];
+    if (cookie) await deleteSession(ctx.store.db, cookie);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.status(204).send();
+  });
+
+  r.post(
+    '/api/v1/tokens',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Make an API token for machines; the token is shown only in this answer',
+        body: z.object({ name: z.string().trim().min(1).max(100) }),
+        response: { 201: z.object({ id: z.string(), name: z.string(), token: z.string() }) },
+      },
+    },
+    async (req, reply) => {
+      const auth = requireAuth(req);
+      const made = await createApiToken(ctx.store.db, auth.userId, req.body.name);
+      return reply.status(201).send({ id: made.id, name: req.body.name, token: made.token });
+    },
+  );
+
+  r.get(
+    '/api/v1/tokens',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'The API tokens of the signed-in user (names only)',
+        response: {
+          200: z.object({
+            data: z.array(
+              z.object({
+                id: z.string(),
+                name: z.string(),
+                created_at: z.string(),
+                last_used_at: z.string().nullable(),
+              }),
+            ),
+            next_cursor: z.null(),
+          }),
+        },
+      },
+    },
+    async (req) => ({ data: await listApiTokens(ctx.store.db, requireAuth(req).userId), next_cursor: null }),
+  );
+
+  r.delete(
+    '/api/v1/tokens/:id',
+    { schema: { tags: ['session'], summary: 'Revoke an API token', params: z.object({ id: z.string() }) } },
+    async (req, reply) => {
+      if (!(await deleteApiToken(ctx.store.db, requireAuth(req).userId, req.params.id))) {
+        throw new AppError('NOT_FOUND', 'No such API token.');
+      }
+      return reply.status(204).send();
+    },
+  );
+
+  async function finishSetup(token: string, password: string): Promise<string> {
+    if ((await countUsers(ctx.store.db)) > 0 || !(await consumeSetupToken(ctx.store.db, token))) {
+      throw new AppError(
+        'UNAUTHENTICATED',
+        'This setup link is used, expired or wrong. Restart the service without users to get a new one.',
+      );
+    }
+    const user = await createUser(ctx.store.db, ADMIN_USERNAME, await hashPassword(password));
+    ctx.log.info({ username: ADMIN_USERNAME }, 'admin user created from the setup link');
+    return user.id;
+  }
+
+  r.post(
+    '/api/v1/setup',
+    {
+      schema: {
+        tags: ['session'],
+        summary: 'Create the admin with the one-time setup link token; signs in',
+        body: z.object({ token: z.string().min(1), password: PasswordSchema }),
+        response: { 200: z.object({ csrf_token: z.string(), username: z.string() }) },
+      },
+    },
+    async (req, reply) => {
+      const userId = await finishSetup(req.body.token, req.body.password);
+      return { csrf_token: await startSession(reply, userId), username: ADMIN_USERNAME };
+    },
+  );
+
+  r.get(
+    '/setup',
+    { schema: { hide: true, querystring: z.object({ token: z.string().default('') }) } },
+    async (req, reply) => {
+      reply.type('text/html; charset=utf-8');
+      return setupPage(req.query.token);
+    },
+  );
+
+  r.post(
+    '/setup',
+    { schema: { hide: true, body: z.object({ token: z.string().min(1), password: PasswordSchema }) } },
+    async (req, reply) => {
+      const userId = await finishSetup(req.body.token, req.body.password);
+      await startSession(reply, userId);
+      return reply.redirect('/', 303);
+    },
+  );
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function setupPage(token: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>klaviyo-sync setup</title></head>
+<body><main><h1>Set the admin password</h1>
+<p>This one-time link creates the user <strong>admin</strong>. Choose a password of at least 8 characters.</p>
+<form method="post" action="/setup"><input type="hidden" name="token" value="${escapeHtml(token)}">
+<label>Password <input type="password" name="password" minlength="8" required autocomplete="new-password"></label>
+<button type="submit">Create admin</button></form></main></body></html>`;
+}

@@ -1,0 +1,171 @@
+// Users, sessions, API tokens and one-time setup links. Only hashes of presented tokens are stored.
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { randomToken, sha256Hex } from '../../secrets/index.ts';
+import type { Database } from '../schema.ts';
+
+type Db = Kysely<Database>;
+
+export interface UserRow {
+  id: string;
+  username: string;
+  password_hash: string;
+}
+
+export async function countUsers(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+export async function findUserByName(db: Db, username: string): Promise<UserRow | undefined> {
+  return db
+    .selectFrom('users')
+    .select(['id', 'username', 'password_hash'])
+    .where('username', '=', username)
+    .executeTakeFirst();
+}
+
+export async function createUser(db: Db, username: string, passwordHash: string): Promise<UserRow> {
+  const row = {
+    id: randomUUID(),
+    username,
+    password_hash: passwordHash,
+    created_at: new Date().toISOString(),
+  };
+  await db.insertInto('users').values(row).execute();
+  return row;
+}
+
+export async function setUserPassword(db: Db, userId: string, passwordHash: string): Promise<void> {
+  await db.updateTable('users').set({ password_hash: passwordHash }).where('id', '=', userId).execute();
+}
+
+export interface SessionInfo {
+  userId: string;
+  username: string;
+  csrfToken: string;
+}
+
+export async function createSession(
+  db: Db,
+  userId: string,
+  ttlMs: number,
+): Promise<{ cookie: string; csrfToken: string }> {
+  const cookie = randomToken();
+  const csrfToken = randomToken();
+  await db
+    .insertInto('sessions')
+    .values({
+      id_hash: sha256Hex(cookie),
+      user_id: userId,
+      csrf_token: csrfToken,
+      created_at: new Date().toISOString(),
+      expires_at: Date.now() + ttlMs,
+    })
+    .execute();
+  return { cookie, csrfToken };
+}
+
+export async function findSession(
+  db: Db,
+  cookie: string,
+  now = Date.now(),
+): Promise<SessionInfo | undefined> {
+  const row = await db
+    .selectFrom('sessions')
+    .innerJoin('users', 'users.id', 'sessions.user_id')
+    .select([
+      'users.id as userId',
+      'users.username as username',
+      'sessions.csrf_token as csrfToken',
+      'sessions.expires_at as expiresAt',
+    ])
+    .where('sessions.id_hash', '=', sha256Hex(cookie))
+    .executeTakeFirst();
+  if (!row || Number(row.expiresAt) <= now) return undefined;
+  return { userId: row.userId, username: row.username, csrfToken: row.csrfToken };
+}
+
+export async function deleteSession(db: Db, cookie: string): Promise<void> {
+  await db.deleteFrom('sessions').where('id_hash', '=', sha256Hex(cookie)).execute();
+}
+
+export async function deleteExpiredSessions(db: Db, now = Date.now()): Promise<void> {
+  await db.deleteFrom('sessions').where('expires_at', '<=', now).execute();
+}
+
+/** Makes an API token; the clear token is returned once and only its hash is kept. */
+export async function createApiToken(
+  db: Db,
+  userId: string,
+  name: string,
+): Promise<{ id: string; token: string }> {
+  const token = `kst_${randomToken()}`;
+  const id = randomUUID();
+  await db
+    .insertInto('api_tokens')
+    .values({
+      id,
+      user_id: userId,
+      name,
+      token_hash: sha256Hex(token),
+      created_at: new Date().toISOString(),
+      last_used_at: null,
+    })
+    .execute();
+  return { id, token };
+}
+
+export async function findApiToken(
+  db: Db,
+  token: string,
+): Promise<{ userId: string; username: string; tokenId: string } | undefined> {
+  return db
+    .selectFrom('api_tokens')
+    .innerJoin('users', 'users.id', 'api_tokens.user_id')
+    .select(['users.id as userId', 'users.username as username', 'api_tokens.id as tokenId'])
+    .where('api_tokens.token_hash', '=', sha256Hex(token))
+    .executeTakeFirst();
+}
+
+export async function listApiTokens(db: Db, userId: string) {
+  return db
+    .selectFrom('api_tokens')
+    .select(['id', 'name', 'created_at', 'last_used_at'])
+    .where('user_id', '=', userId)
+    .orderBy('created_at')
+    .execute();
+}
+
+export async function deleteApiToken(db: Db, userId: string, id: string): Promise<boolean> {
+  const r = await db
+    .deleteFrom('api_tokens')
+    .where('id', '=', id)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+export async function createSetupToken(db: Db, ttlMs: number): Promise<string> {
+  const token = randomToken();
+  await db
+    .insertInto('setup_tokens')
+    .values({ token_hash: sha256Hex(token), expires_at: Date.now() + ttlMs, used_at: null })
+    .execute();
+  return token;
+}
+
+/** Marks a setup token used; true only for the one caller that consumed a valid, unexpired token. */
+export async function consumeSetupToken(db: Db, token: string, now = Date.now()): Promise<boolean> {
+  const r = await db
+    .updateTable('setup_tokens')
+    .set({ used_at: new Date(now).toISOString() })
+    .where('token_hash', '=', sha256Hex(token))
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
