@@ -1,6 +1,23 @@
 // Catalog items and variants: CRUD, lists with filters, and bulk create/update/delete jobs (≤ 100 resources
 // per job, ≤ 500 jobs in flight per account). Ids are Klaviyo's compound `$custom:::$default:::<external_id>`.
-import { ApiError, type ApiRequest, attributesOf, dataOf, invalid, isObject, iso, type Json, matchTerm, notFound, pageSize, paginate, parseFilter, parseSort, relationship, sparse } from './http.ts';
+import {
+  ApiError,
+  type ApiRequest,
+  attributesOf,
+  dataOf,
+  invalid,
+  isObject,
+  iso,
+  type Json,
+  matchTerm,
+  notFound,
+  pageSize,
+  paginate,
+  parseFilter,
+  parseSort,
+  relationship,
+  sparse,
+} from './http.ts';
 import { newJob } from './jobs.ts';
 import type { Handler } from './server.ts';
 import type { Account, CatalogItem, CatalogVariant, Job } from './state.ts';
@@ -8,7 +25,11 @@ import type { Account, CatalogItem, CatalogVariant, Job } from './state.ts';
 type Kind = 'item' | 'variant';
 
 const FIELDS: Record<Kind, { required: string[]; strings: string[]; numbers: string[] }> = {
-  item: { required: ['external_id', 'title', 'description', 'url'], strings: ['external_id', 'title', 'description', 'url', 'image_full_url', 'image_thumbnail_url'], numbers: ['price'] },
+  item: {
+    required: ['external_id', 'title', 'description', 'url'],
+    strings: ['external_id', 'title', 'description', 'url', 'image_full_url', 'image_thumbnail_url'],
+    numbers: ['price'],
+  },
   variant: {
     required: ['external_id', 'title', 'description', 'sku', 'inventory_quantity', 'price', 'url'],
     strings: ['external_id', 'title', 'description', 'sku', 'url', 'image_full_url', 'image_thumbnail_url'],
@@ -16,11 +37,37 @@ const FIELDS: Record<Kind, { required: string[]; strings: string[]; numbers: str
   },
 };
 const OUTPUT: Record<Kind, string[]> = {
-  item: ['external_id', 'title', 'description', 'price', 'url', 'image_full_url', 'image_thumbnail_url', 'images', 'custom_metadata', 'published'],
-  variant: ['external_id', 'title', 'description', 'sku', 'inventory_policy', 'inventory_quantity', 'price', 'url', 'image_full_url', 'image_thumbnail_url', 'images', 'custom_metadata', 'published'],
+  item: [
+    'external_id',
+    'title',
+    'description',
+    'price',
+    'url',
+    'image_full_url',
+    'image_thumbnail_url',
+    'images',
+    'custom_metadata',
+    'published',
+  ],
+  variant: [
+    'external_id',
+    'title',
+    'description',
+    'sku',
+    'inventory_policy',
+    'inventory_quantity',
+    'price',
+    'url',
+    'image_full_url',
+    'image_thumbnail_url',
+    'images',
+    'custom_metadata',
+    'published',
+  ],
 };
 
-const store = (account: Account, kind: Kind): Map<string, CatalogItem | CatalogVariant> => (kind === 'item' ? account.catalogItems : account.catalogVariants);
+const store = (account: Account, kind: Kind): Map<string, CatalogItem | CatalogVariant> =>
+  kind === 'item' ? account.catalogItems : account.catalogVariants;
 const typeOf = (kind: Kind) => `catalog-${kind}`;
 const pathOf = (kind: Kind) => `/api/catalog-${kind}s`;
 
@@ -30,25 +77,40 @@ function readAttributes(kind: Kind, attributes: Json, creating: boolean, pointer
   const out: Json = {};
   for (const [key, value] of Object.entries(attributes)) {
     if (key === 'integration_type') {
-      if (value !== '$custom') throw invalid("'integration_type' must be '$custom'.", { pointer: `${pointer}/${key}` });
+      if (value !== '$custom')
+        throw invalid("'integration_type' must be '$custom'.", { pointer: `${pointer}/${key}` });
       continue;
     }
     if (key === 'catalog_type') {
-      if (value !== '$default') throw invalid("'catalog_type' must be '$default'.", { pointer: `${pointer}/${key}` });
+      if (value !== '$default')
+        throw invalid("'catalog_type' must be '$default'.", { pointer: `${pointer}/${key}` });
       continue;
     }
-    if (!creating && key === 'external_id') throw invalid("'external_id' cannot be changed.", { pointer: `${pointer}/${key}` });
-    if (rules.strings.includes(key) && typeof value !== 'string') throw invalid(`'${key}' must be a string.`, { pointer: `${pointer}/${key}` });
-    if (rules.numbers.includes(key) && (typeof value !== 'number' || !Number.isFinite(value))) throw invalid(`'${key}' must be a number.`, { pointer: `${pointer}/${key}` });
-    if (key === 'published' && typeof value !== 'boolean') throw invalid("'published' must be a boolean.", { pointer: `${pointer}/${key}` });
-    if (key === 'inventory_policy' && value !== 0 && value !== 1 && value !== 2) throw invalid("'inventory_policy' must be 0, 1 or 2.", { pointer: `${pointer}/${key}` });
-    if (key === 'custom_metadata' && (!isObject(value) || JSON.stringify(value).length > 100 * 1024)) throw invalid("'custom_metadata' must be an object of at most 100 KB.", { pointer: `${pointer}/${key}` });
-    if (key === 'images' && (!Array.isArray(value) || value.some((image) => typeof image !== 'string'))) throw invalid("'images' must be a list of URLs.", { pointer: `${pointer}/${key}` });
-    if (!OUTPUT[kind].includes(key)) throw invalid(`'${key}' is not a valid field for the resource '${typeOf(kind)}'.`, { pointer: `${pointer}/${key}` });
+    if (!creating && key === 'external_id')
+      throw invalid("'external_id' cannot be changed.", { pointer: `${pointer}/${key}` });
+    if (rules.strings.includes(key) && typeof value !== 'string')
+      throw invalid(`'${key}' must be a string.`, { pointer: `${pointer}/${key}` });
+    if (rules.numbers.includes(key) && (typeof value !== 'number' || !Number.isFinite(value)))
+      throw invalid(`'${key}' must be a number.`, { pointer: `${pointer}/${key}` });
+    if (key === 'published' && typeof value !== 'boolean')
+      throw invalid("'published' must be a boolean.", { pointer: `${pointer}/${key}` });
+    if (key === 'inventory_policy' && value !== 0 && value !== 1 && value !== 2)
+      throw invalid("'inventory_policy' must be 0, 1 or 2.", { pointer: `${pointer}/${key}` });
+    if (key === 'custom_metadata' && (!isObject(value) || JSON.stringify(value).length > 100 * 1024))
+      throw invalid("'custom_metadata' must be an object of at most 100 KB.", {
+        pointer: `${pointer}/${key}`,
+      });
+    if (key === 'images' && (!Array.isArray(value) || value.some((image) => typeof image !== 'string')))
+      throw invalid("'images' must be a list of URLs.", { pointer: `${pointer}/${key}` });
+    if (!OUTPUT[kind].includes(key))
+      throw invalid(`'${key}' is not a valid field for the resource '${typeOf(kind)}'.`, {
+        pointer: `${pointer}/${key}`,
+      });
     out[key] = value;
   }
   if (creating) {
-    for (const key of rules.required) if (out[key] === undefined) throw invalid(`'${key}' is required.`, { pointer: `${pointer}/${key}` });
+    for (const key of rules.required)
+      if (out[key] === undefined) throw invalid(`'${key}' is required.`, { pointer: `${pointer}/${key}` });
   }
   return out;
 }
@@ -57,16 +119,26 @@ function itemIdOf(data: Json, pointer: string): string {
   const relationships = isObject(data.relationships) ? data.relationships : {};
   const item = isObject(relationships.item) ? relationships.item.data : undefined;
   if (!isObject(item) || item.type !== 'catalog-item' || typeof item.id !== 'string') {
-    throw invalid('A variant needs its item: relationships.item.data {type: catalog-item, id}.', { pointer: `${pointer}/relationships/item` });
+    throw invalid('A variant needs its item: relationships.item.data {type: catalog-item, id}.', {
+      pointer: `${pointer}/relationships/item`,
+    });
   }
   return item.id;
 }
 
 function create(account: Account, kind: Kind, data: Json, pointer: string, now: number): CatalogItem {
-  const attributes = readAttributes(kind, attributesOf(data, `${pointer}/attributes`), true, `${pointer}/attributes`);
+  const attributes = readAttributes(
+    kind,
+    attributesOf(data, `${pointer}/attributes`),
+    true,
+    `${pointer}/attributes`,
+  );
   const id = `$custom:::$default:::${attributes.external_id}`;
   const resources = store(account, kind);
-  if (resources.has(id)) throw new ApiError(409, 'conflict', `A catalog ${kind} with id ${id} already exists.`, { pointer: `${pointer}/attributes/external_id` });
+  if (resources.has(id))
+    throw new ApiError(409, 'conflict', `A catalog ${kind} with id ${id} already exists.`, {
+      pointer: `${pointer}/attributes/external_id`,
+    });
   if (attributes.published === undefined) attributes.published = true;
   const resource: CatalogItem = { id, attributes, created: now, updated: now };
   if (kind === 'variant') {
@@ -78,10 +150,22 @@ function create(account: Account, kind: Kind, data: Json, pointer: string, now: 
   return resource;
 }
 
-function update(account: Account, kind: Kind, id: string, data: Json, pointer: string, now: number): CatalogItem {
+function update(
+  account: Account,
+  kind: Kind,
+  id: string,
+  data: Json,
+  pointer: string,
+  now: number,
+): CatalogItem {
   const resource = store(account, kind).get(id);
   if (!resource) throw notFound(`A catalog ${kind} with id ${id} does not exist.`);
-  const attributes = readAttributes(kind, attributesOf(data, `${pointer}/attributes`), false, `${pointer}/attributes`);
+  const attributes = readAttributes(
+    kind,
+    attributesOf(data, `${pointer}/attributes`),
+    false,
+    `${pointer}/attributes`,
+  );
   Object.assign(resource.attributes, attributes);
   resource.updated = now;
   return resource;
@@ -90,7 +174,8 @@ function update(account: Account, kind: Kind, id: string, data: Json, pointer: s
 function remove(account: Account, kind: Kind, id: string): void {
   if (!store(account, kind).delete(id)) throw notFound(`A catalog ${kind} with id ${id} does not exist.`);
   if (kind === 'item') {
-    for (const [variantId, variant] of account.catalogVariants) if (variant.itemId === id) account.catalogVariants.delete(variantId);
+    for (const [variantId, variant] of account.catalogVariants)
+      if (variant.itemId === id) account.catalogVariants.delete(variantId);
   }
 }
 
@@ -100,8 +185,16 @@ function resource(req: ApiRequest, kind: Kind, item: CatalogItem): Json {
   attributes.created = iso(item.created);
   attributes.updated = iso(item.updated);
   const self = `${pathOf(kind)}/${encodeURIComponent(item.id)}`;
-  const out: Json = { type: typeOf(kind), id: item.id, attributes: sparse(req, typeOf(kind), attributes), links: { self: `${req.base}${self}/` } };
-  if (kind === 'variant') out.relationships = { item: relationship(req, self, 'item', { type: 'catalog-item', id: (item as CatalogVariant).itemId }) };
+  const out: Json = {
+    type: typeOf(kind),
+    id: item.id,
+    attributes: sparse(req, typeOf(kind), attributes),
+    links: { self: `${req.base}${self}/` },
+  };
+  if (kind === 'variant')
+    out.relationships = {
+      item: relationship(req, self, 'item', { type: 'catalog-item', id: (item as CatalogVariant).itemId }),
+    };
   return out;
 }
 
@@ -136,12 +229,21 @@ function bulk(kind: Kind, action: Action): Handler {
     const listName = `${kind}s`;
     const entries = isObject(attributes[listName]) ? (attributes[listName] as Json).data : undefined;
     const pointer = `/data/attributes/${listName}/data`;
-    if (!Array.isArray(entries) || entries.length === 0) throw invalid(`'${listName}' must contain at least one resource.`, { pointer });
+    if (!Array.isArray(entries) || entries.length === 0)
+      throw invalid(`'${listName}' must contain at least one resource.`, { pointer });
     if (entries.length > 100) throw invalid('At most 100 resources can be given per job.', { pointer });
     entries.forEach((entry, i) => {
-      if (!isObject(entry) || entry.type !== typeOf(kind)) throw invalid(`Each entry must have type '${typeOf(kind)}'.`, { pointer: `${pointer}/${i}` });
-      if (action !== 'create' && typeof entry.id !== 'string') throw invalid("Each entry needs an 'id'.", { pointer: `${pointer}/${i}/id` });
-      if (action !== 'delete') readAttributes(kind, attributesOf(entry, `${pointer}/${i}/attributes`), action === 'create', `${pointer}/${i}/attributes`);
+      if (!isObject(entry) || entry.type !== typeOf(kind))
+        throw invalid(`Each entry must have type '${typeOf(kind)}'.`, { pointer: `${pointer}/${i}` });
+      if (action !== 'create' && typeof entry.id !== 'string')
+        throw invalid("Each entry needs an 'id'.", { pointer: `${pointer}/${i}/id` });
+      if (action !== 'delete')
+        readAttributes(
+          kind,
+          attributesOf(entry, `${pointer}/${i}/attributes`),
+          action === 'create',
+          `${pointer}/${i}/attributes`,
+        );
     });
     if (req.state.jobsInFlight(req.account, 'catalog-') >= MAX_JOBS_IN_FLIGHT) {
       throw new ApiError(429, 'throttled', `At most ${MAX_JOBS_IN_FLIGHT} catalog jobs can be in progress.`);
@@ -151,13 +253,23 @@ function bulk(kind: Kind, action: Action): Handler {
       entries.forEach((entry: Json, i: number) => {
         try {
           const now = state.now();
-          if (action === 'create') running.resultIds.push(create(account, kind, entry, `${pointer}/${i}`, now).id);
-          else if (action === 'update') running.resultIds.push(update(account, kind, entry.id as string, entry, `${pointer}/${i}`, now).id);
+          if (action === 'create')
+            running.resultIds.push(create(account, kind, entry, `${pointer}/${i}`, now).id);
+          else if (action === 'update')
+            running.resultIds.push(
+              update(account, kind, entry.id as string, entry, `${pointer}/${i}`, now).id,
+            );
           else remove(account, kind, entry.id as string);
           running.completedCount++;
         } catch (error) {
           const known = error instanceof ApiError ? error : new ApiError(500, 'error', 'Processing failed.');
-          running.errors.push({ id: String(running.errors.length + 1), code: known.code, title: known.title, detail: known.message, source: { pointer: `${pointer}/${i}` } });
+          running.errors.push({
+            id: String(running.errors.length + 1),
+            code: known.code,
+            title: known.title,
+            detail: known.message,
+            source: { pointer: `${pointer}/${i}` },
+          });
           running.failedCount++;
         }
       });
@@ -185,15 +297,27 @@ function jobResource(req: ApiRequest, kind: Kind, action: Action, job: Job): Jso
     },
     links: { self: `${req.base}${self}/` },
   };
-  if (action !== 'delete') out.relationships = { [`${kind}s`]: relationship(req, self, `${kind}s`, job.resultIds.map((id) => ({ type: typeOf(kind), id }))) };
+  if (action !== 'delete')
+    out.relationships = {
+      [`${kind}s`]: relationship(
+        req,
+        self,
+        `${kind}s`,
+        job.resultIds.map((id) => ({ type: typeOf(kind), id })),
+      ),
+    };
   return out;
 }
 
 function getJob(kind: Kind, action: Action): Handler {
   return (req) => {
     const job = req.account.jobs.get(req.params.job_id);
-    if (!job || job.type !== `catalog-${kind}-bulk-${action}-job`) throw notFound(`A job with id ${req.params.job_id} does not exist.`);
-    return { status: 200, body: { data: jobResource(req, kind, action, job), links: { self: `${req.base}${req.path}` } } };
+    if (!job || job.type !== `catalog-${kind}-bulk-${action}-job`)
+      throw notFound(`A job with id ${req.params.job_id} does not exist.`);
+    return {
+      status: 200,
+      body: { data: jobResource(req, kind, action, job), links: { self: `${req.base}${req.path}` } },
+    };
   };
 }
 
@@ -201,16 +325,32 @@ function crud(kind: Kind): Record<string, Handler> {
   const get: Handler = (req) => {
     const item = store(req.account, kind).get(req.params.id);
     if (!item) throw notFound(`A catalog ${kind} with id ${req.params.id} does not exist.`);
-    return { status: 200, body: { data: resource(req, kind, item), links: { self: `${req.base}${req.path}` } } };
+    return {
+      status: 200,
+      body: { data: resource(req, kind, item), links: { self: `${req.base}${req.path}` } },
+    };
   };
   return {
     [`get_catalog_${kind}s`]: list(kind, (req) => store(req.account, kind).values()),
     [`get_catalog_${kind}`]: get,
-    [`create_catalog_${kind}`]: (req) => ({ status: 201, body: { data: resource(req, kind, create(req.account, kind, dataOf(req.body, typeOf(kind)), '/data', req.now)) } }),
+    [`create_catalog_${kind}`]: (req) => ({
+      status: 201,
+      body: {
+        data: resource(
+          req,
+          kind,
+          create(req.account, kind, dataOf(req.body, typeOf(kind)), '/data', req.now),
+        ),
+      },
+    }),
     [`update_catalog_${kind}`]: (req) => {
       const data = dataOf(req.body, typeOf(kind));
-      if (data.id !== req.params.id) throw invalid('The id in the body must match the id in the URL.', { pointer: '/data/id' });
-      return { status: 200, body: { data: resource(req, kind, update(req.account, kind, req.params.id, data, '/data', req.now)) } };
+      if (data.id !== req.params.id)
+        throw invalid('The id in the body must match the id in the URL.', { pointer: '/data/id' });
+      return {
+        status: 200,
+        body: { data: resource(req, kind, update(req.account, kind, req.params.id, data, '/data', req.now)) },
+      };
     },
     [`delete_catalog_${kind}`]: (req) => {
       remove(req.account, kind, req.params.id);
@@ -223,7 +363,8 @@ export const catalogHandlers: Record<string, Handler> = {
   ...crud('item'),
   ...crud('variant'),
   get_variants_for_catalog_item: list('variant', (req) => {
-    if (!req.account.catalogItems.has(req.params.id)) throw notFound(`A catalog item with id ${req.params.id} does not exist.`);
+    if (!req.account.catalogItems.has(req.params.id))
+      throw notFound(`A catalog item with id ${req.params.id} does not exist.`);
     return [...req.account.catalogVariants.values()].filter((variant) => variant.itemId === req.params.id);
   }),
   bulk_create_catalog_items: bulk('item', 'create'),

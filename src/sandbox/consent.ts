@@ -28,46 +28,90 @@ function readList(req: ApiRequest, data: Json): SandboxList | undefined {
   return found;
 }
 
-function readChanges(attributes: Json, max: number, consent: Consent, historical: boolean, now: number): ConsentChange[] {
+function readChanges(
+  attributes: Json,
+  max: number,
+  consent: Consent,
+  historical: boolean,
+  now: number,
+): ConsentChange[] {
   const profiles = isObject(attributes.profiles) ? attributes.profiles.data : undefined;
-  if (!Array.isArray(profiles) || profiles.length === 0) throw invalid("'profiles' must contain at least one profile.", { pointer: '/data/attributes/profiles/data' });
-  if (profiles.length > max) throw invalid(`At most ${max} profiles can be given per request.`, { pointer: '/data/attributes/profiles/data' });
+  if (!Array.isArray(profiles) || profiles.length === 0)
+    throw invalid("'profiles' must contain at least one profile.", {
+      pointer: '/data/attributes/profiles/data',
+    });
+  if (profiles.length > max)
+    throw invalid(`At most ${max} profiles can be given per request.`, {
+      pointer: '/data/attributes/profiles/data',
+    });
   return profiles.map((entry, i) => {
     const pointer = `/data/attributes/profiles/data/${i}`;
-    if (!isObject(entry) || entry.type !== 'profile' || !isObject(entry.attributes)) throw invalid("Each profile must have type 'profile' and attributes.", { pointer });
+    if (!isObject(entry) || entry.type !== 'profile' || !isObject(entry.attributes))
+      throw invalid("Each profile must have type 'profile' and attributes.", { pointer });
     const { email, phone_number: phone } = readIdentifiers(entry.attributes, `${pointer}/attributes`);
     const subscriptions = entry.attributes.subscriptions;
-    if (!isObject(subscriptions)) throw invalid("'subscriptions' is required.", { pointer: `${pointer}/attributes/subscriptions` });
+    if (!isObject(subscriptions))
+      throw invalid("'subscriptions' is required.", { pointer: `${pointer}/attributes/subscriptions` });
     const channels: Channel[] = [];
     let consentedAt: number | undefined;
     const take = (channel: Channel, value: unknown, path: string) => {
       if (value === undefined) return;
-      if (!isObject(value) || value.consent !== consent) throw invalid(`'consent' must be '${consent}'.`, { pointer: `${pointer}/attributes/subscriptions/${path}/consent` });
+      if (!isObject(value) || value.consent !== consent)
+        throw invalid(`'consent' must be '${consent}'.`, {
+          pointer: `${pointer}/attributes/subscriptions/${path}/consent`,
+        });
       if (value.consented_at !== undefined) {
-        if (!historical) throw invalid("'consented_at' is only allowed with 'historical_import'.", { pointer: `${pointer}/attributes/subscriptions/${path}/consented_at` });
+        if (!historical)
+          throw invalid("'consented_at' is only allowed with 'historical_import'.", {
+            pointer: `${pointer}/attributes/subscriptions/${path}/consented_at`,
+          });
         const at = typeof value.consented_at === 'string' ? Date.parse(value.consented_at) : Number.NaN;
-        if (Number.isNaN(at) || at > now) throw invalid("'consented_at' must be a datetime in the past.", { pointer: `${pointer}/attributes/subscriptions/${path}/consented_at` });
+        if (Number.isNaN(at) || at > now)
+          throw invalid("'consented_at' must be a datetime in the past.", {
+            pointer: `${pointer}/attributes/subscriptions/${path}/consented_at`,
+          });
         consentedAt = at;
       } else if (historical) {
-        throw invalid("'consented_at' is required when 'historical_import' is true.", { pointer: `${pointer}/attributes/subscriptions/${path}` });
+        throw invalid("'consented_at' is required when 'historical_import' is true.", {
+          pointer: `${pointer}/attributes/subscriptions/${path}`,
+        });
       }
       channels.push(channel);
     };
     if (subscriptions.email !== undefined) {
-      if (!email) throw invalid("'email' must not be empty when the email channel is included in 'subscriptions'", { pointer: `${pointer}/attributes/email` });
-      take('emailMarketing', isObject(subscriptions.email) ? subscriptions.email.marketing : undefined, 'email/marketing');
+      if (!email)
+        throw invalid("'email' must not be empty when the email channel is included in 'subscriptions'", {
+          pointer: `${pointer}/attributes/email`,
+        });
+      take(
+        'emailMarketing',
+        isObject(subscriptions.email) ? subscriptions.email.marketing : undefined,
+        'email/marketing',
+      );
     }
     if (subscriptions.sms !== undefined) {
-      if (!phone) throw invalid("'phone_number' must not be empty when the sms channel is included in 'subscriptions'", { pointer: `${pointer}/attributes/phone_number` });
+      if (!phone)
+        throw invalid(
+          "'phone_number' must not be empty when the sms channel is included in 'subscriptions'",
+          { pointer: `${pointer}/attributes/phone_number` },
+        );
       const sms = isObject(subscriptions.sms) ? subscriptions.sms : {};
       take('smsMarketing', sms.marketing, 'sms/marketing');
       take('smsTransactional', sms.transactional, 'sms/transactional');
     }
-    if (channels.length === 0) throw invalid('At least one channel must be given in subscriptions.', { pointer: `${pointer}/attributes/subscriptions` });
+    if (channels.length === 0)
+      throw invalid('At least one channel must be given in subscriptions.', {
+        pointer: `${pointer}/attributes/subscriptions`,
+      });
     const identity: Json = {};
     if (email) identity.email = email;
     if (phone) identity.phone_number = phone;
-    return { id: typeof entry.id === 'string' ? entry.id : undefined, attributes: identity, channels, consentedAt };
+    return {
+      id: typeof entry.id === 'string' ? entry.id : undefined,
+      attributes: identity,
+      channels,
+      consentedAt,
+    };
   });
 }
 
@@ -76,13 +120,22 @@ function setConsent(profile: Profile, channel: Channel, consent: Consent, at: nu
   profile.consents = { ...profile.consents, [channel]: value };
 }
 
-function consentJob(req: ApiRequest, type: string, changes: ConsentChange[], apply: (account: Account, profile: Profile, change: ConsentChange, now: number) => void) {
+function consentJob(
+  req: ApiRequest,
+  type: string,
+  changes: ConsentChange[],
+  apply: (account: Account, profile: Profile, change: ConsentChange, now: number) => void,
+) {
   const { account, state } = req;
   const job = newJob(type, changes.length, req.now, (running) => {
     const now = state.now();
     for (const change of changes) {
       try {
-        const { profile } = upsertProfile(account.profiles, { id: change.id, attributes: change.attributes, pointer: '/data/attributes' }, now);
+        const { profile } = upsertProfile(
+          account.profiles,
+          { id: change.id, attributes: change.attributes, pointer: '/data/attributes' },
+          now,
+        );
         apply(account, profile, change, now);
         running.resultIds.push(profile.id);
         running.completedCount++;
@@ -104,35 +157,51 @@ const bulkSubscribe: Handler = (req) => {
   const list = readList(req, data);
   // A double opt-in list sends a confirmation first: consent only changes once the person confirms.
   const confirmed = !list || list.optInProcess === 'single_opt_in' || historical;
-  return consentJob(req, 'profile-subscription-bulk-create-job', changes, (_account, profile, change, now) => {
-    if (!confirmed) return;
-    for (const channel of change.channels) setConsent(profile, channel, 'SUBSCRIBED', change.consentedAt ?? now);
-    if (list && !list.members.has(profile.id)) list.members.set(profile.id, now);
-  });
+  return consentJob(
+    req,
+    'profile-subscription-bulk-create-job',
+    changes,
+    (_account, profile, change, now) => {
+      if (!confirmed) return;
+      for (const channel of change.channels)
+        setConsent(profile, channel, 'SUBSCRIBED', change.consentedAt ?? now);
+      if (list && !list.members.has(profile.id)) list.members.set(profile.id, now);
+    },
+  );
 };
 
 const bulkUnsubscribe: Handler = (req) => {
   const data = dataOf(req.body, 'profile-subscription-bulk-delete-job');
   const changes = readChanges(attributesOf(data), 100, 'UNSUBSCRIBED', false, req.now);
   const list = readList(req, data);
-  return consentJob(req, 'profile-subscription-bulk-delete-job', changes, (_account, profile, change, now) => {
-    if (list?.members.has(profile.id)) {
-      list.members.delete(profile.id);
-      return;
-    }
-    for (const channel of change.channels) setConsent(profile, channel, 'UNSUBSCRIBED', now);
-  });
+  return consentJob(
+    req,
+    'profile-subscription-bulk-delete-job',
+    changes,
+    (_account, profile, change, now) => {
+      if (list?.members.has(profile.id)) {
+        list.members.delete(profile.id);
+        return;
+      }
+      for (const channel of change.channels) setConsent(profile, channel, 'UNSUBSCRIBED', now);
+    },
+  );
 };
 
 const requestProfileDeletion: Handler = (req) => {
   const attributes = attributesOf(dataOf(req.body, 'data-privacy-deletion-job'));
   const data = isObject(attributes.profile) ? attributes.profile.data : undefined;
-  if (!isObject(data) || data.type !== 'profile') throw invalid('A profile is required.', { pointer: '/data/attributes/profile/data' });
+  if (!isObject(data) || data.type !== 'profile')
+    throw invalid('A profile is required.', { pointer: '/data/attributes/profile/data' });
   const profileAttributes = isObject(data.attributes) ? data.attributes : {};
   const identifiers = readIdentifiers(profileAttributes, '/data/attributes/profile/data/attributes');
-  const given = [data.id, identifiers.email, identifiers.phone_number].filter((value) => typeof value === 'string');
+  const given = [data.id, identifiers.email, identifiers.phone_number].filter(
+    (value) => typeof value === 'string',
+  );
   if (given.length !== 1 || profileAttributes.external_id !== undefined) {
-    throw invalid('Exactly one of id, email or phone_number must be given.', { pointer: '/data/attributes/profile/data' });
+    throw invalid('Exactly one of id, email or phone_number must be given.', {
+      pointer: '/data/attributes/profile/data',
+    });
   }
   const { account, state } = req;
   const job = newJob('data-privacy-deletion-job', 1, req.now, (running) => {
@@ -142,7 +211,9 @@ const requestProfileDeletion: Handler = (req) => {
     if (byId) targets.add(byId);
     const byEmail = identifiers.email ? store.find('email', identifiers.email) : undefined;
     if (byEmail) targets.add(byEmail);
-    const byPhone = identifiers.phone_number ? store.find('phone_number', identifiers.phone_number) : undefined;
+    const byPhone = identifiers.phone_number
+      ? store.find('phone_number', identifiers.phone_number)
+      : undefined;
     if (byPhone) targets.add(byPhone);
     for (const profile of targets) {
       store.remove(profile);

@@ -8,7 +8,10 @@ import type { Account, Job, Profile } from './state.ts';
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(text)),
+  });
   res.end(text);
 }
 
@@ -92,7 +95,8 @@ function accountView(account: Account, include: Set<string>) {
 export function createControlsHandler(state: SandboxState, limiter: RateLimiter | undefined) {
   return async function handleControls(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const route = `${req.method} ${url.pathname.replace(/\/$/, '')}`;
-    const raw = req.method === 'POST' ? await readBody(req, 1024 * 1024) : (req.resume(), Buffer.alloc(0));
+    if (req.method !== 'POST') req.resume();
+    const raw = req.method === 'POST' ? await readBody(req, 1024 * 1024) : Buffer.alloc(0);
     let body: Record<string, unknown> = {};
     if (raw !== 'too-large' && raw.length > 0) {
       try {
@@ -106,7 +110,10 @@ export function createControlsHandler(state: SandboxState, limiter: RateLimiter 
       const accountId = url.searchParams.get('account');
       if (accountId && !state.accounts.has(accountId)) return json(res, 404, { error: 'unknown account' });
       const accounts = accountId ? [state.account(accountId)] : [...state.accounts.values()];
-      return json(res, 200, { default_account_id: state.defaultAccountId, accounts: accounts.map((account) => accountView(account, include)) });
+      return json(res, 200, {
+        default_account_id: state.defaultAccountId,
+        accounts: accounts.map((account) => accountView(account, include)),
+      });
     }
     if (route === 'GET /__sandbox/requests') {
       const operations: Record<string, { count: number; rate_limited: number }> = {};
@@ -125,15 +132,41 @@ export function createControlsHandler(state: SandboxState, limiter: RateLimiter 
       return json(res, 200, { reset: true });
     }
     if (route === 'POST /__sandbox/faults') {
-      const { operation, errorRate = 0, status = 500, latencyMs = 0, storm429 } = body as Record<string, unknown>;
-      const stormMs = typeof storm429 === 'object' && storm429 !== null ? Number((storm429 as { durationMs?: unknown }).durationMs) : 0;
+      const {
+        operation,
+        errorRate = 0,
+        status = 500,
+        latencyMs = 0,
+        storm429,
+      } = body as Record<string, unknown>;
+      const stormMs =
+        typeof storm429 === 'object' && storm429 !== null
+          ? Number((storm429 as { durationMs?: unknown }).durationMs)
+          : 0;
       const valid =
         (operation === undefined || typeof operation === 'string') &&
-        typeof errorRate === 'number' && errorRate >= 0 && errorRate <= 1 &&
-        typeof status === 'number' && status >= 400 && status <= 599 &&
-        typeof latencyMs === 'number' && latencyMs >= 0 && Number.isFinite(stormMs) && stormMs >= 0;
-      if (!valid) return json(res, 400, { error: 'expected {operation?, errorRate? (0..1), status? (400..599), latencyMs?, storm429?: {durationMs}}' });
-      const fault = { operation: operation as string | undefined, errorRate, status, latencyMs, storm429Until: stormMs > 0 ? state.now() + stormMs : 0 };
+        typeof errorRate === 'number' &&
+        errorRate >= 0 &&
+        errorRate <= 1 &&
+        typeof status === 'number' &&
+        status >= 400 &&
+        status <= 599 &&
+        typeof latencyMs === 'number' &&
+        latencyMs >= 0 &&
+        Number.isFinite(stormMs) &&
+        stormMs >= 0;
+      if (!valid)
+        return json(res, 400, {
+          error:
+            'expected {operation?, errorRate? (0..1), status? (400..599), latencyMs?, storm429?: {durationMs}}',
+        });
+      const fault = {
+        operation: operation as string | undefined,
+        errorRate,
+        status,
+        latencyMs,
+        storm429Until: stormMs > 0 ? state.now() + stormMs : 0,
+      };
       state.faults.push(fault);
       return json(res, 200, { faults: state.faults.length });
     }
@@ -144,9 +177,14 @@ export function createControlsHandler(state: SandboxState, limiter: RateLimiter 
     if (route === 'POST /__sandbox/apps/remove') {
       const clientId = body.clientId;
       const accountId = typeof body.accountId === 'string' ? body.accountId : state.defaultAccountId;
-      if (typeof clientId !== 'string' || !state.apps.has(clientId)) return json(res, 404, { error: 'unknown clientId' });
+      if (typeof clientId !== 'string' || !state.apps.has(clientId))
+        return json(res, 404, { error: 'unknown clientId' });
       const removed = state.removeInstall(clientId, accountId);
-      return json(res, removed ? 200 : 404, removed ? { removed: true } : { error: 'the app is not installed on that account' });
+      return json(
+        res,
+        removed ? 200 : 404,
+        removed ? { removed: true } : { error: 'the app is not installed on that account' },
+      );
     }
     json(res, 404, { error: 'unknown sandbox control' });
   };

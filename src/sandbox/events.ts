@@ -40,14 +40,19 @@ export interface EventInput {
 /** Validates one event's attributes (without its profile) and returns the parts to record. */
 export function readEvent(attributes: Json, pointer: string, now: number): Omit<EventInput, 'profile'> {
   const properties = attributes.properties;
-  if (!isObject(properties)) throw invalid("'properties' is required and must be an object.", { pointer: `${pointer}/properties` });
-  if (Object.keys(properties).length > 400) throw invalid('An event can have at most 400 properties.', { pointer: `${pointer}/properties` });
+  if (!isObject(properties))
+    throw invalid("'properties' is required and must be an object.", { pointer: `${pointer}/properties` });
+  if (Object.keys(properties).length > 400)
+    throw invalid('An event can have at most 400 properties.', { pointer: `${pointer}/properties` });
   let time = now;
   if (attributes.time !== undefined && attributes.time !== null) {
     time = typeof attributes.time === 'string' ? Date.parse(attributes.time) : Number.NaN;
-    if (Number.isNaN(time)) throw invalid("'time' must be an ISO 8601 datetime.", { pointer: `${pointer}/time` });
+    if (Number.isNaN(time))
+      throw invalid("'time' must be an ISO 8601 datetime.", { pointer: `${pointer}/time` });
     if (time < EARLIEST_EVENT || time > now + YEAR_MS) {
-      throw invalid("'time' must be after 1990 and at most one year in the future.", { pointer: `${pointer}/time` });
+      throw invalid("'time' must be after 1990 and at most one year in the future.", {
+        pointer: `${pointer}/time`,
+      });
     }
   }
   const value = attributes.value;
@@ -55,7 +60,11 @@ export function readEvent(attributes: Json, pointer: string, now: number): Omit<
     throw invalid("'value' must be a number.", { pointer: `${pointer}/value` });
   }
   const currency = attributes.value_currency;
-  if (currency !== undefined && currency !== null && (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency))) {
+  if (
+    currency !== undefined &&
+    currency !== null &&
+    (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency))
+  ) {
     throw invalid("'value_currency' must be an ISO 4217 code.", { pointer: `${pointer}/value_currency` });
   }
   const uniqueId = attributes.unique_id;
@@ -63,10 +72,15 @@ export function readEvent(attributes: Json, pointer: string, now: number): Omit<
     throw invalid("'unique_id' must be a string.", { pointer: `${pointer}/unique_id` });
   }
   const metric = attributes.metric;
-  const metricAttributes = isObject(metric) && isObject(metric.data) && isObject(metric.data.attributes) ? metric.data.attributes : undefined;
+  const metricAttributes =
+    isObject(metric) && isObject(metric.data) && isObject(metric.data.attributes)
+      ? metric.data.attributes
+      : undefined;
   const name = metricAttributes?.name;
   if (typeof name !== 'string' || name === '' || name.length >= 128) {
-    throw invalid('The metric name is required and must be shorter than 128 characters.', { pointer: `${pointer}/metric/data/attributes/name` });
+    throw invalid('The metric name is required and must be shorter than 128 characters.', {
+      pointer: `${pointer}/metric/data/attributes/name`,
+    });
   }
   return {
     metricName: name,
@@ -82,12 +96,20 @@ export function readEvent(attributes: Json, pointer: string, now: number): Omit<
 /** Reads `{data:{type:'profile', id?, attributes, meta?}}` of an event and validates its identifiers. */
 export function readEventProfile(value: unknown, pointer: string): EventInput['profile'] {
   const data = isObject(value) ? value.data : undefined;
-  if (!isObject(data) || data.type !== 'profile') throw invalid('The event profile is required.', { pointer });
+  if (!isObject(data) || data.type !== 'profile')
+    throw invalid('The event profile is required.', { pointer });
   const attributes = attributesOf(data, `${pointer}/data/attributes`);
   const identifiers = readIdentifiers(attributes, `${pointer}/data/attributes`);
-  const hasIdentifier = identifiers.email || identifiers.phone_number || identifiers.external_id || attributes.anonymous_id || attributes._kx;
+  const hasIdentifier =
+    identifiers.email ||
+    identifiers.phone_number ||
+    identifiers.external_id ||
+    attributes.anonymous_id ||
+    attributes._kx;
   if (!hasIdentifier && typeof data.id !== 'string') {
-    throw invalid('The profile needs one of id, email, phone_number, external_id or anonymous_id.', { pointer: `${pointer}/data/attributes` });
+    throw invalid('The profile needs one of id, email, phone_number, external_id or anonymous_id.', {
+      pointer: `${pointer}/data/attributes`,
+    });
   }
   return { id: typeof data.id === 'string' ? data.id : undefined, attributes, meta: data.meta };
 }
@@ -110,7 +132,11 @@ function eventProfile(account: Account, input: EventInput['profile'], now: numbe
     account.profiles.add(profile);
     return profile;
   }
-  return upsertProfile(account.profiles, { id: input.id, attributes, meta: input.meta, pointer: '/data/attributes/profile/data/attributes' }, now).profile;
+  return upsertProfile(
+    account.profiles,
+    { id: input.id, attributes, meta: input.meta, pointer: '/data/attributes/profile/data/attributes' },
+    now,
+  ).profile;
 }
 
 /** Records an event unless Klaviyo's dedup rule says it was already seen. Returns the event or undefined. */
@@ -173,7 +199,13 @@ export function metricResource(req: ApiRequest, metric: Metric): Json {
       name: metric.name,
       created: iso(metric.created),
       updated: iso(metric.updated),
-      integration: { object: 'integration', id: metric.service, key: metric.service, name: metric.service === 'api' ? 'API' : metric.service, category: 'API' },
+      integration: {
+        object: 'integration',
+        id: metric.service,
+        key: metric.service,
+        name: metric.service === 'api' ? 'API' : metric.service,
+        category: 'API',
+      },
     }),
     links: { self: `${req.base}/api/metrics/${metric.id}/` },
   };
@@ -185,7 +217,9 @@ function included(req: ApiRequest, events: SandboxEvent[]): Json[] | undefined {
   const out: Json[] = [];
   for (const name of include.split(',')) {
     if (name !== 'profile' && name !== 'metric' && name !== 'attributions') {
-      throw invalid(`'${name}' is not an allowed include parameter for this resource.`, { parameter: 'include' });
+      throw invalid(`'${name}' is not an allowed include parameter for this resource.`, {
+        parameter: 'include',
+      });
     }
     const seen = new Set<string>();
     for (const event of events) {
@@ -209,9 +243,17 @@ const getEvents: Handler = (req) => {
     timestamp: ['greater-or-equal', 'greater-than', 'less-or-equal', 'less-than'],
   });
   const sort = parseSort(req, ['datetime', 'timestamp']);
-  const valueOf = (event: SandboxEvent, field: string) =>
-    field === 'metric_id' ? event.metricId : field === 'profile_id' ? event.profileId : field === 'timestamp' ? event.time / 1000 : event.time;
-  let events = req.account.events.filter((event) => terms.every((term) => matchTerm(term, valueOf(event, term.field))));
+  const eventField = (event: SandboxEvent, field: string) =>
+    field === 'metric_id'
+      ? event.metricId
+      : field === 'profile_id'
+        ? event.profileId
+        : field === 'timestamp'
+          ? event.time / 1000
+          : event.time;
+  let events = req.account.events.filter((event) =>
+    terms.every((term) => matchTerm(term, eventField(event, term.field))),
+  );
   if (sort) events = events.sort((a, b) => (a.time - b.time) * (sort.descending ? -1 : 1));
   const { page, links } = paginate(req, events, pageSize(req, 200, 1000));
   const body: Json = { data: page.map((event) => eventResource(req, event)), links };
@@ -228,7 +270,10 @@ function requireEvent(req: ApiRequest): SandboxEvent {
 
 const getEvent: Handler = (req) => {
   const event = requireEvent(req);
-  const body: Json = { data: eventResource(req, event), links: { self: `${req.base}/api/events/${event.id}/` } };
+  const body: Json = {
+    data: eventResource(req, event),
+    links: { self: `${req.base}/api/events/${event.id}/` },
+  };
   const extra = included(req, [event]);
   if (extra) body.included = extra;
   return { status: 200, body };
@@ -243,13 +288,21 @@ function requireMetric(req: ApiRequest, id: string): Metric {
 const getMetrics: Handler = (req) => {
   const terms = parseFilter(req, { 'integration.name': ['equals'], 'integration.category': ['equals'] });
   const metrics = [...req.account.metrics.values()].filter((metric) =>
-    terms.every((term) => matchTerm(term, term.field === 'integration.name' ? (metric.service === 'api' ? 'API' : metric.service) : 'API')),
+    terms.every((term) =>
+      matchTerm(
+        term,
+        term.field === 'integration.name' ? (metric.service === 'api' ? 'API' : metric.service) : 'API',
+      ),
+    ),
   );
   const { page, links } = paginate(req, metrics, 200);
   return { status: 200, body: { data: page.map((metric) => metricResource(req, metric)), links } };
 };
 
-const single = (req: ApiRequest, data: Json, self: string) => ({ status: 200, body: { data, links: { self: `${req.base}${self}` } } });
+const single = (req: ApiRequest, data: Json, self: string) => ({
+  status: 200,
+  body: { data, links: { self: `${req.base}${self}` } },
+});
 
 export const eventHandlers: Record<string, Handler> = {
   create_event: createEvent,
@@ -257,9 +310,11 @@ export const eventHandlers: Record<string, Handler> = {
   get_event: getEvent,
   get_metrics: getMetrics,
   get_metric: (req) => single(req, metricResource(req, requireMetric(req, req.params.id)), req.path),
-  get_metric_for_event: (req) => single(req, metricResource(req, requireMetric(req, requireEvent(req).metricId)), req.path),
+  get_metric_for_event: (req) =>
+    single(req, metricResource(req, requireMetric(req, requireEvent(req).metricId)), req.path),
   get_metric_id_for_event: (req) => single(req, { type: 'metric', id: requireEvent(req).metricId }, req.path),
-  get_profile_id_for_event: (req) => single(req, { type: 'profile', id: requireEvent(req).profileId }, req.path),
+  get_profile_id_for_event: (req) =>
+    single(req, { type: 'profile', id: requireEvent(req).profileId }, req.path),
   get_profile_for_event: (req) => {
     const profile = req.account.profiles.byId.get(requireEvent(req).profileId);
     if (!profile) throw new ApiError(404, 'not_found', 'The profile of this event no longer exists.');

@@ -75,7 +75,8 @@ export function errorBody(error: ApiError): Json {
   return { errors: [entry] };
 }
 
-export const invalid = (detail: string, source?: ErrorSource): ApiError => new ApiError(400, 'invalid', detail, source);
+export const invalid = (detail: string, source?: ErrorSource): ApiError =>
+  new ApiError(400, 'invalid', detail, source);
 export const notFound = (detail: string): ApiError => new ApiError(404, 'not_found', detail);
 
 export function isObject(value: unknown): value is Json {
@@ -84,7 +85,8 @@ export function isObject(value: unknown): value is Json {
 
 /** Reads `data` of a JSON:API body and checks its `type`. */
 export function dataOf(body: unknown, type: string): Json {
-  if (!isObject(body) || !isObject(body.data)) throw invalid('The request body must contain a `data` object.', { pointer: '/data' });
+  if (!isObject(body) || !isObject(body.data))
+    throw invalid('The request body must contain a `data` object.', { pointer: '/data' });
   if (body.data.type !== type) {
     throw new ApiError(409, 'conflict', `The resource type must be '${type}'.`, { pointer: '/data/type' });
   }
@@ -107,7 +109,10 @@ export function resourceLink(req: ApiRequest, path: string): string {
 
 export function relationship(req: ApiRequest, selfPath: string, name: string, data: unknown): Json {
   const out: Json = {
-    links: { self: `${req.base}${selfPath}/relationships/${name}/`, related: `${req.base}${selfPath}/${name}/` },
+    links: {
+      self: `${req.base}${selfPath}/relationships/${name}/`,
+      related: `${req.base}${selfPath}/${name}/`,
+    },
   };
   if (data !== undefined) out.data = data;
   return out;
@@ -120,7 +125,10 @@ export function sparse(req: ApiRequest, type: string, attributes: Json): Json {
   const out: Json = {};
   for (const field of fields.split(',')) {
     const [head, ...rest] = field.split('.');
-    if (!(head in attributes)) throw invalid(`'${field}' is not a valid field for the resource '${type}'.`, { parameter: `fields[${type}]` });
+    if (!(head in attributes))
+      throw invalid(`'${field}' is not a valid field for the resource '${type}'.`, {
+        parameter: `fields[${type}]`,
+      });
     if (rest.length === 0 || !isObject(attributes[head])) out[head] = attributes[head];
     else {
       const parent = (out[head] as Json | undefined) ?? {};
@@ -278,7 +286,7 @@ export function matchTerm(term: FilterTerm, actual: unknown): boolean {
   const target = term.value instanceof Date ? term.value.getTime() : term.value;
   switch (term.op) {
     case 'equals':
-      return actual === target || (typeof actual === 'number' && typeof target === 'string' && false);
+      return actual === target;
     case 'any':
       return (target as unknown[]).includes(actual);
     case 'greater-than':
@@ -297,12 +305,16 @@ export function matchTerm(term: FilterTerm, actual: unknown): boolean {
 }
 
 /** Reads `sort` against the allowed fields; returns the field and direction, or undefined. */
-export function parseSort(req: ApiRequest, allowed: string[]): { field: string; descending: boolean } | undefined {
+export function parseSort(
+  req: ApiRequest,
+  allowed: string[],
+): { field: string; descending: boolean } | undefined {
   const raw = req.query.get('sort');
   if (!raw) return undefined;
   const descending = raw.startsWith('-');
   const field = descending ? raw.slice(1) : raw;
-  if (!allowed.includes(field)) throw invalid(`'${raw}' is not a valid sort for this resource.`, { parameter: 'sort' });
+  if (!allowed.includes(field))
+    throw invalid(`'${raw}' is not a valid sort for this resource.`, { parameter: 'sort' });
   return { field, descending };
 }
 
@@ -326,6 +338,7 @@ export function checkPhone(value: unknown, pointer: string): string {
 export function optionalString(attributes: Json, key: string, pointer: string): string | null | undefined {
   const value = attributes[key];
   if (value === undefined || value === null) return value;
-  if (typeof value !== 'string') throw invalid(`'${key}' must be a string.`, { pointer: `${pointer}/${key}` });
+  if (typeof value !== 'string')
+    throw invalid(`'${key}' must be a string.`, { pointer: `${pointer}/${key}` });
   return value;
 }

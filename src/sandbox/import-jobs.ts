@@ -1,5 +1,16 @@
 // Reading profile bulk import jobs (list, get, import errors, imported profiles and lists) and accounts.
-import { type ApiRequest, invalid, type Json, matchTerm, notFound, pageSize, paginate, parseFilter, parseSort, sparse } from './http.ts';
+import {
+  type ApiRequest,
+  invalid,
+  type Json,
+  matchTerm,
+  notFound,
+  pageSize,
+  paginate,
+  parseFilter,
+  parseSort,
+  sparse,
+} from './http.ts';
 import { importJobResource } from './jobs.ts';
 import { listResource } from './lists.ts';
 import { profileResource } from './profile-model.ts';
@@ -8,7 +19,8 @@ import type { Job } from './state.ts';
 
 function requireImportJob(req: ApiRequest, id: string): Job {
   const job = req.account.jobs.get(id);
-  if (!job || job.type !== 'profile-bulk-import-job') throw notFound(`A bulk import job with id ${id} does not exist.`);
+  if (job?.type !== 'profile-bulk-import-job')
+    throw notFound(`A bulk import job with id ${id} does not exist.`);
   return job;
 }
 
@@ -28,7 +40,10 @@ const getJob: Handler = (req) => {
   const body: Json = { data: importJobResource(req, job), links: { self: `${req.base}${req.path}` } };
   const include = req.query.get('include');
   if (include) {
-    if (include !== 'lists') throw invalid(`'${include}' is not an allowed include parameter for this resource.`, { parameter: 'include' });
+    if (include !== 'lists')
+      throw invalid(`'${include}' is not an allowed include parameter for this resource.`, {
+        parameter: 'include',
+      });
     body.included = job.listIds.flatMap((id) => {
       const list = req.account.lists.get(id);
       return list ? [listResource(req, list)] : [];
@@ -83,7 +98,14 @@ function accountResource(req: ApiRequest): Json {
         default_sender_email: 'sandbox@example.com',
         website_url: 'https://example.com',
         organization_name: account.name,
-        street_address: { address1: null, address2: null, city: null, region: null, country: null, zip: null },
+        street_address: {
+          address1: null,
+          address2: null,
+          city: null,
+          region: null,
+          country: null,
+          zip: null,
+        },
       },
       industry: null,
       timezone: 'UTC',
@@ -105,19 +127,32 @@ export const importJobHandlers: Record<string, Handler> = {
   },
   get_profile_ids_for_bulk_import_profiles_job: (req) => {
     const { page, links } = importedProfiles(req);
-    return { status: 200, body: { data: page.map((profile) => ({ type: 'profile', id: profile.id })), links } };
+    return {
+      status: 200,
+      body: { data: page.map((profile) => ({ type: 'profile', id: profile.id })), links },
+    };
   },
   get_list_for_bulk_import_profiles_job: (req) => ({
     status: 200,
-    body: { data: importLists(req).map((list) => listResource(req, list)), links: { self: `${req.base}${req.path}` } },
+    body: {
+      data: importLists(req).map((list) => listResource(req, list)),
+      links: { self: `${req.base}${req.path}` },
+    },
   }),
   get_list_ids_for_bulk_import_profiles_job: (req) => ({
     status: 200,
-    body: { data: importLists(req).map((list) => ({ type: 'list', id: list.id })), links: { self: `${req.base}${req.path}` } },
+    body: {
+      data: importLists(req).map((list) => ({ type: 'list', id: list.id })),
+      links: { self: `${req.base}${req.path}` },
+    },
   }),
-  get_accounts: (req) => ({ status: 200, body: { data: [accountResource(req)], links: { self: `${req.base}/api/accounts/` } } }),
+  get_accounts: (req) => ({
+    status: 200,
+    body: { data: [accountResource(req)], links: { self: `${req.base}/api/accounts/` } },
+  }),
   get_account: (req) => {
-    if (req.params.id !== req.account.id) throw notFound(`An account with id ${req.params.id} does not exist.`);
+    if (req.params.id !== req.account.id)
+      throw notFound(`An account with id ${req.params.id} does not exist.`);
     return { status: 200, body: { data: accountResource(req), links: { self: `${req.base}${req.path}` } } };
   },
 };

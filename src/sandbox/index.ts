@@ -90,7 +90,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     route(req, res, url).catch((error: unknown) => {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ errors: [{ id: 'internal', status: 500, code: 'error', title: 'A server error occurred.', detail: String(error) }] }));
+        res.end(
+          JSON.stringify({
+            errors: [
+              {
+                id: 'internal',
+                status: 500,
+                code: 'error',
+                title: 'A server error occurred.',
+                detail: String(error),
+              },
+            ],
+          }),
+        );
       } else res.destroy();
     });
   });

@@ -30,17 +30,32 @@ export function newJob(type: string, totalCount: number, now: number, step: Job[
 
 function errorEntry(error: unknown, pointer: string, original?: Json) {
   const known = error instanceof ApiError ? error : new ApiError(500, 'error', 'Processing failed.');
-  return { id: shortId(20), code: known.code, title: known.title, detail: known.message, source: { pointer }, original_payload: original };
+  return {
+    id: shortId(20),
+    code: known.code,
+    title: known.title,
+    detail: known.message,
+    source: { pointer },
+    original_payload: original,
+  };
 }
 
 function listsFromRelationship(req: ApiRequest, data: Json, name: 'lists' | 'list'): string[] {
   const relationships = isObject(data.relationships) ? data.relationships : {};
   const related = relationships[name];
   if (related === undefined) return [];
-  const entries = isObject(related) ? (Array.isArray(related.data) ? related.data : related.data ? [related.data] : []) : [];
+  const entries = isObject(related)
+    ? Array.isArray(related.data)
+      ? related.data
+      : related.data
+        ? [related.data]
+        : []
+    : [];
   return entries.map((entry, i) => {
     if (!isObject(entry) || entry.type !== 'list' || typeof entry.id !== 'string') {
-      throw invalid("List relationships must be {type: 'list', id}.", { pointer: `/data/relationships/${name}/data/${i}` });
+      throw invalid("List relationships must be {type: 'list', id}.", {
+        pointer: `/data/relationships/${name}/data/${i}`,
+      });
     }
     if (!req.account.lists.has(entry.id)) throw notFound(`A list with id ${entry.id} does not exist.`);
     return entry.id;
@@ -50,11 +65,19 @@ function listsFromRelationship(req: ApiRequest, data: Json, name: 'lists' | 'lis
 function profileEntries(attributes: Json, max: number): Json[] {
   const profiles = isObject(attributes.profiles) ? attributes.profiles.data : undefined;
   if (!Array.isArray(profiles) || profiles.length === 0) {
-    throw invalid("'profiles' must contain at least one profile.", { pointer: '/data/attributes/profiles/data' });
+    throw invalid("'profiles' must contain at least one profile.", {
+      pointer: '/data/attributes/profiles/data',
+    });
   }
-  if (profiles.length > max) throw invalid(`At most ${max} profiles can be given per request.`, { pointer: '/data/attributes/profiles/data' });
+  if (profiles.length > max)
+    throw invalid(`At most ${max} profiles can be given per request.`, {
+      pointer: '/data/attributes/profiles/data',
+    });
   return profiles.map((entry, i) => {
-    if (!isObject(entry) || entry.type !== 'profile') throw invalid("Each profile must have type 'profile'.", { pointer: `/data/attributes/profiles/data/${i}` });
+    if (!isObject(entry) || entry.type !== 'profile')
+      throw invalid("Each profile must have type 'profile'.", {
+        pointer: `/data/attributes/profiles/data/${i}`,
+      });
     return entry;
   });
 }
@@ -78,14 +101,21 @@ const bulkImportProfiles: Handler = (req) => {
       const entry = entries[next];
       const pointer = `/data/attributes/profiles/data/${next}`;
       try {
-        if (JSON.stringify(entry).length > 100 * 1024) throw invalid('A profile can be at most 100 KB.', { pointer });
+        if (JSON.stringify(entry).length > 100 * 1024)
+          throw invalid('A profile can be at most 100 KB.', { pointer });
         const attributes = isObject(entry.attributes) ? entry.attributes : {};
-        const { profile } = upsertProfile(account.profiles, { id: entry.id, attributes, meta: entry.meta, pointer: `${pointer}/attributes` }, now);
+        const { profile } = upsertProfile(
+          account.profiles,
+          { id: entry.id, attributes, meta: entry.meta, pointer: `${pointer}/attributes` },
+          now,
+        );
         addToLists(account, listIds, profile, now);
         running.resultIds.push(profile.id);
         running.completedCount++;
       } catch (error) {
-        running.errors.push(errorEntry(error, pointer, isObject(entry.attributes) ? entry.attributes : undefined));
+        running.errors.push(
+          errorEntry(error, pointer, isObject(entry.attributes) ? entry.attributes : undefined),
+        );
         running.failedCount++;
       }
     }
@@ -98,7 +128,9 @@ const bulkImportProfiles: Handler = (req) => {
 
 export function importJobResource(req: ApiRequest, job: Job): Json {
   const self = `/api/profile-bulk-import-jobs/${job.id}`;
-  const link = (name: string) => ({ links: { self: `${req.base}${self}/relationships/${name}/`, related: `${req.base}${self}/${name}/` } });
+  const link = (name: string) => ({
+    links: { self: `${req.base}${self}/relationships/${name}/`, related: `${req.base}${self}/${name}/` },
+  });
   return {
     type: 'profile-bulk-import-job',
     id: job.id,
@@ -123,9 +155,13 @@ export function importJobResource(req: ApiRequest, job: Job): Json {
 
 const bulkCreateEvents: Handler = (req) => {
   const attributes = attributesOf(dataOf(req.body, 'event-bulk-create-job'));
-  const groups = isObject(attributes['events-bulk-create']) ? attributes['events-bulk-create'].data : undefined;
+  const groups = isObject(attributes['events-bulk-create'])
+    ? attributes['events-bulk-create'].data
+    : undefined;
   if (!Array.isArray(groups) || groups.length === 0) {
-    throw invalid("'events-bulk-create' must contain at least one entry.", { pointer: '/data/attributes/events-bulk-create/data' });
+    throw invalid("'events-bulk-create' must contain at least one entry.", {
+      pointer: '/data/attributes/events-bulk-create/data',
+    });
   }
   const inputs: EventInput[] = [];
   const seen = new Set<string>();
@@ -136,25 +172,40 @@ const bulkCreateEvents: Handler = (req) => {
     }
     const profile = readEventProfile(group.attributes.profile, `${pointer}/profile`);
     const identifiers = readIdentifiers(profile.attributes, `${pointer}/profile/data/attributes`);
-    const existing = profile.id ?? [identifiers.email, identifiers.phone_number, identifiers.external_id]
-      .map((value, i) => (value ? req.account.profiles.find((['email', 'phone_number', 'external_id'] as const)[i], value)?.id : undefined))
-      .find(Boolean);
-    const profileKey = existing ?? `new:${identifiers.email ?? identifiers.phone_number ?? identifiers.external_id ?? g}`;
+    const existing =
+      profile.id ??
+      [identifiers.email, identifiers.phone_number, identifiers.external_id]
+        .map((value, i) =>
+          value
+            ? req.account.profiles.find((['email', 'phone_number', 'external_id'] as const)[i], value)?.id
+            : undefined,
+        )
+        .find(Boolean);
+    const profileKey =
+      existing ?? `new:${identifiers.email ?? identifiers.phone_number ?? identifiers.external_id ?? g}`;
     const events = isObject(group.attributes.events) ? group.attributes.events.data : undefined;
-    if (!Array.isArray(events) || events.length === 0) throw invalid('Each entry needs at least one event.', { pointer: `${pointer}/events/data` });
+    if (!Array.isArray(events) || events.length === 0)
+      throw invalid('Each entry needs at least one event.', { pointer: `${pointer}/events/data` });
     events.forEach((event, e) => {
       const eventPointer = `${pointer}/events/data/${e}/attributes`;
-      if (!isObject(event) || event.type !== 'event' || !isObject(event.attributes)) throw invalid("Each event must have type 'event'.", { pointer: eventPointer });
+      if (!isObject(event) || event.type !== 'event' || !isObject(event.attributes))
+        throw invalid("Each event must have type 'event'.", { pointer: eventPointer });
       const parsed = readEvent(event.attributes, eventPointer, req.now);
       if (parsed.uniqueId !== undefined) {
         const key = `${profileKey}|${parsed.metricName}|${parsed.uniqueId}`;
         if (seen.has(key)) {
-          throw invalid(`The unique_id '${parsed.uniqueId}' is repeated for the same profile and metric; no events were processed.`, { pointer: `${eventPointer}/unique_id` });
+          throw invalid(
+            `The unique_id '${parsed.uniqueId}' is repeated for the same profile and metric; no events were processed.`,
+            { pointer: `${eventPointer}/unique_id` },
+          );
         }
         seen.add(key);
       }
       inputs.push({ ...parsed, profile });
-      if (inputs.length > 1000) throw invalid('At most 1000 events can be sent per request.', { pointer: '/data/attributes/events-bulk-create/data' });
+      if (inputs.length > 1000)
+        throw invalid('At most 1000 events can be sent per request.', {
+          pointer: '/data/attributes/events-bulk-create/data',
+        });
     });
   });
   const { account, state } = req;

@@ -59,7 +59,16 @@ const getLists: Handler = (req) => {
   const sort = parseSort(req, ['created', 'id', 'name', 'updated']);
   const size = pageSize(req, 10, 10);
   let lists = [...req.account.lists.values()].filter((list) =>
-    terms.every((term) => matchTerm(term, term.field === 'created' ? list.created : term.field === 'updated' ? list.updated : list[term.field as 'id' | 'name'])),
+    terms.every((term) =>
+      matchTerm(
+        term,
+        term.field === 'created'
+          ? list.created
+          : term.field === 'updated'
+            ? list.updated
+            : list[term.field as 'id' | 'name'],
+      ),
+    ),
   );
   if (sort) {
     const direction = sort.descending ? -1 : 1;
@@ -74,18 +83,31 @@ const getList: Handler = (req) => {
   const list = requireList(req, req.params.id);
   const extra = req.query.get('additional-fields[list]');
   if (extra && extra !== 'profile_count') {
-    throw invalid(`'${extra}' is not a valid additional field for lists.`, { parameter: 'additional-fields[list]' });
+    throw invalid(`'${extra}' is not a valid additional field for lists.`, {
+      parameter: 'additional-fields[list]',
+    });
   }
-  return { status: 200, body: { data: listResource(req, list, extra === 'profile_count'), links: { self: `${req.base}/api/lists/${list.id}/` } } };
+  return {
+    status: 200,
+    body: {
+      data: listResource(req, list, extra === 'profile_count'),
+      links: { self: `${req.base}/api/lists/${list.id}/` },
+    },
+  };
 };
 
-function readListAttributes(attributes: Json, requireName: boolean): { name?: string; optInProcess?: SandboxList['optInProcess'] } {
+function readListAttributes(
+  attributes: Json,
+  requireName: boolean,
+): { name?: string; optInProcess?: SandboxList['optInProcess'] } {
   const { name, opt_in_process: optIn } = attributes;
   if (name === undefined ? requireName : typeof name !== 'string' || name.trim() === '') {
     throw invalid("'name' is required and must be a non-empty string.", { pointer: '/data/attributes/name' });
   }
   if (optIn !== undefined && optIn !== 'double_opt_in' && optIn !== 'single_opt_in') {
-    throw invalid("'opt_in_process' must be 'double_opt_in' or 'single_opt_in'.", { pointer: '/data/attributes/opt_in_process' });
+    throw invalid("'opt_in_process' must be 'double_opt_in' or 'single_opt_in'.", {
+      pointer: '/data/attributes/opt_in_process',
+    });
   }
   return { name: name as string | undefined, optInProcess: optIn as SandboxList['optInProcess'] | undefined };
 }
@@ -106,7 +128,8 @@ const createList: Handler = (req) => {
 
 const updateList: Handler = (req) => {
   const data = dataOf(req.body, 'list');
-  if (data.id !== req.params.id) throw invalid('The id in the body must match the id in the URL.', { pointer: '/data/id' });
+  if (data.id !== req.params.id)
+    throw invalid('The id in the body must match the id in the URL.', { pointer: '/data/id' });
   const list = requireList(req, req.params.id);
   const { name, optInProcess } = readListAttributes(attributesOf(data), false);
   if (name !== undefined) list.name = name;
@@ -135,7 +158,14 @@ function members(req: ApiRequest, list: SandboxList): Array<{ profile: Profile; 
     const profile = req.account.profiles.byId.get(id);
     if (!profile) continue;
     const ok = terms.every((term) =>
-      matchTerm(term, term.field === 'joined_group_at' ? joined : term.field === 'email' || term.field === 'phone_number' ? profile[term.field] : undefined),
+      matchTerm(
+        term,
+        term.field === 'joined_group_at'
+          ? joined
+          : term.field === 'email' || term.field === 'phone_number'
+            ? profile[term.field]
+            : undefined,
+      ),
     );
     if (ok) out.push({ profile, joined });
   }
@@ -158,18 +188,24 @@ const getProfilesForList: Handler = (req) => {
 const getProfileIdsForList: Handler = (req) => {
   const list = requireList(req, req.params.id);
   const { page, links } = paginate(req, members(req, list), pageSize(req, 20, 1000));
-  return { status: 200, body: { data: page.map(({ profile }) => ({ type: 'profile', id: profile.id })), links } };
+  return {
+    status: 200,
+    body: { data: page.map(({ profile }) => ({ type: 'profile', id: profile.id })), links },
+  };
 };
 
 function memberIds(req: ApiRequest): string[] {
   const body = req.body;
-  if (!isObject(body) || !Array.isArray(body.data)) throw invalid('`data` must be a list of profiles.', { pointer: '/data' });
-  if (body.data.length > 1000) throw invalid('At most 1000 profiles can be given per request.', { pointer: '/data' });
+  if (!isObject(body) || !Array.isArray(body.data))
+    throw invalid('`data` must be a list of profiles.', { pointer: '/data' });
+  if (body.data.length > 1000)
+    throw invalid('At most 1000 profiles can be given per request.', { pointer: '/data' });
   return body.data.map((entry, i) => {
     if (!isObject(entry) || entry.type !== 'profile' || typeof entry.id !== 'string') {
       throw invalid("Each entry must be {type: 'profile', id}.", { pointer: `/data/${i}` });
     }
-    if (!req.account.profiles.byId.has(entry.id)) throw invalid(`A profile with id ${entry.id} does not exist.`, { pointer: `/data/${i}/id` });
+    if (!req.account.profiles.byId.has(entry.id))
+      throw invalid(`A profile with id ${entry.id} does not exist.`, { pointer: `/data/${i}/id` });
     return entry.id;
   });
 }

@@ -50,22 +50,29 @@ function sameSecret(given: string, expected: string): boolean {
 }
 
 export function createOAuthHandler(state: SandboxState, accessTokenTtlSeconds: number) {
-  function authorize(res: ServerResponse, query: URLSearchParams): void {
+  function authorize(res: ServerResponse, query: URLSearchParams) {
     const app = state.apps.get(query.get('client_id') ?? '');
     if (!app) return page(res, 400, 'Invalid request', '<p>Unknown client_id.</p>');
     const redirectUri = loopbackRedirect(query.get('redirect_uri'));
-    if (!redirectUri) return page(res, 400, 'Invalid request', '<p>The redirect_uri is not registered for this app.</p>');
+    if (!redirectUri)
+      return page(res, 400, 'Invalid request', '<p>The redirect_uri is not registered for this app.</p>');
     const stateParam = query.get('state') ?? '';
-    const fail = (error: string, description: string) => redirect(res, redirectUri, { error, error_description: description, state: stateParam });
-    if (query.get('response_type') !== 'code') return fail('unsupported_response_type', 'response_type must be code');
+    const fail = (error: string, description: string) =>
+      redirect(res, redirectUri, { error, error_description: description, state: stateParam });
+    if (query.get('response_type') !== 'code')
+      return fail('unsupported_response_type', 'response_type must be code');
     if (!stateParam) return fail('invalid_request', 'state is required');
     const challenge = query.get('code_challenge') ?? '';
     if (query.get('code_challenge_method') !== 'S256' || !/^[A-Za-z0-9_-]{43}$/.test(challenge)) {
       return fail('invalid_request', 'a code_challenge with code_challenge_method=S256 is required');
     }
     const scopes = (query.get('scope') ?? '').split(/[\s+]+/).filter(Boolean);
-    if (scopes.length === 0 || scopes.some((scope) => !KNOWN_SCOPES.has(scope))) return fail('invalid_scope', 'unknown or missing scope');
-    const accountId = query.get('account') && state.accounts.has(query.get('account')!) ? query.get('account')! : state.defaultAccountId;
+    if (scopes.length === 0 || scopes.some((scope) => !KNOWN_SCOPES.has(scope)))
+      return fail('invalid_scope', 'unknown or missing scope');
+    const accountId =
+      query.get('account') && state.accounts.has(query.get('account')!)
+        ? query.get('account')!
+        : state.defaultAccountId;
     const requestId = secret('ar_', 18);
     state.pendingAuthorizations.set(requestId, {
       clientId: app.clientId,
@@ -86,9 +93,10 @@ export function createOAuthHandler(state: SandboxState, accessTokenTtlSeconds: n
     );
   }
 
-  function permissions(res: ServerResponse, form: URLSearchParams): void {
+  function permissions(res: ServerResponse, form: URLSearchParams) {
     const pending = state.pendingAuthorizations.get(form.get('request_id') ?? '');
-    if (!pending || pending.expiresAt <= state.now()) return page(res, 400, 'Invalid request', '<p>This authorization request has expired. Start again.</p>');
+    if (!pending || pending.expiresAt <= state.now())
+      return page(res, 400, 'Invalid request', '<p>This authorization request has expired. Start again.</p>');
     const app = state.apps.get(pending.clientId)!;
     const items = pending.scopes.map((scope) => `<li>${escapeHtml(scope)}</li>`).join('');
     const requestId = escapeHtml(form.get('request_id')!);
@@ -102,13 +110,15 @@ export function createOAuthHandler(state: SandboxState, accessTokenTtlSeconds: n
     );
   }
 
-  function decide(res: ServerResponse, form: URLSearchParams): void {
+  function decide(res: ServerResponse, form: URLSearchParams) {
     const requestId = form.get('request_id') ?? '';
     const pending = state.pendingAuthorizations.get(requestId);
-    if (!pending || pending.expiresAt <= state.now()) return page(res, 400, 'Invalid request', '<p>This authorization request has expired. Start again.</p>');
+    if (!pending || pending.expiresAt <= state.now())
+      return page(res, 400, 'Invalid request', '<p>This authorization request has expired. Start again.</p>');
     state.pendingAuthorizations.delete(requestId);
     const target = new URL(pending.redirectUri);
-    if (form.get('decision') !== 'allow') return redirect(res, target, { error: 'access_denied', state: pending.state });
+    if (form.get('decision') !== 'allow')
+      return redirect(res, target, { error: 'access_denied', state: pending.state });
     state.install(pending.clientId, pending.accountId, pending.scopes);
     const code = secret('code_', 24);
     state.codes.set(code, {
@@ -130,7 +140,9 @@ export function createOAuthHandler(state: SandboxState, accessTokenTtlSeconds: n
     if (colon < 0) return undefined;
     const clientId = decodeURIComponent(decoded.slice(0, colon));
     const app = state.apps.get(clientId);
-    return app && sameSecret(decodeURIComponent(decoded.slice(colon + 1)), app.clientSecret) ? clientId : undefined;
+    return app && sameSecret(decodeURIComponent(decoded.slice(colon + 1)), app.clientSecret)
+      ? clientId
+      : undefined;
   }
 
   function issue(res: ServerResponse, clientId: string, accountId: string, scopes: string[]): void {
@@ -142,40 +154,59 @@ export function createOAuthHandler(state: SandboxState, accessTokenTtlSeconds: n
     state.accessTokens.set(accessToken, { ...base, expiresAt: now + accessTokenTtlSeconds * 1000 });
     state.refreshTokens.set(refreshToken, { ...base, expiresAt: Number.POSITIVE_INFINITY });
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-    res.end(JSON.stringify({ access_token: accessToken, token_type: 'Bearer', expires_in: accessTokenTtlSeconds, refresh_token: refreshToken, scope: scopes.join(' ') }));
+    res.end(
+      JSON.stringify({
+        access_token: accessToken,
+        token_type: 'Bearer',
+        expires_in: accessTokenTtlSeconds,
+        refresh_token: refreshToken,
+        scope: scopes.join(' '),
+      }),
+    );
   }
 
-  function token(req: IncomingMessage, res: ServerResponse, form: URLSearchParams): void {
+  function token(req: IncomingMessage, res: ServerResponse, form: URLSearchParams) {
     const clientId = clientOf(req);
     if (!clientId) return oauthError(res, 401, 'invalid_client', 'Client authentication failed.');
     const grantType = form.get('grant_type');
     if (grantType === 'authorization_code') {
       const code = form.get('code') ?? '';
       const verifier = form.get('code_verifier') ?? '';
-      if (!code || !verifier || !form.get('redirect_uri')) return oauthError(res, 400, 'invalid_request', 'code, code_verifier and redirect_uri are required.');
+      if (!code || !verifier || !form.get('redirect_uri'))
+        return oauthError(res, 400, 'invalid_request', 'code, code_verifier and redirect_uri are required.');
       if (!VERIFIER.test(verifier)) return oauthError(res, 400, 'invalid_request', 'Invalid code_verifier.');
       const grant = state.codes.get(code);
       // A code is single-use: it is spent by any attempt, as a replayed code must not be retried.
       state.codes.delete(code);
-      if (!grant || grant.clientId !== clientId || grant.expiresAt <= state.now()) return oauthError(res, 400, 'invalid_grant', 'The authorization code is invalid or expired.');
-      if (grant.redirectUri !== form.get('redirect_uri')) return oauthError(res, 400, 'invalid_grant', 'The redirect_uri does not match.');
-      if (createHash('sha256').update(verifier).digest('base64url') !== grant.codeChallenge) return oauthError(res, 400, 'invalid_grant', 'Code challenge failed.');
-      if (!state.findInstall(clientId, grant.accountId)) return oauthError(res, 400, 'invalid_grant', 'The app is not installed.');
+      if (!grant || grant.clientId !== clientId || grant.expiresAt <= state.now())
+        return oauthError(res, 400, 'invalid_grant', 'The authorization code is invalid or expired.');
+      if (grant.redirectUri !== form.get('redirect_uri'))
+        return oauthError(res, 400, 'invalid_grant', 'The redirect_uri does not match.');
+      if (createHash('sha256').update(verifier).digest('base64url') !== grant.codeChallenge)
+        return oauthError(res, 400, 'invalid_grant', 'Code challenge failed.');
+      if (!state.findInstall(clientId, grant.accountId))
+        return oauthError(res, 400, 'invalid_grant', 'The app is not installed.');
       return issue(res, clientId, grant.accountId, grant.scopes);
     }
     if (grantType === 'refresh_token') {
       const refreshToken = form.get('refresh_token') ?? '';
       if (!refreshToken) return oauthError(res, 400, 'invalid_request', 'refresh_token is required.');
       const issued = state.refreshTokens.get(refreshToken);
-      if (!issued || issued.clientId !== clientId || !state.tokenIsLive(issued)) return oauthError(res, 400, 'invalid_grant', 'The refresh token is invalid, expired or revoked.');
+      if (!issued || issued.clientId !== clientId || !state.tokenIsLive(issued))
+        return oauthError(res, 400, 'invalid_grant', 'The refresh token is invalid, expired or revoked.');
       // Rotation: the old refresh token is spent once a new one is issued.
       state.refreshTokens.delete(refreshToken);
       return issue(res, clientId, issued.accountId, issued.scopes);
     }
-    return oauthError(res, 400, 'unsupported_grant_type', 'grant_type must be authorization_code or refresh_token.');
+    return oauthError(
+      res,
+      400,
+      'unsupported_grant_type',
+      'grant_type must be authorization_code or refresh_token.',
+    );
   }
 
-  function revoke(req: IncomingMessage, res: ServerResponse, form: URLSearchParams): void {
+  function revoke(req: IncomingMessage, res: ServerResponse, form: URLSearchParams) {
     const clientId = clientOf(req);
     if (!clientId) return oauthError(res, 401, 'invalid_client', 'Client authentication failed.');
     const value = form.get('token') ?? '';
@@ -199,7 +230,8 @@ export function createOAuthHandler(state: SandboxState, accessTokenTtlSeconds: n
     const raw = await readBody(req, 64 * 1024);
     if (raw === 'too-large') return oauthError(res, 400, 'invalid_request', 'The request body is too large.');
     const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim();
-    if (contentType !== 'application/x-www-form-urlencoded') return oauthError(res, 400, 'invalid_request', 'The body must be application/x-www-form-urlencoded.');
+    if (contentType !== 'application/x-www-form-urlencoded')
+      return oauthError(res, 400, 'invalid_request', 'The body must be application/x-www-form-urlencoded.');
     const form = new URLSearchParams(raw.toString('utf8'));
     if (url.pathname === '/oauth/authorize/continue') return permissions(res, form);
     if (url.pathname === '/oauth/authorize/decision') return decide(res, form);

@@ -14,13 +14,34 @@ import {
   relationship,
   sparse,
 } from './http.ts';
-import { type ChannelConsent, IDENTIFIERS, type Identifier, Profile, type ProfileStore, ulid } from './state.ts';
+import {
+  type ChannelConsent,
+  IDENTIFIERS,
+  type Identifier,
+  Profile,
+  type ProfileStore,
+  ulid,
+} from './state.ts';
 
 const TEXT_FIELDS = ['first_name', 'last_name', 'organization', 'locale', 'title', 'image'] as const;
-const LOCATION_FIELDS = ['address1', 'address2', 'city', 'country', 'region', 'zip', 'timezone', 'ip', 'latitude', 'longitude'];
+const LOCATION_FIELDS = [
+  'address1',
+  'address2',
+  'city',
+  'country',
+  'region',
+  'zip',
+  'timezone',
+  'ip',
+  'latitude',
+  'longitude',
+];
 
 /** Identifier values found in attributes, validated; `null` means "clear it". */
-export function readIdentifiers(attributes: Json, pointer: string): Partial<Record<Identifier, string | null>> {
+export function readIdentifiers(
+  attributes: Json,
+  pointer: string,
+): Partial<Record<Identifier, string | null>> {
   const out: Partial<Record<Identifier, string | null>> = {};
   for (const identifier of IDENTIFIERS) {
     const value = attributes[identifier];
@@ -28,14 +49,21 @@ export function readIdentifiers(attributes: Json, pointer: string): Partial<Reco
     if (value === null) out[identifier] = null;
     else if (identifier === 'email') out.email = checkEmail(value, `${pointer}/email`);
     else if (identifier === 'phone_number') out.phone_number = checkPhone(value, `${pointer}/phone_number`);
-    else if (typeof value !== 'string' || value === '') throw invalid("'external_id' must be a non-empty string.", { pointer: `${pointer}/external_id` });
+    else if (typeof value !== 'string' || value === '')
+      throw invalid("'external_id' must be a non-empty string.", { pointer: `${pointer}/external_id` });
     else out.external_id = value;
   }
   return out;
 }
 
 export function duplicateProfile(profileId: string): ApiError {
-  return new ApiError(409, 'duplicate_profile', 'A profile already exists with one of these identifiers.', { pointer: '/data/attributes' }, { duplicate_profile_id: profileId });
+  return new ApiError(
+    409,
+    'duplicate_profile',
+    'A profile already exists with one of these identifiers.',
+    { pointer: '/data/attributes' },
+    { duplicate_profile_id: profileId },
+  );
 }
 
 /** Checks the non-identifier attributes before anything is written, so a bad value changes nothing. */
@@ -43,9 +71,11 @@ export function validateAttributes(attributes: Json, pointer: string): void {
   for (const field of TEXT_FIELDS) optionalString(attributes, field, pointer);
   const location = attributes.location;
   if (location !== undefined && location !== null) {
-    if (!isObject(location)) throw invalid("'location' must be an object.", { pointer: `${pointer}/location` });
+    if (!isObject(location))
+      throw invalid("'location' must be an object.", { pointer: `${pointer}/location` });
     for (const key of Object.keys(location)) {
-      if (!LOCATION_FIELDS.includes(key)) throw invalid(`'${key}' is not a valid location field.`, { pointer: `${pointer}/location/${key}` });
+      if (!LOCATION_FIELDS.includes(key))
+        throw invalid(`'${key}' is not a valid location field.`, { pointer: `${pointer}/location/${key}` });
     }
   }
   const properties = attributes.properties;
@@ -55,7 +85,14 @@ export function validateAttributes(attributes: Json, pointer: string): void {
 }
 
 /** Writes validated attributes: `null` clears a field, an omitted field stays as it is. */
-export function applyAttributes(store: ProfileStore, profile: Profile, attributes: Json, identifiers: Partial<Record<Identifier, string | null>>, meta: unknown, now: number): void {
+export function applyAttributes(
+  store: ProfileStore,
+  profile: Profile,
+  attributes: Json,
+  identifiers: Partial<Record<Identifier, string | null>>,
+  meta: unknown,
+  now: number,
+): void {
   for (const identifier of IDENTIFIERS) {
     const value = identifiers[identifier];
     if (value !== undefined) store.setIdentifier(profile, identifier, value ?? undefined);
@@ -86,7 +123,10 @@ function applyPatchProperties(profile: Profile, patch: Json): void {
   if (isObject(patch.append)) {
     for (const [key, value] of Object.entries(patch.append)) {
       const current = properties[key];
-      properties[key] = [...(Array.isArray(current) ? current : current === undefined ? [] : [current]), value];
+      properties[key] = [
+        ...(Array.isArray(current) ? current : current === undefined ? [] : [current]),
+        value,
+      ];
     }
   }
   if (isObject(patch.unappend)) {
@@ -95,13 +135,17 @@ function applyPatchProperties(profile: Profile, patch: Json): void {
       if (Array.isArray(current)) properties[key] = current.filter((item) => item !== value);
     }
   }
-  const unset = typeof patch.unset === 'string' ? [patch.unset] : Array.isArray(patch.unset) ? patch.unset : [];
+  const unset =
+    typeof patch.unset === 'string' ? [patch.unset] : Array.isArray(patch.unset) ? patch.unset : [];
   for (const key of unset) delete properties[String(key)];
   profile.properties = Object.keys(properties).length > 0 ? properties : undefined;
 }
 
 /** The existing profiles the given identifiers point at (deduplicated). */
-export function profilesMatching(store: ProfileStore, identifiers: Partial<Record<Identifier, string | null>>): Profile[] {
+export function profilesMatching(
+  store: ProfileStore,
+  identifiers: Partial<Record<Identifier, string | null>>,
+): Profile[] {
   const found: Profile[] = [];
   for (const identifier of IDENTIFIERS) {
     const value = identifiers[identifier];
@@ -123,7 +167,11 @@ export interface UpsertInput {
  * Klaviyo's create-or-update: `id` (when given) wins the lookup, then any identifier; identifiers that point at
  * two different profiles are a 409 duplicate_profile. Returns the profile and whether it was created.
  */
-export function upsertProfile(store: ProfileStore, input: UpsertInput, now: number): { profile: Profile; created: boolean } {
+export function upsertProfile(
+  store: ProfileStore,
+  input: UpsertInput,
+  now: number,
+): { profile: Profile; created: boolean } {
   const identifiers = readIdentifiers(input.attributes, input.pointer);
   validateAttributes(input.attributes, input.pointer);
   let target: Profile | undefined;
@@ -170,7 +218,9 @@ function subscriptionsOf(profile: Profile): Json {
   email.custom_method_detail = null;
   email.double_optin = null;
   const unsubscribed = profile.consents?.emailMarketing?.consent === 'UNSUBSCRIBED';
-  email.suppression = unsubscribed ? [{ reason: 'UNSUBSCRIBE', timestamp: iso(profile.consents?.emailMarketing?.timestamp) }] : [];
+  email.suppression = unsubscribed
+    ? [{ reason: 'UNSUBSCRIBE', timestamp: iso(profile.consents?.emailMarketing?.timestamp) }]
+    : [];
   email.list_suppressions = [];
   return {
     email: { marketing: email },
@@ -208,22 +258,32 @@ export function additionalFields(req: ApiRequest): string[] {
   const fields = raw.split(',');
   for (const field of fields) {
     if (field !== 'subscriptions' && field !== 'predictive_analytics') {
-      throw invalid(`'${field}' is not a valid additional field for profiles.`, { parameter: 'additional-fields[profile]' });
+      throw invalid(`'${field}' is not a valid additional field for profiles.`, {
+        parameter: 'additional-fields[profile]',
+      });
     }
   }
   return fields;
 }
 
-export function profileResource(req: ApiRequest, profile: Profile, extra: string[] = additionalFields(req)): Json {
+export function profileResource(
+  req: ApiRequest,
+  profile: Profile,
+  extra: string[] = additionalFields(req),
+): Json {
   const attributes = sparse(req, 'profile', profileAttributes(profile));
   if (extra.includes('subscriptions')) attributes.subscriptions = subscriptionsOf(profile);
-  if (extra.includes('predictive_analytics')) attributes.predictive_analytics = { historic_clv: null, predicted_clv: null, total_clv: null };
+  if (extra.includes('predictive_analytics'))
+    attributes.predictive_analytics = { historic_clv: null, predicted_clv: null, total_clv: null };
   const self = `/api/profiles/${profile.id}`;
   return {
     type: 'profile',
     id: profile.id,
     attributes,
-    relationships: { lists: relationship(req, self, 'lists', undefined), segments: relationship(req, self, 'segments', undefined) },
+    relationships: {
+      lists: relationship(req, self, 'lists', undefined),
+      segments: relationship(req, self, 'segments', undefined),
+    },
     links: { self: `${req.base}${self}/` },
   };
 }

@@ -49,13 +49,16 @@ function fieldValue(profile: Profile, field: string): unknown {
 /** Uses an identifier index when the filter pins an identifier; otherwise scans in creation order. */
 function candidates(req: ApiRequest, terms: FilterTerm[]): Iterable<Profile> {
   const store = req.account.profiles;
-  const pinned = terms.find((term) => term.field !== 'created' && term.field !== 'updated' && term.field !== '_kx');
+  const pinned = terms.find(
+    (term) => term.field !== 'created' && term.field !== 'updated' && term.field !== '_kx',
+  );
   if (pinned) {
     const values = pinned.op === 'any' ? (pinned.value as unknown[]) : [pinned.value];
     const found: Profile[] = [];
     for (const value of values) {
       const text = String(value);
-      const profile = pinned.field === 'id' ? store.byId.get(text) : store.find(pinned.field as Identifier, text);
+      const profile =
+        pinned.field === 'id' ? store.byId.get(text) : store.find(pinned.field as Identifier, text);
       if (profile && !found.includes(profile)) found.push(profile);
     }
     return found.sort((a, b) => (a.id < b.id ? -1 : 1));
@@ -97,12 +100,17 @@ export function requireProfile(req: ApiRequest, id: string): Profile {
 const getProfile: Handler = (req) => {
   const profile = requireProfile(req, req.params.id);
   const include = req.query.get('include');
-  const body: Record<string, unknown> = { data: profileResource(req, profile), links: { self: `${req.base}/api/profiles/${profile.id}/` } };
+  const body: Record<string, unknown> = {
+    data: profileResource(req, profile),
+    links: { self: `${req.base}/api/profiles/${profile.id}/` },
+  };
   if (include) {
     const wanted = include.split(',');
     for (const name of wanted) {
       if (name !== 'lists' && name !== 'segments' && name !== 'push-tokens' && name !== 'conversations') {
-        throw invalid(`'${name}' is not an allowed include parameter for this resource.`, { parameter: 'include' });
+        throw invalid(`'${name}' is not an allowed include parameter for this resource.`, {
+          parameter: 'include',
+        });
       }
     }
     if (wanted.includes('lists')) {
@@ -121,18 +129,26 @@ const createProfile: Handler = (req) => {
   const identifiers = readIdentifiers(attributes, '/data/attributes');
   validateAttributes(attributes, '/data/attributes');
   if (!identifiers.email && !identifiers.phone_number && !identifiers.external_id) {
-    throw invalid('One of `email`, `phone_number` or `external_id` is required.', { pointer: '/data/attributes' });
+    throw invalid('One of `email`, `phone_number` or `external_id` is required.', {
+      pointer: '/data/attributes',
+    });
   }
   const existing = profilesMatching(req.account.profiles, identifiers);
   if (existing.length > 0) throw duplicateProfile(existing[0].id);
-  const { profile } = upsertProfile(req.account.profiles, { attributes, meta: data.meta, pointer: '/data/attributes' }, req.now);
+  const { profile } = upsertProfile(
+    req.account.profiles,
+    { attributes, meta: data.meta, pointer: '/data/attributes' },
+    req.now,
+  );
   return { status: 201, body: { data: profileResource(req, profile) } };
 };
 
 const updateProfile: Handler = (req) => {
   const data = dataOf(req.body, 'profile');
   if (data.id !== req.params.id) {
-    throw new ApiError(409, 'conflict', 'The id in the body must match the id in the URL.', { pointer: '/data/id' });
+    throw new ApiError(409, 'conflict', 'The id in the body must match the id in the URL.', {
+      pointer: '/data/id',
+    });
   }
   const profile = requireProfile(req, req.params.id);
   const attributes = attributesOf(data);
@@ -147,7 +163,11 @@ const updateProfile: Handler = (req) => {
 const createOrUpdateProfile: Handler = (req) => {
   const data = dataOf(req.body, 'profile');
   const attributes = attributesOf(data);
-  const { profile, created } = upsertProfile(req.account.profiles, { id: data.id, attributes, meta: data.meta, pointer: '/data/attributes' }, req.now);
+  const { profile, created } = upsertProfile(
+    req.account.profiles,
+    { id: data.id, attributes, meta: data.meta, pointer: '/data/attributes' },
+    req.now,
+  );
   return { status: created ? 201 : 200, body: { data: profileResource(req, profile) } };
 };
 
@@ -158,13 +178,19 @@ function listsOf(req: ApiRequest, profile: Profile) {
 const getListsForProfile: Handler = (req) => {
   const profile = requireProfile(req, req.params.id);
   const self = `${req.base}/api/profiles/${profile.id}/lists/`;
-  return { status: 200, body: { data: listsOf(req, profile).map((list) => listResource(req, list)), links: { self } } };
+  return {
+    status: 200,
+    body: { data: listsOf(req, profile).map((list) => listResource(req, list)), links: { self } },
+  };
 };
 
 const getListIdsForProfile: Handler = (req): ApiResult => {
   const profile = requireProfile(req, req.params.id);
   const self = `${req.base}/api/profiles/${profile.id}/relationships/lists/`;
-  return { status: 200, body: { data: listsOf(req, profile).map((list) => ({ type: 'list', id: list.id })), links: { self } } };
+  return {
+    status: 200,
+    body: { data: listsOf(req, profile).map((list) => ({ type: 'list', id: list.id })), links: { self } },
+  };
 };
 
 export const profileHandlers: Record<string, Handler> = {

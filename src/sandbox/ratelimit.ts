@@ -34,7 +34,11 @@ export class RateLimiter {
     const key = `${principal} ${operation.operationId}`;
     let counters = this.counters.get(key);
     if (!counters) {
-      counters = { burst: { start: now, count: 0 }, steady: { start: now, count: 0 }, daily: { start: now, count: 0 } };
+      counters = {
+        burst: { start: now, count: 0 },
+        steady: { start: now, count: 0 },
+        daily: { start: now, count: 0 },
+      };
       this.counters.set(key, counters);
     }
     const roll = (window: Window, length: number) => {

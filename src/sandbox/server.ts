@@ -18,9 +18,28 @@ interface Route {
 }
 
 const KNOWN_REVISIONS = [
-  '2022-10-17', '2023-01-24', '2023-02-22', '2023-06-15', '2023-07-15', '2023-08-15', '2023-09-15', '2023-10-15',
-  '2023-12-15', '2024-02-15', '2024-05-15', '2024-06-15', '2024-07-15', '2024-10-15', '2025-01-15', '2025-04-15',
-  '2025-07-15', '2025-10-15', '2026-01-15', '2026-04-15', '2026-07-15', '2026-10-15',
+  '2022-10-17',
+  '2023-01-24',
+  '2023-02-22',
+  '2023-06-15',
+  '2023-07-15',
+  '2023-08-15',
+  '2023-09-15',
+  '2023-10-15',
+  '2023-12-15',
+  '2024-02-15',
+  '2024-05-15',
+  '2024-06-15',
+  '2024-07-15',
+  '2024-10-15',
+  '2025-01-15',
+  '2025-04-15',
+  '2025-07-15',
+  '2025-10-15',
+  '2026-01-15',
+  '2026-04-15',
+  '2026-07-15',
+  '2026-10-15',
 ];
 /** Revisions older than two years are retired (Klaviyo's versioning policy); they answer 410. */
 const FIRST_LIVE_REVISION = '2025-01-15';
@@ -42,11 +61,21 @@ export function buildRoutes(handlers: Record<string, Handler>): Route[] {
       paramNames.push(name);
       return '([^/]+)';
     });
-    return { operation, pattern: new RegExp(`^${source}/?$`), paramNames, handler: handlers[operation.operationId] };
+    return {
+      operation,
+      pattern: new RegExp(`^${source}/?$`),
+      paramNames,
+      handler: handlers[operation.operationId],
+    };
   });
 }
 
-export function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (body === undefined) {
     res.writeHead(status, headers);
     res.end();
@@ -77,7 +106,10 @@ export function createApiHandler(options: ApiServerOptions) {
   const { state, limiter } = options;
   const routes = buildRoutes(options.handlers);
 
-  function match(method: string, path: string): { route: Route; params: Record<string, string> } | 'method' | undefined {
+  function match(
+    method: string,
+    path: string,
+  ): { route: Route; params: Record<string, string> } | 'method' | undefined {
     let pathMatched = false;
     for (const route of routes) {
       const found = route.pattern.exec(path);
@@ -93,13 +125,18 @@ export function createApiHandler(options: ApiServerOptions) {
     return pathMatched ? 'method' : undefined;
   }
 
-  function authenticate(req: IncomingMessage, operation: OperationSpec): { accountId: string; principal: string } {
+  function authenticate(
+    req: IncomingMessage,
+    operation: OperationSpec,
+  ): { accountId: string; principal: string } {
     const header = req.headers.authorization;
-    if (!header) throw new ApiError(401, 'not_authenticated', 'Authentication credentials were not provided.');
+    if (!header)
+      throw new ApiError(401, 'not_authenticated', 'Authentication credentials were not provided.');
     const [scheme, credential] = header.split(/\s+/, 2);
     if (scheme === 'Klaviyo-API-Key' && credential) {
       const accountId = state.apiKeys.get(credential);
-      if (!accountId) throw new ApiError(401, 'authentication_failed', 'Incorrect authentication credentials.');
+      if (!accountId)
+        throw new ApiError(401, 'authentication_failed', 'Incorrect authentication credentials.');
       return { accountId, principal: `account:${accountId}` };
     }
     if (scheme === 'Bearer' && credential) {
@@ -109,7 +146,11 @@ export function createApiHandler(options: ApiServerOptions) {
       }
       const missing = operation.scopes.filter((scope) => !token.scopes.includes(scope));
       if (missing.length > 0) {
-        throw new ApiError(403, 'permission_denied', `The access token lacks the required scopes: ${missing.join(', ')}.`);
+        throw new ApiError(
+          403,
+          'permission_denied',
+          `The access token lacks the required scopes: ${missing.join(', ')}.`,
+        );
       }
       return { accountId: token.accountId, principal: `install:${token.clientId}:${token.accountId}` };
     }
@@ -126,7 +167,9 @@ export function createApiHandler(options: ApiServerOptions) {
       throw new ApiError(400, 'invalid', `'${revision}' is not a valid revision.`, { parameter: 'revision' });
     }
     if (match[1] < FIRST_LIVE_REVISION) {
-      throw new ApiError(410, 'gone', `The revision '${revision}' has been retired.`, { parameter: 'revision' });
+      throw new ApiError(410, 'gone', `The revision '${revision}' has been retired.`, {
+        parameter: 'revision',
+      });
     }
   }
 
@@ -180,16 +223,30 @@ export function createApiHandler(options: ApiServerOptions) {
       }
       await applyFaults(operationId);
       let body: unknown;
-      if (method === 'POST' || method === 'PATCH' || (method === 'DELETE' && req.headers['content-length'] !== '0' && (req.headers['content-length'] || req.headers['transfer-encoding']))) {
+      if (
+        method === 'POST' ||
+        method === 'PATCH' ||
+        (method === 'DELETE' &&
+          req.headers['content-length'] !== '0' &&
+          (req.headers['content-length'] || req.headers['transfer-encoding']))
+      ) {
         const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
         if (contentType !== 'application/vnd.api+json') {
-          throw new ApiError(415, 'unsupported_media_type', `Unsupported media type "${contentType}" in request. Use application/vnd.api+json.`);
+          throw new ApiError(
+            415,
+            'unsupported_media_type',
+            `Unsupported media type "${contentType}" in request. Use application/vnd.api+json.`,
+          );
         }
         if (req.headers['content-encoding'] && req.headers['content-encoding'] !== 'identity') {
           throw new ApiError(415, 'unsupported_media_type', 'Unsupported content encoding.');
         }
-        const raw = await readBody(req, SMALL_BODY_OPERATIONS.has(operationId) ? PROFILE_BODY_LIMIT : DEFAULT_BODY_LIMIT);
-        if (raw === 'too-large') throw new ApiError(413, 'payload_too_large', 'The request payload is too large.');
+        const raw = await readBody(
+          req,
+          SMALL_BODY_OPERATIONS.has(operationId) ? PROFILE_BODY_LIMIT : DEFAULT_BODY_LIMIT,
+        );
+        if (raw === 'too-large')
+          throw new ApiError(413, 'payload_too_large', 'The request payload is too large.');
         try {
           body = JSON.parse(raw.toString('utf8'));
         } catch {

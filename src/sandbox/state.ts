@@ -121,7 +121,8 @@ export class ProfileStore {
     if (!this.byId.delete(profile.id)) return;
     for (const identifier of IDENTIFIERS) {
       const value = profile[identifier];
-      if (value !== undefined) this.index(identifier).delete(identifier === 'email' ? value.toLowerCase() : value);
+      if (value !== undefined)
+        this.index(identifier).delete(identifier === 'email' ? value.toLowerCase() : value);
     }
     this.removed++;
     // Compact the order array once deletions make up a good part of it; cursors stay approximately right.
