@@ -2,7 +2,9 @@
 // `register(app, ctx)` from its own routes file and adds one line here.
 import type { FastifyInstance } from 'fastify';
 import type { ServiceContext } from './context.ts';
+import { register as consoleRoutes } from './routes/console.ts';
+import { register as dashboardRoutes } from './routes/dashboard.ts';
 
 export type RouteModule = (app: FastifyInstance, ctx: ServiceContext) => Promise<void> | void;
 
-export const routeModules: RouteModule[] = [];
+export const routeModules: RouteModule[] = [dashboardRoutes, consoleRoutes];

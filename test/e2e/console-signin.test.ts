@@ -1,0 +1,67 @@
+// Browser test: signing in to the console, by mouse and by keyboard alone.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  chromiumMissing,
+  type ConsoleWorld,
+  screenshot,
+  startConsoleWorld,
+  unlabelledControls,
+} from './harness.ts';
+
+describe('console sign-in', { skip: chromiumMissing }, () => {
+  let world: ConsoleWorld;
+  before(async () => {
+    world = await startConsoleWorld();
+  });
+  after(async () => {
+    await world?.close();
+  });
+
+  test('a wrong password is refused on the page, the right one opens the subscriptions', async () => {
+    const context = await world.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    await page.goto(`${world.svc.baseUrl}/`);
+    await page.getByRole('heading', { name: 'Sign in to klaviyo-sync' }).waitFor();
+    assert.deepEqual(await unlabelledControls(page), []);
+    await page.getByLabel('Password').fill('not-the-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    assert.match(await page.getByRole('alert').innerText(), /UNAUTHENTICATED|password|sign/i);
+    await screenshot(page, '01-signin-refused');
+    await page.getByLabel('Password').fill(world.svc.adminPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Subscriptions', level: 1 }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/subscriptions');
+    await screenshot(page, '02-subscriptions-empty');
+    // A refresh keeps the session (cookie) and the page.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Subscriptions', level: 1 }).waitFor();
+    await context.close();
+  });
+
+  test('the console is usable by keyboard alone: sign in and move through the navigation', async () => {
+    const context = await world.browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${world.svc.baseUrl}/dashboard`);
+    await page.getByRole('heading', { name: 'Sign in to klaviyo-sync' }).waitFor();
+    // The password field has focus; the username is filled in with admin.
+    await page.keyboard.type(world.svc.adminPassword);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    // Tab to the skip link, then through the navigation to "Transfer log" and open it with Enter.
+    let reached = '';
+    for (let i = 0; i < 12 && reached !== 'Transfer log'; i++) {
+      await page.keyboard.press('Tab');
+      reached = await page.evaluate(() => document.activeElement?.textContent?.trim() ?? '');
+    }
+    assert.equal(reached, 'Transfer log');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    assert.notEqual(outline, 'none', 'the focused link shows a focus outline');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Transfer log', level: 1 }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/transfers');
+    assert.deepEqual(await unlabelledControls(page), []);
+    await context.close();
+  });
+});
