@@ -256,11 +256,9 @@ export class KlaviyoTransport {
     body: unknown,
     attempt: number,
   ): Promise<{ response: KlaviyoResponse<T> } | { error: KlaviyoError; token?: string }> {
-    const queued = this.semaphore.acquire();
-    if (queued) await queued;
+    await this.acquireSlotAndBudget(route);
     let token: string | undefined;
     try {
-      await this.spend(route);
       token = this.auth.kind === 'oauth' ? await this.auth.tokens.getAccessToken() : this.auth.apiKey;
       const headers: Record<string, string> = {
         accept: JSON_API,
@@ -312,25 +310,44 @@ export class KlaviyoTransport {
     }
   }
 
-  /** Waits until the subscription throttle and the tier budget both allow one more call, then spends them. */
-  private async spend(route: Route): Promise<void> {
+  /**
+   * Returns holding a concurrency slot with the throttle and the tier budget spent. A call that must wait for
+   * its budget gives its slot back meanwhile, so a starved tier cannot stall the other tiers' calls; the
+   * call is sent right after the spend, so grants and sends stay together.
+   */
+  private async acquireSlotAndBudget(route: Route): Promise<void> {
     for (;;) {
-      const now = this.now();
-      let wait = 0;
-      if (this.throttle) {
-        wait = this.throttle.log.waitFor(now, this.throttle.windowMs, this.throttle.limit);
-        if (wait === 0) this.throttle.log.add(now);
-      }
-      if (wait === 0 && this.store) {
-        wait =
-          this.store instanceof MemoryRateBudgetStore
-            ? this.store.takeNow(route.bucket, route.windows, now)
-            : await this.store.take(route.bucket, route.windows, now);
-        if (wait > 0 && this.throttle) this.throttle.log.remove(now);
+      const queued = this.semaphore.acquire();
+      if (queued) await queued;
+      let wait: number;
+      try {
+        wait = await this.trySpend(route);
+      } catch (cause) {
+        this.semaphore.release();
+        throw cause;
       }
       if (wait === 0) return;
+      this.semaphore.release();
       await this.sleep(wait);
     }
+  }
+
+  /** Spends one unit of the subscription throttle and of the tier budget, or nothing and says how long to wait. */
+  private async trySpend(route: Route): Promise<number> {
+    const now = this.now();
+    let wait = 0;
+    if (this.throttle) {
+      wait = this.throttle.log.waitFor(now, this.throttle.windowMs, this.throttle.limit);
+      if (wait === 0) this.throttle.log.add(now);
+    }
+    if (wait === 0 && this.store) {
+      wait =
+        this.store instanceof MemoryRateBudgetStore
+          ? this.store.takeNow(route.bucket, route.windows, now)
+          : await this.store.take(route.bucket, route.windows, now);
+      if (wait > 0 && this.throttle) this.throttle.log.remove(now);
+    }
+    return wait;
   }
 
   private async httpError(

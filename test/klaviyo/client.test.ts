@@ -372,6 +372,42 @@ describe('rate budgets against the server', () => {
     );
   });
 
+  test('a call waiting for its tier gives up its concurrency slot to other tiers', {
+    timeout: 10_000,
+  }, async () => {
+    await withServer(
+      (_req, res) => json(res, 200, account),
+      async (baseUrl, requests) => {
+        const time = virtualTime();
+        const parked: Array<() => void> = [];
+        const store = new MemoryRateBudgetStore();
+        const client = createKlaviyoClient(
+          options(baseUrl, {
+            budgets: store,
+            budgetKey: 'starve',
+            concurrency: 1,
+            now: time.now,
+            // Waits never end on their own here: the blocked call stays parked.
+            sleep: () => new Promise<void>((resolve) => parked.push(resolve)),
+          }),
+        );
+        // Block the 3/s tier (as a 429 would), then ask for a call of it and one of the 1/s tier.
+        const stats = await client.stats();
+        assert.deepEqual(stats.tiers, []);
+        await store.block('starve|3/s:60/m', time.now() + 60_000);
+        const starved = client.dataPrivacy.requestDeletion({ id: 'P1' });
+        const other = await client.accounts.get();
+        assert.equal(other.id, 'ACC1');
+        assert.equal(requests.length, 1, 'only the other tier’s call went out');
+        assert.equal(parked.length, 1);
+        time.advance(60_000);
+        parked[0]();
+        await starved;
+        assert.equal(requests.length, 2);
+      },
+    );
+  });
+
   test('budgets: false sends without spending or waiting', async () => {
     await withServer(
       (_req, res) => json(res, 202, undefined),
