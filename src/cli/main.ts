@@ -74,4 +74,23 @@ withConnection(
   });
 });
 
+program
+  .command('status')
+  .description('show subscriptions, queue depth per transfer state and recent failures (reads the store)')
+  .option('--failures <n>', 'how many recent failures to list', (v) => Number.parseInt(v, 10), 10)
+  .option('--json', 'print the report as JSON')
+  .addHelpText(
+    'after',
+    '\nReads the store directly, read-only: run it where the service runs, with the same\n' +
+      'KLAVIYO_SYNC_DATA_DIR or DATABASE_URL. Works while the service is stopped; needs no API token.',
+  )
+  .action(async (options) => {
+    const { reportErrors } = await import('./api-client.ts');
+    const { runStatus, StatusError } = await import('./commands/status.ts');
+    const { ConfigError } = await import('../config.ts');
+    await reportErrors(async () => {
+      await runStatus(options, (line) => console.log(line));
+    }, [StatusError, ConfigError]);
+  });
+
 await program.parseAsync(process.argv);
