@@ -29,7 +29,7 @@ export interface ProfileWrite {
   profileId?: string;
   attributes: ProfileAttributes;
   /** The Update collection's payload, for a create that finds the profile already exists (409). */
-  attributesForUpdate?: () => ProfileAttributes | undefined;
+  attributesForUpdate?: () => Promise<ProfileAttributes | undefined>;
 }
 
 export type ProfileWriteResult =
@@ -119,7 +119,7 @@ export async function writeProfileSingly(
       warnings.push(
         `Klaviyo already had a profile with this customer's identifiers (${existing}); it was linked and updated.`,
       );
-      const attributes = write.attributesForUpdate?.() ?? write.attributes;
+      const attributes = (await write.attributesForUpdate?.()) ?? write.attributes;
       const profile = await updateResolvingConflict(client, existing, attributes, warnings);
       return { ok: true, profileId: profile.id, created: false, warnings, updated: updatedOf(profile) };
     }
