@@ -133,19 +133,19 @@ function create(account: Account, kind: Kind, data: Json, pointer: string, now: 
     true,
     `${pointer}/attributes`,
   );
+  const itemId = kind === 'variant' ? itemIdOf(data, pointer) : undefined;
+  if (itemId !== undefined && !account.catalogItems.has(itemId))
+    throw notFound(`A catalog item with id ${itemId} does not exist.`);
   const id = `$custom:::$default:::${attributes.external_id}`;
   const resources = store(account, kind);
-  if (resources.has(id))
+  if (resources.has(id)) {
     throw new ApiError(409, 'conflict', `A catalog ${kind} with id ${id} already exists.`, {
       pointer: `${pointer}/attributes/external_id`,
     });
+  }
   if (attributes.published === undefined) attributes.published = true;
   const resource: CatalogItem = { id, attributes, created: now, updated: now };
-  if (kind === 'variant') {
-    const itemId = itemIdOf(data, pointer);
-    if (!account.catalogItems.has(itemId)) throw notFound(`A catalog item with id ${itemId} does not exist.`);
-    (resource as CatalogVariant).itemId = itemId;
-  }
+  if (itemId !== undefined) (resource as CatalogVariant).itemId = itemId;
   resources.set(id, resource);
   return resource;
 }
