@@ -27,7 +27,7 @@ describe('console sign-in', { skip: chromiumMissing }, () => {
     await page.getByLabel('Password').fill('not-the-password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('alert').waitFor();
-    assert.match(await page.getByRole('alert').innerText(), /UNAUTHENTICATED|password|sign/i);
+    assert.match((await page.getByRole('alert').textContent()) ?? '', /UNAUTHENTICATED|password|sign/i);
     await screenshot(page, '01-signin-refused');
     await page.getByLabel('Password').fill(world.svc.adminPassword);
     await page.getByRole('button', { name: 'Sign in' }).click();
