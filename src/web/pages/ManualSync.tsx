@@ -50,17 +50,23 @@ export function ManualSync({ subscriptionId }: { subscriptionId: string | null }
 
   const refresh = useCallback(async () => {
     if (!submitted || !subscriptionId) return;
-    // The log is asked per record so the answer stays small even when other transfers are busy.
-    const found: Transfer[] = [];
-    for (const id of submitted.ids.slice(0, 50)) {
-      const page = await get(
-        `/api/v1/transfers${query({ subscription: subscriptionId, record: id, limit: 5 })}`,
-      );
-      found.push(
-        ...listData(page as { data: Transfer[] }).filter((t) => t.created_at >= submitted.at.slice(0, 19)),
-      );
+    // A record already waiting is merged into the waiting transfer, so "touched since" is the test.
+    const fresh = (t: Transfer) => t.updated_at >= submitted.at;
+    if (submitted.ids.length <= 20) {
+      const found: Transfer[] = [];
+      for (const id of submitted.ids) {
+        const page = await get(
+          `/api/v1/transfers${query({ subscription: subscriptionId, record: id, limit: 5 })}`,
+        );
+        found.push(...listData(page as { data: Transfer[] }).filter(fresh));
+      }
+      setTransfers(found);
+      return;
     }
-    setTransfers(found);
+    // Many ids: one page of the subscription's latest transfers, narrowed to these ids.
+    const wanted = new Set(submitted.ids);
+    const page = await get(`/api/v1/transfers${query({ subscription: subscriptionId, limit: 500 })}`);
+    setTransfers(listData(page as { data: Transfer[] }).filter((t) => wanted.has(t.record_id) && fresh(t)));
   }, [submitted, subscriptionId]);
 
   useEffect(() => {

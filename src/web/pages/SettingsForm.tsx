@@ -69,13 +69,15 @@ export function SettingsForm(props: {
     setFieldErrors({});
     try {
       const body = toBody(values, creating, authMethod);
-      if (creating) body.auth_method = authMethod;
+      body.auth_method = authMethod;
       await props.onSave(body);
       setValues((v) => ({ ...v, api_key: '' }));
     } catch (err) {
       const key = err instanceof ApiError ? fieldKey(err.field) : undefined;
       if (key && SETTINGS_FIELDS.some((f) => f.key === key)) {
-        setFieldErrors({ [key]: err instanceof Error ? err.message : String(err) });
+        // The API prefixes the message with the field's name; under the field itself that is noise.
+        const message = err instanceof Error ? err.message : String(err);
+        setFieldErrors({ [key]: message.startsWith(`${key}: `) ? message.slice(key.length + 2) : message });
         document.getElementById(`setting-${key}`)?.focus();
       } else setFormError(err);
     } finally {

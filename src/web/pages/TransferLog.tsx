@@ -47,9 +47,7 @@ export function TransferLog({ initial }: { initial: URLSearchParams }) {
         subscription: f.subscription,
         state: f.state,
         record: f.record.trim(),
-        from: toIso(f.from),
-        to: toIso(f.to),
-        limit: 50,
+        limit: 100,
         cursor: after ?? undefined,
       }),
     [],
@@ -102,17 +100,22 @@ export function TransferLog({ initial }: { initial: URLSearchParams }) {
   };
 
   const replay = async () => {
-    const what = applied.state ? `${applied.state} transfers` : 'failed and dead transfers';
-    if (!confirm(`Replay all ${what} matching the filters?`)) return;
+    const which = applied.state === 'failed' || applied.state === 'dead' ? applied.state : undefined;
+    if (!confirm(`Replay every ${which ?? 'failed and dead'} transfer matching the filters?`)) return;
     setError(null);
     try {
-      const answer = await post<{ replayed?: number; count?: number }>('/api/v1/transfers/replay', {
-        subscription: applied.subscription || undefined,
-        state: applied.state || undefined,
-        record: applied.record.trim() || undefined,
+      const answer = await post<{ queued: number; superseded?: number }>('/api/v1/transfers/replay', {
+        subscription_id: applied.subscription || undefined,
+        state: which,
+        record_id: applied.record.trim() || undefined,
+        created_after: toIso(applied.from),
+        created_before: toIso(applied.to),
       });
-      const n = answer?.replayed ?? answer?.count;
-      setNotice(n === undefined ? 'Replay queued.' : `Replay queued for ${n} transfer${n === 1 ? '' : 's'}.`);
+      const n = answer?.queued ?? 0;
+      const skippedNote = answer?.superseded
+        ? ` (${answer.superseded} already had a newer transfer waiting)`
+        : '';
+      setNotice(`Replay queued for ${n} transfer${n === 1 ? '' : 's'}${skippedNote}.`);
       load(applied);
     } catch (err) {
       setError(err);

@@ -92,6 +92,14 @@ export const SETTINGS_FIELDS: SettingsField[] = [
     hint: 'How often Klaviyo profiles are polled; 1 minimum.',
   },
   {
+    key: 'create_missing_lists',
+    label: 'Create missing lists',
+    kind: 'checkbox',
+    default: false,
+    group: 'behaviour',
+    hint: 'When a LIST_/UCLIST_ mapping names a list Klaviyo does not have, create it (Klaviyo allows 150 a day) instead of failing the record.',
+  },
+  {
     key: 'create_default_mappings',
     label: 'Create Default Mappings',
     kind: 'checkbox',
