@@ -35,7 +35,7 @@ function errorEntry(error: unknown, pointer: string, original?: Json) {
     code: known.code,
     title: known.title,
     detail: known.message,
-    source: { pointer },
+    source: { pointer: known.source?.pointer ?? pointer },
     original_payload: original,
   };
 }
