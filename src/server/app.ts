@@ -13,6 +13,7 @@ import { installErrorHandling } from './errors.ts';
 import { routeModules } from './routes.ts';
 import { registerOperationsRoutes } from './routes/operations.ts';
 import { registerSessionRoutes, type SessionRouteOptions } from './routes/session.ts';
+import { registerSubscriptionRoutes } from './routes/subscriptions.ts';
 
 export interface ServerOptions extends SessionRouteOptions {
   /** Largest JSON body accepted by default; routes may set their own `bodyLimit`. */
@@ -75,6 +76,7 @@ export async function buildServer(
 
   registerOperationsRoutes(app, ctx);
   registerSessionRoutes(app, ctx, options);
+  registerSubscriptionRoutes(app, ctx);
   for (const register of routeModules) await register(app, ctx);
   return app;
 }
