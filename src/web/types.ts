@@ -45,6 +45,7 @@ export interface Mapping {
   formula?: string;
   table?: Record<string, unknown>;
   default?: unknown;
+  description?: string | null;
 }
 
 export interface Collection {
@@ -58,6 +59,7 @@ export interface Collection {
   enabled: boolean;
   mapping_filter?: string | null;
   error_filter?: string | null;
+  error_message?: string | null;
   collision_handling?: string | null;
   sort_order?: number | null;
   description?: string | null;

@@ -44,8 +44,7 @@ export function CollectionEditor(props: {
     setError(null);
     setSaved(false);
     try {
-      const { id: _id, ...rest } = draft;
-      const body = { ...rest, mappings: rows.map((r) => r.mapping) };
+      const body = collectionBody(draft, rows);
       await put(`/api/v1/collections/${encodeURIComponent(draft.id)}`, body);
       setSaved(true);
       setDirty(false);
@@ -240,6 +239,33 @@ export function CollectionEditor(props: {
                 />
               )}
             </FieldRow>
+            <FieldRow
+              label="Error filter message"
+              hint="What a record fails with when the error filter is true."
+              error={fieldErr('error_message')}
+            >
+              {({ id, describedBy, invalid }) => (
+                <input
+                  id={id}
+                  value={draft.error_message ?? ''}
+                  onChange={(e) => set('error_message', e.target.value || null)}
+                  aria-describedby={describedBy}
+                  aria-invalid={invalid || undefined}
+                />
+              )}
+            </FieldRow>
+            <FieldRow label="Sort order" error={fieldErr('sort_order')}>
+              {({ id, describedBy, invalid }) => (
+                <input
+                  id={id}
+                  type="number"
+                  value={draft.sort_order ?? 0}
+                  onChange={(e) => set('sort_order', e.target.value === '' ? 0 : Number(e.target.value))}
+                  aria-describedby={describedBy}
+                  aria-invalid={invalid || undefined}
+                />
+              )}
+            </FieldRow>
           </div>
         </fieldset>
         <fieldset className="card">
@@ -255,6 +281,25 @@ export function CollectionEditor(props: {
   );
 }
 
+/** Only the fields the API takes on a save (it refuses unknown ones, such as ids and timestamps). */
+function collectionBody(c: Collection, rows: MappingRow[]) {
+  return {
+    name: c.name,
+    type: c.type,
+    direction: c.direction,
+    sync_type: c.sync_type,
+    parent_id: c.parent_id ?? null,
+    mapping_filter: c.mapping_filter?.trim() ? c.mapping_filter : null,
+    error_filter: c.error_filter?.trim() ? c.error_filter : null,
+    error_message: c.error_message?.trim() ? c.error_message : null,
+    collision_handling: c.collision_handling ?? 'error',
+    enabled: c.enabled,
+    sort_order: c.sort_order ?? 0,
+    description: c.description?.trim() ? c.description : null,
+    mappings: rows.map((r) => r.mapping),
+  };
+}
+
 function isCollectionField(name: string): boolean {
   return [
     'name',
@@ -266,5 +311,8 @@ function isCollectionField(name: string): boolean {
     'description',
     'mapping_filter',
     'error_filter',
+    'error_message',
+    'sort_order',
+    'enabled',
   ].includes(name);
 }

@@ -23,6 +23,11 @@ export function showLoose(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
+function withoutKey(m: Mapping): Mapping {
+  const { source: _s, formula: _f, ...rest } = m;
+  return rest;
+}
+
 export interface RowError {
   index: number;
   part: string;
@@ -129,7 +134,29 @@ export function MappingRows(props: {
                 />
               </label>
             ) : null}
-            {m.type === 'field' || m.type === 'lookup_translation' ? (
+            {m.type === 'lookup_translation' ? (
+              <div className="radio-row" role="radiogroup" aria-label={`Mapping ${i + 1} lookup key from`}>
+                <label>
+                  <input
+                    type="radio"
+                    name={`lookup-key-${rows[i].key}`}
+                    checked={m.formula === undefined}
+                    onChange={() => update(i, { ...withoutKey(m), source: m.formula ?? '' })}
+                  />{' '}
+                  Key from a source path
+                </label>
+                <label>
+                  <input
+                    type="radio"
+                    name={`lookup-key-${rows[i].key}`}
+                    checked={m.formula !== undefined}
+                    onChange={() => update(i, { ...withoutKey(m), formula: m.source ?? '' })}
+                  />{' '}
+                  Key from a formula
+                </label>
+              </div>
+            ) : null}
+            {m.type === 'field' || (m.type === 'lookup_translation' && m.formula === undefined) ? (
               <label className="block">
                 Source path
                 <input
@@ -143,7 +170,7 @@ export function MappingRows(props: {
                 />
               </label>
             ) : null}
-            {m.type === 'dynamic_formula' ? (
+            {m.type === 'dynamic_formula' || (m.type === 'lookup_translation' && m.formula !== undefined) ? (
               <label className="block">
                 Formula (JSONata)
                 <textarea
@@ -174,11 +201,16 @@ export function MappingRows(props: {
 }
 
 function switchType(m: Mapping, type: MappingType): Mapping {
-  const base: Mapping = { destination: m.destination, type };
+  const base: Mapping = {
+    destination: m.destination,
+    type,
+    ...(m.description ? { description: m.description } : {}),
+  };
   if (type === 'static') return { ...base, value: m.value ?? '' };
   if (type === 'field') return { ...base, source: m.source ?? '' };
-  if (type === 'dynamic_formula') return { ...base, formula: m.formula ?? (m.source ? m.source : '') };
-  return { ...base, source: m.source ?? '', table: m.table ?? {}, default: m.default ?? null };
+  if (type === 'dynamic_formula') return { ...base, formula: m.formula ?? m.source ?? '' };
+  const key = m.formula ? { formula: m.formula } : { source: m.source ?? '' };
+  return { ...base, ...key, table: m.table ?? {}, default: m.default ?? null };
 }
 
 function LookupTable({
