@@ -12,6 +12,7 @@ import type { ServiceContext } from './server/context.ts';
 import { openStore } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { getSetting, setSettingIfAbsent } from './store/repositories/settings.ts';
+import { startTransferServices } from './transfer/service.ts';
 
 /** Log paths that may hold secrets; pino replaces them before anything is written. */
 export const LOG_REDACT_PATHS = [
@@ -37,6 +38,8 @@ export interface ServiceOptions {
   /** Receives the one-time setup link (default: printed on standard output). */
   onSetupLink?: (url: string) => void;
   server?: ServerOptions;
+  /** Run the transfer workers and the poll scheduler in this process (default true). */
+  workers?: boolean;
 }
 
 export interface Service {
@@ -101,6 +104,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     };
     const clients = createKlaviyoClientCache(ctx);
     ctx.klaviyoFor = (subscriptionId) => clients.get(subscriptionId);
+    await startTransferServices(ctx, { workers: options.workers });
 
     const setupLink = await bootstrapAdmin(ctx);
     if (setupLink) {

@@ -4,9 +4,11 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.ts';
+import type { HubStore } from '../hub/store.ts';
 import type { KlaviyoClient } from '../klaviyo/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
 import type { Store } from '../store/db.ts';
+import type { TransferServices } from '../transfer/service.ts';
 
 export interface ServiceContext {
   config: Config;
@@ -23,6 +25,10 @@ export interface ServiceContext {
    * AUTH_MISSING when it has no credentials.
    */
   klaviyoFor(subscriptionId: string): Promise<KlaviyoClient>;
+  /** Hub records (customers, transactions, products) with change capture into transfers. */
+  hub?: HubStore;
+  /** The transfer engine (queue, workers, flow registry, log, links, watermarks) and the poll scheduler. */
+  transfers?: TransferServices;
   /** Hooks run when the service stops (areas add background work here). */
   onClose(hook: () => Promise<void> | void): void;
 }

@@ -1,10 +1,17 @@
 // The route modules of every area, registered by buildServer in this order. Each area exports
 // `register(app, ctx)` from its own routes file and adds one line here.
 import type { FastifyInstance } from 'fastify';
+import { registerHubRoutes } from '../hub/routes.ts';
+import { registerTransferRoutes } from '../transfer/routes.ts';
 import type { ServiceContext } from './context.ts';
 import { register as consoleRoutes } from './routes/console.ts';
 import { register as dashboardRoutes } from './routes/dashboard.ts';
 
 export type RouteModule = (app: FastifyInstance, ctx: ServiceContext) => Promise<void> | void;
 
-export const routeModules: RouteModule[] = [dashboardRoutes, consoleRoutes];
+export const routeModules: RouteModule[] = [
+  dashboardRoutes,
+  consoleRoutes,
+  registerHubRoutes,
+  registerTransferRoutes,
+];

@@ -121,8 +121,10 @@ export class TransferLog {
         `Transfer ${id} is ${t.state}; only failed or dead transfers can be retried.`,
       );
     }
-    await this.requeueWithNote([Number(t.id)], 'Retried by hand.');
-    return (await this.get(id))!;
+    await this.requeueWithNote([Number(t.id)], 'Retried by hand.', false);
+    const queued = (await this.get(id))!;
+    this.onRequeue();
+    return queued;
   }
 
   /** Sends again every failed or dead transfer matching the filter; returns how many went back. */
@@ -140,7 +142,7 @@ export class TransferLog {
     return { queued: back, superseded: ids.length - back };
   }
 
-  private async requeueWithNote(ids: number[], note: string): Promise<number> {
+  private async requeueWithNote(ids: number[], note: string, wake = true): Promise<number> {
     const now = this.now();
     const at = new Date(now).toISOString();
     const back = await this.store.db.transaction().execute(async (trx) => {
@@ -162,7 +164,7 @@ export class TransferLog {
       }
       return went.length;
     });
-    if (back > 0) this.onRequeue();
+    if (back > 0 && wake) this.onRequeue();
     return back;
   }
 

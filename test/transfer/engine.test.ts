@@ -98,21 +98,19 @@ for (const backend of backends()) {
         const flow = testFlow('customer-to-profile', () => ({ status: 'succeeded' }), 10);
         env.engine.registry.register(flow);
         await env.hub.upsertMany('customer', customers(25));
-        await env.store.db
-          .transaction()
-          .execute((trx) =>
-            env.engine.enqueue(trx, [
-              {
-                subscription_id: 'B',
-                flow: 'customer-to-profile',
-                direction: 'from_hub',
-                trigger: 'manual',
-                record_kind: 'customer',
-                record_id: 'c3',
-                debug: true,
-              },
-            ]),
-          );
+        await env.store.db.transaction().execute((trx) =>
+          env.engine.enqueue(trx, [
+            {
+              subscription_id: 'B',
+              flow: 'customer-to-profile',
+              direction: 'from_hub',
+              trigger: 'manual',
+              record_kind: 'customer',
+              record_id: 'c3',
+              debug: true,
+            },
+          ]),
+        );
         await env.engine.pool.drain();
         const first = flow.batches[0];
         assert.equal(first[0].subscription_id, 'B');

@@ -1,0 +1,71 @@
+// Builds the hub store, the transfer engine and the poll scheduler for a service, and starts and stops
+// them with it. src/app.ts calls startTransferServices once the context exists.
+import { HubStore } from '../hub/store.ts';
+import type { ServiceContext } from '../server/context.ts';
+import { TransferEngine, type TransferEngineOptions } from './engine.ts';
+import { PollScheduler } from './scheduler.ts';
+import {
+  type CollectionSource,
+  noCollections,
+  type SubscriptionSource,
+  storeFlowSettings,
+  storeSubscriptions,
+} from './sources.ts';
+import type { FlowSettingsSource } from './types.ts';
+
+export interface TransferServices {
+  engine: TransferEngine;
+  scheduler: PollScheduler;
+  subscriptions: SubscriptionSource;
+  collections: CollectionSource;
+}
+
+export interface TransferServiceOptions extends Partial<Omit<TransferEngineOptions, 'store' | 'hub'>> {
+  flowSettings?: FlowSettingsSource;
+  subscriptions?: SubscriptionSource;
+  collections?: CollectionSource;
+  /** Start the worker pool and the scheduler (false for processes that only serve the API). */
+  workers?: boolean;
+}
+
+type Ctx = Pick<ServiceContext, 'store' | 'log' | 'secrets' | 'onClose'> & {
+  hub?: HubStore;
+  transfers?: TransferServices;
+};
+
+export function createTransferServices(ctx: Ctx, options: TransferServiceOptions = {}) {
+  const hub = new HubStore(ctx.store);
+  const subscriptions =
+    options.subscriptions ?? storeSubscriptions(ctx.store, (enc) => ctx.secrets.decrypt(enc));
+  const engine = new TransferEngine({
+    ...options,
+    store: ctx.store,
+    hub,
+    flowSettings: options.flowSettings ?? storeFlowSettings,
+    log: options.log ?? ctx.log,
+  });
+  const scheduler = new PollScheduler({ engine, subscriptions, log: options.log ?? ctx.log });
+  const transfers: TransferServices = {
+    engine,
+    scheduler,
+    subscriptions,
+    collections: options.collections ?? noCollections,
+  };
+  return { hub, transfers };
+}
+
+/** Creates the services, puts them on the context, starts the workers, and stops them at close. */
+export async function startTransferServices(ctx: Ctx, options: TransferServiceOptions = {}) {
+  const made = createTransferServices(ctx, options);
+  ctx.hub = made.hub;
+  ctx.transfers = made.transfers;
+  if (options.workers !== false) {
+    await made.transfers.engine.start();
+    made.transfers.scheduler.start();
+  }
+  ctx.onClose(async () => {
+    await made.transfers.scheduler.stop();
+    await made.transfers.engine.stop();
+  });
+  return made;
+}
