@@ -8,6 +8,7 @@ import type { SubscriptionMappingContext } from '../domain/collections.ts';
 import {
   addDays,
   coalesce,
+  countryCode,
   customField,
   formatDate,
   isEmpty,
@@ -38,7 +39,7 @@ export interface CompiledFormula {
   evaluate(input: unknown, state: FormulaState): Promise<unknown>;
 }
 
-const GUARDRAILS = { timeout: 2000, stack: 500, sequence: 100_000 };
+const GUARDRAILS = { timeout: 1000, stack: 500, sequence: 100_000 };
 const CACHE_LIMIT = 5000;
 const cache = new Map<string, CompiledFormula>();
 
@@ -176,6 +177,7 @@ function registerHelpers(expression: jsonata.Expression): void {
     if (result.warning) state.warnings.push(result.warning);
     return result.number ?? undefined;
   });
+  expression.registerFunction('countryCode', (v: unknown) => countryCode(v));
   expression.registerFunction('toIso', guard(toIso));
   expression.registerFunction('toUnix', guard(toUnix));
   expression.registerFunction('addDays', guard(addDays));
