@@ -82,9 +82,13 @@ const getProfiles: Handler = (req) => {
     const key = sort.field;
     const direction = sort.descending ? -1 : 1;
     items = [...items].sort((a, b) => {
-      const left = String(fieldValue(a, key) ?? '').padStart(key === 'email' ? 0 : 16, '0');
-      const right = String(fieldValue(b, key) ?? '').padStart(key === 'email' ? 0 : 16, '0');
-      return left < right ? -direction : left > right ? direction : a.id < b.id ? -direction : direction;
+      // Profiles without the field (no email) sort last, as absent values do in Klaviyo's listings.
+      const left = fieldValue(a, key) as string | number | undefined;
+      const right = fieldValue(b, key) as string | number | undefined;
+      if (left === right) return a.id < b.id ? -direction : direction;
+      if (left === undefined) return 1;
+      if (right === undefined) return -1;
+      return left < right ? -direction : direction;
     });
   }
   const { page, links } = paginate(req, items, size);

@@ -269,7 +269,11 @@ export function createApiHandler(options: ApiServerOptions) {
       req.resume();
       if (!(caught instanceof ApiError)) {
         send(res, 500, errorBody(new ApiError(500, 'error', 'A server error occurred.')));
-        throw caught;
+        // A sandbox bug, not a simulated fault: say so where the developer running it will see it.
+        process.stderr.write(
+          `sandbox: ${operationId} failed: ${(caught as Error)?.stack ?? String(caught)}\n`,
+        );
+        return;
       }
       if (caught.status === 429) {
         rateLimited = true;

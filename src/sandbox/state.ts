@@ -15,15 +15,17 @@ export function ulid(now: number): string {
     out = CROCKFORD[time % 32] + out;
     time = Math.floor(time / 32);
   }
+  // The counter comes before the random part so ids sort in creation order, as cursors over `sort=id` expect.
   let counter = ulidCounter++;
-  let tail = '';
+  let middle = '';
   for (let i = 0; i < 8; i++) {
-    tail = CROCKFORD[counter % 32] + tail;
+    middle = CROCKFORD[counter % 32] + middle;
     counter = Math.floor(counter / 32);
   }
   const rand = randomBytes(8);
-  for (let i = 0; i < 8; i++) out += CROCKFORD[rand[i] % 32];
-  return out + tail;
+  let tail = '';
+  for (let i = 0; i < 8; i++) tail += CROCKFORD[rand[i] % 32];
+  return out + middle + tail;
 }
 
 /** A short random id like Klaviyo's list, metric and account ids (`Y6nRLr`). */

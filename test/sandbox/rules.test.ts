@@ -416,3 +416,28 @@ test('accounts are isolated by key', async () => {
   });
   assert.equal(accounts.body.data[0].id, other.accountId);
 });
+
+test('profiles sort by email, updated and id, absent values last', async () => {
+  const ids: string[] = [];
+  for (const attributes of [
+    { email: 'c@example.com' },
+    { external_id: 'no-email' },
+    { email: 'a@example.com' },
+    { email: 'b@example.com' },
+  ]) {
+    clock += 1000;
+    ids.push((await client.call('POST', '/api/profiles', profileBody(attributes))).body.data.id);
+  }
+  clock += 1000;
+  await client.call('PATCH', `/api/profiles/${ids[0]}`, {
+    data: { type: 'profile', id: ids[0], attributes: { first_name: 'C' } },
+  });
+  const order = async (sort: string) =>
+    (await client.call('GET', `/api/profiles?sort=${sort}`)).body.data.map((p: { id: string }) =>
+      ids.indexOf(p.id),
+    );
+  assert.deepEqual(await order('email'), [2, 3, 0, 1]);
+  assert.deepEqual(await order('-updated'), [0, 3, 2, 1]);
+  assert.deepEqual(await order('id'), [0, 1, 2, 3]);
+  assert.deepEqual(await order('-id'), [3, 2, 1, 0]);
+});
