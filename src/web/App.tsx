@@ -98,9 +98,9 @@ function Page({ path, search }: { path: string; search: URLSearchParams }) {
     if (path === '/' || path === '/signin') navigate('/subscriptions', true);
   }, [path]);
   if (path === '/subscriptions') return <SubscriptionsList />;
-  if (path === '/subscriptions/new') return <SubscriptionPage id={null} />;
+  if (path === '/subscriptions/new') return <SubscriptionPage key="new" id={null} />;
   const sub = match('/subscriptions/:id', path);
-  if (sub) return <SubscriptionPage id={sub.id} notice={search.get('oauth')} />;
+  if (sub) return <SubscriptionPage key={sub.id} id={sub.id} notice={search.get('oauth')} />;
   if (path === '/mappings') return <Mappings key="none" subscriptionId={search.get('subscription')} />;
   const subMappings = match('/subscriptions/:id/mappings', path);
   if (subMappings) return <Mappings key={subMappings.id} subscriptionId={subMappings.id} />;

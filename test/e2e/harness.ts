@@ -61,6 +61,7 @@ export async function startConsoleWorld(): Promise<ConsoleWorld> {
 /** A fresh browser context (its own cookies), signed in through the sign-in page. */
 export async function signedInPage(world: ConsoleWorld): Promise<{ page: Page; context: BrowserContext }> {
   const context = await world.browser.newContext({ viewport: { width: 1280, height: 900 } });
+  context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   await page.goto(`${world.svc.baseUrl}/subscriptions`);
   await page.getByLabel('Username').fill('admin');

@@ -20,9 +20,10 @@ export function FieldRow(props: {
       <label htmlFor={id}>
         {props.label}
         {props.required ? (
-          <span className="required" title="required">
+          // Screen readers learn "required" from the control itself (required / aria-required).
+          <span className="required" aria-hidden="true" title="required">
             {' '}
-            *<span className="visually-hidden"> (required)</span>
+            *
           </span>
         ) : null}
       </label>

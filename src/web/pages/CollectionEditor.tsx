@@ -108,6 +108,7 @@ export function CollectionEditor(props: {
             <FieldRow label="Name" required error={fieldErr('name')}>
               {({ id, describedBy }) => (
                 <input
+                  aria-required
                   id={id}
                   value={draft.name}
                   onChange={(e) => set('name', e.target.value)}

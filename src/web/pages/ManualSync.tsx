@@ -132,6 +132,7 @@ export function ManualSync({ subscriptionId }: { subscriptionId: string | null }
               value={collectionId}
               onChange={(e) => setCollectionId(e.target.value)}
               name="collection_id"
+              aria-required
             >
               {(collections ?? []).map((c) => (
                 <option key={c.id} value={c.id}>
@@ -151,6 +152,7 @@ export function ManualSync({ subscriptionId }: { subscriptionId: string | null }
             <textarea
               id={id}
               name="ids"
+              aria-required
               rows={6}
               className="mono"
               value={idsText}

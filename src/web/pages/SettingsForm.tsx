@@ -69,7 +69,16 @@ export function SettingsForm(props: {
     setFieldErrors({});
     try {
       const body = toBody(values, creating, authMethod);
-      body.auth_method = authMethod;
+      if (creating) body.auth_method = authMethod;
+      else {
+        // PATCH sends what changed: an untouched field is left as it is stored.
+        const before = toBody(initialValues(props.subscription), false, authMethod);
+        for (const key of Object.keys(body)) {
+          if (key !== 'api_key' && JSON.stringify(body[key]) === JSON.stringify(before[key]))
+            delete body[key];
+        }
+        if (authMethod !== (props.subscription?.auth_method ?? 'api_key')) body.auth_method = authMethod;
+      }
       await props.onSave(body);
       setValues((v) => ({ ...v, api_key: '' }));
     } catch (err) {

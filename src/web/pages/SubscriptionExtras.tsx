@@ -74,8 +74,14 @@ export function FlowToggles({ subscriptionId }: { subscriptionId: string }) {
   );
 }
 
-export function WebhookKey({ subscription }: { subscription: Subscription }) {
-  const [fresh, setFresh] = useState<string | null>(null);
+export function WebhookKey({
+  subscription,
+  initialKey,
+}: {
+  subscription: Subscription;
+  initialKey?: string | null;
+}) {
+  const [fresh, setFresh] = useState<string | null>(initialKey ?? null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const hookUrl = `${location.origin}/hooks/${encodeURIComponent(subscription.id)}`;
@@ -88,7 +94,7 @@ export function WebhookKey({ subscription }: { subscription: Subscription }) {
       const answer = await post<Record<string, string>>(
         `/api/v1/subscriptions/${encodeURIComponent(subscription.id)}/webhook-key`,
       );
-      setFresh(answer.webhook_api_key ?? answer.key ?? answer.token ?? null);
+      setFresh(answer.webhook_api_key ?? null);
     } catch (err) {
       setError(err);
     } finally {
@@ -112,7 +118,7 @@ export function WebhookKey({ subscription }: { subscription: Subscription }) {
       </dl>
       {fresh ? (
         <Notice kind="warn">
-          <label htmlFor="fresh-webhook-key">New webhook key — copy it now, it is not shown again:</label>
+          <label htmlFor="fresh-webhook-key">Webhook API Key — copy it now, it is not shown again:</label>
           <input
             id="fresh-webhook-key"
             readOnly

@@ -11,6 +11,19 @@ import { SettingsForm } from './SettingsForm.tsx';
 const INITIALIZE_REASON =
   'Initialization is not supported for Klaviyo: records flow through outbound triggers, polling and manual sync.';
 
+/**
+ * The webhook key is shown in full once, in the create answer; it is handed to the subscription's page
+ * in memory only (never in storage or the address) and forgotten once shown.
+ */
+let freshWebhookKey: { id: string; key: string } | null = null;
+
+function takeFreshWebhookKey(id: string): string | null {
+  if (freshWebhookKey?.id !== id) return null;
+  const { key } = freshWebhookKey;
+  freshWebhookKey = null;
+  return key;
+}
+
 /** Create answers the subscription, or {data: subscription}, or {subscription}; accept each. */
 function unwrap(answer: unknown): Subscription {
   const a = answer as { data?: Subscription; subscription?: Subscription } & Subscription;
@@ -23,6 +36,7 @@ export function SubscriptionPage({ id, notice }: { id: string | null; notice?: s
   const [actionError, setActionError] = useState<unknown>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  const [createdKey] = useState(() => (id ? takeFreshWebhookKey(id) : null));
 
   const load = useCallback(async () => {
     if (!id) return;
@@ -52,6 +66,7 @@ export function SubscriptionPage({ id, notice }: { id: string | null; notice?: s
     setActionError(null);
     if (!id) {
       const created = unwrap(await post('/api/v1/subscriptions', body));
+      if (created.webhook_api_key) freshWebhookKey = { id: created.id, key: created.webhook_api_key };
       navigate(
         `/subscriptions/${encodeURIComponent(created.id)}${created.status === 'connected' ? '?saved=1' : ''}`,
       );
@@ -236,7 +251,7 @@ export function SubscriptionPage({ id, notice }: { id: string | null; notice?: s
       <h2>Settings</h2>
       <SettingsForm key={sub.updated_at ?? sub.id} subscription={sub} onSave={save} />
       <FlowToggles subscriptionId={sub.id} />
-      <WebhookKey subscription={sub} />
+      <WebhookKey subscription={sub} initialKey={createdKey} />
     </section>
   );
 }
