@@ -3,11 +3,12 @@
 import type { FlowRegistry } from '../transfer/registry.ts';
 import { createCustomerToProfileHandler } from './customer-to-profile.ts';
 import type { FlowDeps } from './flow-deps.ts';
+import { createTransactionToEventsHandler } from './transaction-to-events.ts';
 
 export type { FlowDeps, FlowSubscription } from './flow-deps.ts';
 
 export function klaviyoFlowHandlers(deps: FlowDeps) {
-  return [createCustomerToProfileHandler(deps)];
+  return [createCustomerToProfileHandler(deps), createTransactionToEventsHandler(deps)];
 }
 
 export function registerKlaviyoFlows(engine: { registry: FlowRegistry }, deps: FlowDeps): void {
