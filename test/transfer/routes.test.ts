@@ -1,197 +1,199 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Outcome } from '../../src/transfer/types.ts';
-import { startTestService, type TestService } from '../helpers/service.ts';
+import { startTestService, TEST_DATABASE_URL, type TestService } from '../helpers/service.ts';
 import { testFlow } from './helpers.ts';
 import { addSubscription, waitFor } from './service-helpers.ts';
 
 const HOOK_KEY = 'whk_right_key_0123456789abcdef0123456789';
 
-describe('transfer routes', () => {
-  let svc: TestService;
-  let failing = true;
-  const flow = testFlow(
-    'customer-to-profile',
-    (t): Outcome =>
-      failing && t.record_id.startsWith('bad')
-        ? { status: 'failed', code: 'KLAVIYO_INVALID_INPUT', message: 'email is invalid', retryable: false }
-        : { status: 'succeeded' },
-  );
-  const profileFlow = testFlow('profile-to-customer');
-  const engine = () => svc.ctx.transfers!.engine;
-
-  before(async () => {
-    svc = await startTestService({ env: { KLAVIYO_SYNC_LOG_LEVEL: 'warn' } });
-    await addSubscription(svc.ctx, 'S1', { webhookKey: HOOK_KEY });
-    engine().registry.register(flow);
-    engine().registry.register({ ...profileFlow, direction: 'to_hub' });
-    svc.ctx.transfers!.collections = {
-      async target(subscriptionId, collectionId) {
-        return subscriptionId === 'S1' && collectionId === 'col-customer'
-          ? {
-              collection_id: collectionId,
-              flow: 'customer-to-profile',
-              direction: 'from_hub',
-              record_kind: 'customer',
-            }
-          : null;
-      },
-    };
-  });
-  after(() => svc.close());
-
-  test('the log lists transfers in the S8.1 shape, shows steps, retries one and replays many', async () => {
-    await svc.api('POST', '/api/v1/customers/batch', [{ id: 'good1' }, { id: 'bad1' }, { id: 'bad2' }]);
-    await waitFor(
-      async () => (await engine().log.count({ state: 'queued' })) === 0 && engine().pool.busy === 0,
-      'the workers',
+for (const postgres of TEST_DATABASE_URL ? [false, true] : [false]) {
+  describe(`transfer routes (${postgres ? 'postgres' : 'sqlite'})`, () => {
+    let svc: TestService;
+    let failing = true;
+    const flow = testFlow(
+      'customer-to-profile',
+      (t): Outcome =>
+        failing && t.record_id.startsWith('bad')
+          ? { status: 'failed', code: 'KLAVIYO_INVALID_INPUT', message: 'email is invalid', retryable: false }
+          : { status: 'succeeded' },
     );
-    const list = await svc.api('GET', '/api/v1/transfers?subscription=S1&state=failed&limit=1');
-    assert.equal(list.status, 200);
-    assert.equal(list.body.data.length, 1);
-    assert.ok(list.body.next_cursor);
-    assert.deepEqual(Object.keys(list.body.data[0]).sort(), [
-      'attempts',
-      'collection_id',
-      'created_at',
-      'direction',
-      'error_code',
-      'error_message',
-      'flow',
-      'id',
-      'record_id',
-      'state',
-      'subscription_id',
-      'tracking_id',
-      'updated_at',
-    ]);
-    const next = await svc.api(
-      'GET',
-      `/api/v1/transfers?subscription=S1&state=failed&cursor=${list.body.next_cursor}`,
-    );
-    assert.equal(next.body.data.length, 1);
-    assert.equal(next.body.next_cursor, null);
+    const profileFlow = testFlow('profile-to-customer');
+    const engine = () => svc.ctx.transfers!.engine;
 
-    const byRecord = await svc.api('GET', '/api/v1/transfers?record=bad1');
-    const failed = byRecord.body.data[0];
-    assert.equal(failed.error_code, 'KLAVIYO_INVALID_INPUT');
-    const one = await svc.api('GET', `/api/v1/transfers/${failed.id}`);
-    assert.ok(one.body.steps.some((s: { kind: string }) => s.kind === 'mapped'));
-    assert.equal((await svc.api('GET', '/api/v1/transfers/12345678')).status, 404);
-
-    failing = false;
-    const retried = await svc.api('POST', `/api/v1/transfers/${failed.id}/retry`);
-    assert.equal(retried.body.state, 'queued');
-    await waitFor(async () => (await engine().log.get(failed.id))?.state === 'succeeded', 'the retry');
-    const again = await svc.api('POST', `/api/v1/transfers/${failed.id}/retry`);
-    assert.equal(again.status, 409);
-    assert.equal(again.body.error.code, 'TRANSFER_NOT_RETRYABLE');
-
-    const replay = await svc.api('POST', '/api/v1/transfers/replay', { subscription_id: 'S1' });
-    assert.deepEqual(replay.body, { queued: 1, superseded: 0 });
-    await waitFor(async () => (await engine().log.count({ state: 'failed' })) === 0, 'the replay');
-    assert.equal((await svc.api('POST', '/api/v1/transfers/replay', { bogus: 1 })).status, 400);
-  });
-
-  test('manual sync queues the ids (debug ones first) and refuses 3,001', async () => {
-    const tooMany = await svc.api('POST', '/api/v1/subscriptions/S1/manual-sync', {
-      collection_id: 'col-customer',
-      ids: Array.from({ length: 3001 }, (_, i) => `m${i}`),
+    before(async () => {
+      svc = await startTestService({ postgres, env: { KLAVIYO_SYNC_LOG_LEVEL: 'warn' } });
+      await addSubscription(svc.ctx, 'S1', { webhookKey: HOOK_KEY });
+      engine().registry.register(flow);
+      engine().registry.register({ ...profileFlow, direction: 'to_hub' });
+      svc.ctx.transfers!.collections = {
+        async target(subscriptionId, collectionId) {
+          return subscriptionId === 'S1' && collectionId === 'col-customer'
+            ? {
+                collection_id: collectionId,
+                flow: 'customer-to-profile',
+                direction: 'from_hub',
+                record_kind: 'customer',
+              }
+            : null;
+        },
+      };
     });
-    assert.equal(tooMany.status, 400);
-    assert.equal(tooMany.body.error.code, 'MANUAL_SYNC_TOO_MANY_IDS');
+    after(() => svc.close());
 
-    await svc.api('POST', '/api/v1/transfers/pause', { subscription_id: 'S1' });
-    const plain = await svc.api('POST', '/api/v1/subscriptions/S1/manual-sync', {
-      collection_id: 'col-customer',
-      ids: Array.from({ length: 3000 }, (_, i) => `m${i}`),
+    test('the log lists transfers in the S8.1 shape, shows steps, retries one and replays many', async () => {
+      await svc.api('POST', '/api/v1/customers/batch', [{ id: 'good1' }, { id: 'bad1' }, { id: 'bad2' }]);
+      await waitFor(
+        async () => (await engine().log.count({ state: 'queued' })) === 0 && engine().pool.busy === 0,
+        'the workers',
+      );
+      const list = await svc.api('GET', '/api/v1/transfers?subscription=S1&state=failed&limit=1');
+      assert.equal(list.status, 200);
+      assert.equal(list.body.data.length, 1);
+      assert.ok(list.body.next_cursor);
+      assert.deepEqual(Object.keys(list.body.data[0]).sort(), [
+        'attempts',
+        'collection_id',
+        'created_at',
+        'direction',
+        'error_code',
+        'error_message',
+        'flow',
+        'id',
+        'record_id',
+        'state',
+        'subscription_id',
+        'tracking_id',
+        'updated_at',
+      ]);
+      const next = await svc.api(
+        'GET',
+        `/api/v1/transfers?subscription=S1&state=failed&cursor=${list.body.next_cursor}`,
+      );
+      assert.equal(next.body.data.length, 1);
+      assert.equal(next.body.next_cursor, null);
+
+      const byRecord = await svc.api('GET', '/api/v1/transfers?record=bad1');
+      const failed = byRecord.body.data[0];
+      assert.equal(failed.error_code, 'KLAVIYO_INVALID_INPUT');
+      const one = await svc.api('GET', `/api/v1/transfers/${failed.id}`);
+      assert.ok(one.body.steps.some((s: { kind: string }) => s.kind === 'mapped'));
+      assert.equal((await svc.api('GET', '/api/v1/transfers/12345678')).status, 404);
+
+      failing = false;
+      const retried = await svc.api('POST', `/api/v1/transfers/${failed.id}/retry`);
+      assert.equal(retried.body.state, 'queued');
+      await waitFor(async () => (await engine().log.get(failed.id))?.state === 'succeeded', 'the retry');
+      const again = await svc.api('POST', `/api/v1/transfers/${failed.id}/retry`);
+      assert.equal(again.status, 409);
+      assert.equal(again.body.error.code, 'TRANSFER_NOT_RETRYABLE');
+
+      const replay = await svc.api('POST', '/api/v1/transfers/replay', { subscription_id: 'S1' });
+      assert.deepEqual(replay.body, { queued: 1, superseded: 0 });
+      await waitFor(async () => (await engine().log.count({ state: 'failed' })) === 0, 'the replay');
+      assert.equal((await svc.api('POST', '/api/v1/transfers/replay', { bogus: 1 })).status, 400);
     });
-    assert.equal(plain.status, 202);
-    assert.equal(plain.body.queued, 3000);
-    const debug = await svc.api('POST', '/api/v1/subscriptions/S1/manual-sync', {
-      collection_id: 'col-customer',
-      ids: ['dbg1'],
-      debug: true,
-    });
-    assert.equal(debug.status, 202);
-    const before = flow.batches.length;
-    const stats = await svc.api('GET', '/api/v1/transfers/stats?subscription=S1');
-    assert.equal(stats.body.counts.queued, 3001);
-    assert.equal(stats.body.paused.code, 'PAUSED');
-    await svc.api('POST', '/api/v1/transfers/resume', { subscription_id: 'S1' });
-    await waitFor(async () => (await engine().log.count({ state: 'queued' })) === 0, 'the manual sync');
-    assert.equal(flow.batches[before][0].record_id, 'dbg1');
-    const [t] = (await engine().log.list({ record_id: 'm7' })).data;
-    assert.equal(t.collection_id, 'col-customer');
-    assert.equal(t.trigger, 'manual');
 
-    assert.equal(
-      (await svc.api('POST', '/api/v1/subscriptions/S1/manual-sync', { collection_id: 'nope', ids: ['a'] }))
-        .status,
-      404,
-    );
-    assert.equal(
-      (
-        await svc.api('POST', '/api/v1/subscriptions/S9/manual-sync', {
-          collection_id: 'col-customer',
-          ids: ['a'],
-        })
-      ).status,
-      404,
-    );
-  });
-
-  test('inbound notifications: a wrong key gets 401 and queues nothing; a right one queues the profiles', async () => {
-    const hook = (key: string | null, body: unknown) =>
-      fetch(`${svc.baseUrl}/hooks/S1`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
-        body: JSON.stringify(body),
+    test('manual sync queues the ids (debug ones first) and refuses 3,001', async () => {
+      const tooMany = await svc.api('POST', '/api/v1/subscriptions/S1/manual-sync', {
+        collection_id: 'col-customer',
+        ids: Array.from({ length: 3001 }, (_, i) => `m${i}`),
       });
-    const body = { notifications: [{ scope: 'profile/updated', external_id: '01HPROFILE1' }] };
-    const before = await engine().log.count({ flow: 'profile-to-customer' });
-    for (const key of ['wrong', `${HOOK_KEY}x`, null]) {
-      const r = await hook(key, body);
-      assert.equal(r.status, 401);
-      assert.equal((await r.json()).error.code, 'HOOK_KEY_INVALID');
-    }
-    assert.equal(
-      (
-        await fetch(`${svc.baseUrl}/hooks/unknown`, {
+      assert.equal(tooMany.status, 400);
+      assert.equal(tooMany.body.error.code, 'MANUAL_SYNC_TOO_MANY_IDS');
+
+      await svc.api('POST', '/api/v1/transfers/pause', { subscription_id: 'S1' });
+      const plain = await svc.api('POST', '/api/v1/subscriptions/S1/manual-sync', {
+        collection_id: 'col-customer',
+        ids: Array.from({ length: 3000 }, (_, i) => `m${i}`),
+      });
+      assert.equal(plain.status, 202);
+      assert.equal(plain.body.queued, 3000);
+      const debug = await svc.api('POST', '/api/v1/subscriptions/S1/manual-sync', {
+        collection_id: 'col-customer',
+        ids: ['dbg1'],
+        debug: true,
+      });
+      assert.equal(debug.status, 202);
+      const before = flow.batches.length;
+      const stats = await svc.api('GET', '/api/v1/transfers/stats?subscription=S1');
+      assert.equal(stats.body.counts.queued, 3001);
+      assert.equal(stats.body.paused.code, 'PAUSED');
+      await svc.api('POST', '/api/v1/transfers/resume', { subscription_id: 'S1' });
+      await waitFor(async () => (await engine().log.count({ state: 'queued' })) === 0, 'the manual sync');
+      assert.equal(flow.batches[before][0].record_id, 'dbg1');
+      const [t] = (await engine().log.list({ record_id: 'm7' })).data;
+      assert.equal(t.collection_id, 'col-customer');
+      assert.equal(t.trigger, 'manual');
+
+      assert.equal(
+        (await svc.api('POST', '/api/v1/subscriptions/S1/manual-sync', { collection_id: 'nope', ids: ['a'] }))
+          .status,
+        404,
+      );
+      assert.equal(
+        (
+          await svc.api('POST', '/api/v1/subscriptions/S9/manual-sync', {
+            collection_id: 'col-customer',
+            ids: ['a'],
+          })
+        ).status,
+        404,
+      );
+    });
+
+    test('inbound notifications: a wrong key gets 401 and queues nothing; a right one queues the profiles', async () => {
+      const hook = (key: string | null, body: unknown) =>
+        fetch(`${svc.baseUrl}/hooks/S1`, {
           method: 'POST',
-          headers: { authorization: `Bearer ${HOOK_KEY}`, 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
           body: JSON.stringify(body),
-        })
-      ).status,
-      401,
-    );
-    assert.equal(await engine().log.count({ flow: 'profile-to-customer' }), before);
+        });
+      const body = { notifications: [{ scope: 'profile/updated', external_id: '01HPROFILE1' }] };
+      const before = await engine().log.count({ flow: 'profile-to-customer' });
+      for (const key of ['wrong', `${HOOK_KEY}x`, null]) {
+        const r = await hook(key, body);
+        assert.equal(r.status, 401);
+        assert.equal((await r.json()).error.code, 'HOOK_KEY_INVALID');
+      }
+      assert.equal(
+        (
+          await fetch(`${svc.baseUrl}/hooks/unknown`, {
+            method: 'POST',
+            headers: { authorization: `Bearer ${HOOK_KEY}`, 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          })
+        ).status,
+        401,
+      );
+      assert.equal(await engine().log.count({ flow: 'profile-to-customer' }), before);
 
-    const malformed = await hook(HOOK_KEY, { notifications: [{ scope: 'profile/updated' }] });
-    assert.equal(malformed.status, 400);
-    const tooMany = await hook(HOOK_KEY, {
-      notifications: Array.from({ length: 1001 }, (_, i) => ({
-        scope: 'profile/updated',
-        external_id: `p${i}`,
-      })),
-    });
-    assert.equal(tooMany.status, 400);
-    assert.equal(await engine().log.count({ flow: 'profile-to-customer' }), before);
+      const malformed = await hook(HOOK_KEY, { notifications: [{ scope: 'profile/updated' }] });
+      assert.equal(malformed.status, 400);
+      const tooMany = await hook(HOOK_KEY, {
+        notifications: Array.from({ length: 1001 }, (_, i) => ({
+          scope: 'profile/updated',
+          external_id: `p${i}`,
+        })),
+      });
+      assert.equal(tooMany.status, 400);
+      assert.equal(await engine().log.count({ flow: 'profile-to-customer' }), before);
 
-    const ok = await hook(HOOK_KEY, {
-      notifications: [
-        { scope: 'profile/updated', external_id: '01HPROFILE1' },
-        { scope: 'profile/created', external_id: '01HPROFILE2' },
-      ],
+      const ok = await hook(HOOK_KEY, {
+        notifications: [
+          { scope: 'profile/updated', external_id: '01HPROFILE1' },
+          { scope: 'profile/created', external_id: '01HPROFILE2' },
+        ],
+      });
+      assert.equal(ok.status, 202);
+      assert.deepEqual(await ok.json(), { queued: 2 });
+      await waitFor(
+        async () => (await engine().log.count({ flow: 'profile-to-customer', state: 'succeeded' })) === 2,
+        'the hook transfers',
+      );
+      const [t] = (await engine().log.list({ record_id: '01HPROFILE2' })).data;
+      assert.equal(t.direction, 'to_hub');
+      assert.equal(t.trigger, 'hook');
     });
-    assert.equal(ok.status, 202);
-    assert.deepEqual(await ok.json(), { queued: 2 });
-    await waitFor(
-      async () => (await engine().log.count({ flow: 'profile-to-customer', state: 'succeeded' })) === 2,
-      'the hook transfers',
-    );
-    const [t] = (await engine().log.list({ record_id: '01HPROFILE2' })).data;
-    assert.equal(t.direction, 'to_hub');
-    assert.equal(t.trigger, 'hook');
   });
-});
+}
