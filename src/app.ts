@@ -38,6 +38,8 @@ export interface ServiceOptions {
   /** Receives the one-time setup link (default: printed on standard output). */
   onSetupLink?: (url: string) => void;
   server?: ServerOptions;
+  /** The service clock (epoch ms); tests move it to cross OAuth token expiry without sleeping. */
+  now?: () => number;
   /** Run the transfer workers and the poll scheduler in this process (default true). */
   workers?: boolean;
 }
@@ -95,6 +97,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
       log,
       secrets,
       metrics,
+      now: options.now ?? Date.now,
       klaviyoFor: async () => {
         throw new Error('klaviyoFor used before the service was built');
       },
@@ -125,7 +128,10 @@ export async function createService(config: Config, options: ServiceOptions = {}
         const address = server.server.address();
         const port = typeof address === 'object' && address ? address.port : config.port;
         const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-        return `http://${host}:${port}`;
+        const url = `http://${host}:${port}`;
+        // With a free port chosen at listen time, the default public URL (for OAuth redirects) follows it.
+        if (config.port === 0 && config.publicUrl.endsWith(':0')) config.publicUrl = url;
+        return url;
       },
       async stop() {
         if (stopped) return;

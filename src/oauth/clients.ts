@@ -1,50 +1,79 @@
 // Klaviyo clients per subscription (ctx.klaviyoFor): the subscription's credentials (API key or the OAuth
 // token manager), revision, throttle, concurrency and rate budget key. Cached, and rebuilt when the
-// subscription's stored settings change (its updated_at moves).
+// subscription's settings change (its updated_at moves). Token managers live as long as the service, so
+// their single-flight refresh spans every client of a subscription.
 import { AppError } from '../domain/errors.ts';
 import { createKlaviyoClient, type KlaviyoClient } from '../klaviyo/index.ts';
-import type { ServiceContext } from '../server/context.ts';
 import { sha256Hex } from '../secrets/index.ts';
+import type { ServiceContext } from '../server/context.ts';
+import { getSubscriptionRow } from '../store/repositories/subscriptions.ts';
+import { createTokenManager, type TokenManager, type TokenManagerOptions } from './token-manager.ts';
 
 export interface KlaviyoClientCache {
   get(subscriptionId: string): Promise<KlaviyoClient>;
+  tokenManager(subscriptionId: string): TokenManager;
   forget(subscriptionId: string): void;
 }
 
-export function createKlaviyoClientCache(ctx: ServiceContext): KlaviyoClientCache {
-  const cache = new Map<string, { stamp: string; client: KlaviyoClient }>();
+export function createKlaviyoClientCache(
+  ctx: ServiceContext,
+  tokenOptions: TokenManagerOptions = {},
+): KlaviyoClientCache {
+  const clients = new Map<string, { stamp: string; client: KlaviyoClient }>();
+  const managers = new Map<string, TokenManager>();
+
+  function tokenManager(subscriptionId: string): TokenManager {
+    let manager = managers.get(subscriptionId);
+    if (!manager) {
+      manager = createTokenManager(ctx, subscriptionId, tokenOptions);
+      managers.set(subscriptionId, manager);
+    }
+    return manager;
+  }
+
   return {
     async get(subscriptionId) {
-      const sub = await ctx.store.db
-        .selectFrom('subscriptions')
-        .selectAll()
-        .where('id', '=', subscriptionId)
-        .executeTakeFirst();
+      const sub = await getSubscriptionRow(ctx.store.db, subscriptionId);
       if (!sub) throw new AppError('NOT_FOUND', `No subscription ${subscriptionId}.`);
-      const stamp = `${sub.updated_at}|${sub.auth_method}`;
-      const cached = cache.get(subscriptionId);
+      const stamp = `${sub.updated_at}|${sub.auth_method}|${sub.account_id ?? ''}`;
+      const cached = clients.get(subscriptionId);
       if (cached && cached.stamp === stamp) return cached.client;
-      if (sub.auth_method !== 'api_key' || !sub.api_key_enc) {
-        throw new AppError(
-          'AUTH_MISSING',
-          'This subscription has no Klaviyo credentials yet: add an API key or authenticate with OAuth.',
-        );
-      }
-      const apiKey = ctx.secrets.decrypt(sub.api_key_enc);
-      const client = createKlaviyoClient({
+      const common = {
         baseUrl: sub.api_url,
-        auth: { kind: 'api_key', apiKey },
         revision: sub.api_revision ?? undefined,
-        // A private key shares its account's quota with every other integration of that account.
-        budgetKey: `key:${sub.account_id ?? sha256Hex(apiKey).slice(0, 16)}`,
         throttle: { limit: sub.throttle_limit, seconds: sub.throttle_seconds },
         concurrency: sub.concurrent_connections,
-      });
-      cache.set(subscriptionId, { stamp, client });
+      };
+      let client: KlaviyoClient;
+      if (sub.auth_method === 'oauth') {
+        // An OAuth app has its own quota per installed account.
+        client = createKlaviyoClient({
+          ...common,
+          auth: { kind: 'oauth', tokens: tokenManager(subscriptionId) },
+          budgetKey: `oauth:${ctx.config.oauthClientId ?? 'app'}:${sub.account_id ?? subscriptionId}`,
+        });
+      } else {
+        if (!sub.api_key_enc) {
+          throw new AppError(
+            'AUTH_MISSING',
+            'This subscription has no Klaviyo credentials yet: add an API key or authenticate with OAuth.',
+          );
+        }
+        const apiKey = ctx.secrets.decrypt(sub.api_key_enc);
+        // A private key shares its account's quota with every other integration of that account.
+        client = createKlaviyoClient({
+          ...common,
+          auth: { kind: 'api_key', apiKey },
+          budgetKey: `key:${sub.account_id ?? sha256Hex(apiKey).slice(0, 16)}`,
+        });
+      }
+      clients.set(subscriptionId, { stamp, client });
       return client;
     },
+    tokenManager,
     forget(subscriptionId) {
-      cache.delete(subscriptionId);
+      clients.delete(subscriptionId);
+      managers.delete(subscriptionId);
     },
   };
 }

@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { Counter } from 'prom-client';
+import { registerOAuthRoutes } from '../oauth/routes.ts';
 import { installAuthGuard } from './auth/guard.ts';
 import type { ServiceContext } from './context.ts';
 import { installErrorHandling } from './errors.ts';
@@ -77,6 +78,7 @@ export async function buildServer(
   registerOperationsRoutes(app, ctx);
   registerSessionRoutes(app, ctx, options);
   registerSubscriptionRoutes(app, ctx);
+  registerOAuthRoutes(app, ctx);
   for (const register of routeModules) await register(app, ctx);
   return app;
 }

@@ -29,6 +29,8 @@ export interface ServiceContext {
   hub?: HubStore;
   /** The transfer engine (queue, workers, flow registry, log, links, watermarks) and the poll scheduler. */
   transfers?: TransferServices;
+  /** The service's clock (epoch ms); tests move it to cross token expiry without sleeping. */
+  now(): number;
   /** Hooks run when the service stops (areas add background work here). */
   onClose(hook: () => Promise<void> | void): void;
 }

@@ -14,6 +14,8 @@ export interface TestServiceOptions {
   env?: Record<string, string>;
   /** Use PostgreSQL (TEST_DATABASE_URL) in a schema of its own; the caller skips when it is unset. */
   postgres?: boolean;
+  /** The service clock (default Date.now); OAuth tests move it to cross token expiry. */
+  now?: () => number;
 }
 
 export interface ApiAnswer {
@@ -59,7 +61,7 @@ export async function startTestService(opts: TestServiceOptions = {}): Promise<T
   logStream.on('data', (chunk: Buffer) => {
     logText += chunk.toString('utf8');
   });
-  const service = await createService(config, { pgSchema, logStream });
+  const service = await createService(config, { pgSchema, logStream, now: opts.now });
   const started = await service.start();
   const baseUrl = started;
 

@@ -4,11 +4,8 @@
 import { AppError } from '../../domain/errors.ts';
 import type { SubscriptionStatus } from '../../domain/subscription.ts';
 import { KlaviyoError } from '../../klaviyo/index.ts';
-import {
-  type ConnectionResult,
-  getSubscriptionRow,
-  setSubscriptionStatus,
-} from '../../store/repositories/subscriptions.ts';
+import { markSubscriptionStatus } from '../../oauth/status.ts';
+import { type ConnectionResult, getSubscriptionRow } from '../../store/repositories/subscriptions.ts';
 import type { ServiceContext } from '../context.ts';
 
 function accountNameOf(account: { id: string; attributes?: Record<string, unknown> }): string | null {
@@ -99,6 +96,14 @@ export async function testConnection(ctx: ServiceContext, subscriptionId: string
       );
     result = { status: failure.status, message: failure.message };
   }
-  await setSubscriptionStatus(ctx.store.db, subscriptionId, result);
+  await markSubscriptionStatus(
+    ctx,
+    subscriptionId,
+    result.status,
+    result.message,
+    result.accountId !== undefined
+      ? { accountId: result.accountId ?? null, accountName: result.accountName ?? null }
+      : undefined,
+  );
   return result;
 }

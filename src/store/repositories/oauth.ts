@@ -68,6 +68,8 @@ export interface TokenWrite {
   accessTokenLast4: string;
   refreshTokenLast4: string;
   expiresAt: number;
+  /** Epoch ms the tokens were issued (kept as updated_at; the refresh margin depends on the lifetime). */
+  issuedAt: number;
   scope: string | null;
 }
 
@@ -83,7 +85,7 @@ export async function replaceOAuthTokens(db: Db, subscriptionId: string, t: Toke
     lease_owner: null,
     lease_until: null,
     refresh_blocked_until: null,
-    updated_at: new Date().toISOString(),
+    updated_at: new Date(t.issuedAt).toISOString(),
   };
   await db
     .insertInto('oauth_tokens')
@@ -157,7 +159,7 @@ export async function storeRefreshedTokens(
       lease_owner: null,
       lease_until: null,
       refresh_blocked_until: null,
-      updated_at: new Date().toISOString(),
+      updated_at: new Date(t.issuedAt).toISOString(),
     }))
     .where('subscription_id', '=', subscriptionId)
     .where('generation', '=', expectedGeneration)

@@ -1,0 +1,78 @@
+// Klaviyo's OAuth endpoints and client settings (SPEC S3.2), as oauth4webapi wants them. With sandbox URLs
+// allowed and a loopback API URL, every endpoint points at that sandbox instead.
+import * as oauth from 'oauth4webapi';
+import { AppError } from '../domain/errors.ts';
+import { KLAVIYO_API_URL } from '../domain/subscription.ts';
+import type { ServiceContext } from '../server/context.ts';
+
+export const DEFAULT_OAUTH_SCOPES = [
+  'accounts:read',
+  'profiles:read',
+  'profiles:write',
+  'lists:read',
+  'lists:write',
+  'subscriptions:read',
+  'subscriptions:write',
+  'events:read',
+  'events:write',
+  'metrics:read',
+  'catalogs:read',
+  'catalogs:write',
+];
+
+/** How long Klaviyo's token endpoint may take before the refresh counts as failed. */
+export const TOKEN_REQUEST_TIMEOUT_MS = 15_000;
+
+export interface OAuthProvider {
+  as: oauth.AuthorizationServer;
+  client: oauth.Client;
+  clientAuth: oauth.ClientAuth;
+  clientId: string;
+  authorizeUrl: string;
+  redirectUri: string;
+  scopes: string[];
+  /** oauth4webapi refuses http:// endpoints unless told; only the loopback sandbox is ever http. */
+  requestOptions: { [oauth.allowInsecureRequests]?: boolean; signal?: AbortSignal };
+}
+
+export function oauthConfigured(ctx: ServiceContext): boolean {
+  return !!(ctx.config.oauthClientId && ctx.config.oauthClientSecret);
+}
+
+export function oauthProvider(ctx: ServiceContext, apiUrl: string): OAuthProvider {
+  const { oauthClientId, oauthClientSecret } = ctx.config;
+  if (!oauthClientId || !oauthClientSecret) {
+    throw new AppError(
+      'OAUTH_NOT_CONFIGURED',
+      'OAuth is not set up on this service: set KLAVIYO_OAUTH_CLIENT_ID and KLAVIYO_OAUTH_CLIENT_SECRET (from your Klaviyo app), or use an API key.',
+    );
+  }
+  const sandbox = ctx.config.allowSandboxUrls && apiUrl !== KLAVIYO_API_URL;
+  const apiBase = sandbox ? apiUrl : KLAVIYO_API_URL;
+  const authorizeUrl = sandbox ? `${apiUrl}/oauth/authorize` : 'https://www.klaviyo.com/oauth/authorize';
+  return {
+    as: {
+      issuer: apiBase,
+      authorization_endpoint: authorizeUrl,
+      token_endpoint: `${apiBase}/oauth/token`,
+      revocation_endpoint: `${apiBase}/oauth/revoke`,
+    },
+    client: { client_id: oauthClientId },
+    clientAuth: oauth.ClientSecretBasic(oauthClientSecret),
+    clientId: oauthClientId,
+    authorizeUrl,
+    redirectUri: `${ctx.config.publicUrl}/oauth/callback`,
+    scopes: DEFAULT_OAUTH_SCOPES,
+    requestOptions: sandbox ? { [oauth.allowInsecureRequests]: true } : {},
+  };
+}
+
+export function withTimeout(p: OAuthProvider): OAuthProvider['requestOptions'] {
+  return { ...p.requestOptions, signal: AbortSignal.timeout(TOKEN_REQUEST_TIMEOUT_MS) };
+}
+
+/** The OAuth error code of a token endpoint answer (`invalid_grant`, …), when that is what failed. */
+export function oauthErrorCode(err: unknown): string | undefined {
+  if (err instanceof oauth.ResponseBodyError) return err.error;
+  return undefined;
+}

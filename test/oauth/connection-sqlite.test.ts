@@ -1,0 +1,3 @@
+import { connectionSuite } from './connection-sandbox.ts';
+
+connectionSuite('SQLite', false);
