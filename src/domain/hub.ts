@@ -265,6 +265,12 @@ export type Customer = CustomerInput & HubMeta;
 export type Transaction = TransactionInput & HubMeta;
 export type Product = ProductInput & HubMeta;
 export type HubRecord = Customer | Transaction | Product;
+/** The stored record type of a kind: `HubRecordOf<'customer'>` is `Customer`. */
+export type HubRecordOf<K extends HubKind> = K extends 'customer'
+  ? Customer
+  : K extends 'transaction'
+    ? Transaction
+    : Product;
 
 export const HUB_INPUT_SCHEMAS = {
   customer: CustomerInput,

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { AppError } from '../domain/errors.ts';
-import { HUB_INPUT_SCHEMAS, type HubKind, type HubRecord } from '../domain/hub.ts';
+import { HUB_INPUT_SCHEMAS, type HubKind, type HubRecord, type HubRecordOf } from '../domain/hub.ts';
 import type { Store } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 import type { HubRecordsTable } from '../store/tables/hub.ts';
@@ -90,11 +90,11 @@ export class HubStore {
     this.listeners.push(listener);
   }
 
-  async get(
-    kind: HubKind,
+  async get<K extends HubKind>(
+    kind: K,
     id: string,
     options: { includeDeleted?: boolean } = {},
-  ): Promise<HubRecord | null> {
+  ): Promise<HubRecordOf<K> | null> {
     const row = await this.store.db
       .selectFrom('hub_records')
       .selectAll()
@@ -102,11 +102,11 @@ export class HubStore {
       .where('id', '=', id)
       .executeTakeFirst();
     if (!row || (row.deleted && !options.includeDeleted)) return null;
-    return toRecord(row);
+    return toRecord(row) as HubRecordOf<K>;
   }
 
-  async getMany(kind: HubKind, ids: string[]): Promise<Map<string, HubRecord>> {
-    const out = new Map<string, HubRecord>();
+  async getMany<K extends HubKind>(kind: K, ids: string[]): Promise<Map<string, HubRecordOf<K>>> {
+    const out = new Map<string, HubRecordOf<K>>();
     for (const part of chunks([...new Set(ids)])) {
       const rows = await this.store.db
         .selectFrom('hub_records')
@@ -115,13 +115,13 @@ export class HubStore {
         .where('id', 'in', part)
         .where('deleted', '=', 0)
         .execute();
-      for (const row of rows) out.set(row.id, toRecord(row));
+      for (const row of rows) out.set(row.id, toRecord(row) as HubRecordOf<K>);
     }
     return out;
   }
 
   /** Records of a kind with this email address (case-insensitive), oldest first. */
-  async findByEmail(kind: HubKind, email: string): Promise<HubRecord[]> {
+  async findByEmail<K extends HubKind>(kind: K, email: string): Promise<HubRecordOf<K>[]> {
     const rows = await this.store.db
       .selectFrom('hub_records')
       .selectAll()
@@ -131,7 +131,7 @@ export class HubStore {
       .orderBy('created_at')
       .limit(100)
       .execute();
-    return rows.map(toRecord);
+    return rows.map((r) => toRecord(r) as HubRecordOf<K>);
   }
 
   async list(
@@ -187,13 +187,13 @@ export class HubStore {
     return this.store.db.transaction().execute((trx) => this.writeInTransaction(trx, kind, inputs, options));
   }
 
-  async upsert(
-    kind: HubKind,
+  async upsert<K extends HubKind>(
+    kind: K,
     input: Record<string, unknown>,
     options: WriteOptions = {},
-  ): Promise<HubRecord> {
+  ): Promise<HubRecordOf<K>> {
     const r = await this.upsertMany(kind, [input], options);
-    return r.records[0];
+    return r.records[0] as HubRecordOf<K>;
   }
 
   /** Merges fields into a stored record (arrays replace arrays), validating the result as a whole. */
