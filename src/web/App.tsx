@@ -20,6 +20,14 @@ const NAV = [
   { to: '/dashboard', label: 'Dashboard' },
 ];
 
+/** A subscription's mappings live under /subscriptions/:id/mappings but belong to the Mappings tab. */
+function isCurrent(to: string, path: string): boolean {
+  const mappings = path === '/mappings' || /^\/subscriptions\/[^/]+\/mappings$/.test(path);
+  if (to === '/mappings') return mappings;
+  if (to === '/subscriptions') return path.startsWith('/subscriptions') && !mappings;
+  return path.startsWith(to);
+}
+
 async function probeSession(): Promise<boolean> {
   try {
     const answer = await get<{ csrf_token?: string } | null>('/api/v1/session');
@@ -75,7 +83,7 @@ export function App() {
           <ul>
             {NAV.map((item) => (
               <li key={item.to}>
-                <Link to={item.to} aria-current={path.startsWith(item.to) ? 'page' : undefined}>
+                <Link to={item.to} aria-current={isCurrent(item.to, path) ? 'page' : undefined}>
                   {item.label}
                 </Link>
               </li>

@@ -95,8 +95,8 @@ export function CollectionEditor(props: {
         </div>
         {rowErr ? (
           <div className="banner banner-error" role="alert">
-            Mapping {rowErr.index + 1} ({rows[rowErr.index]?.mapping.destination || 'no destination'}) is
-            refused: see below.
+            The mapping to {rows[rowErr.index]?.mapping.destination || '(no destination)'} is refused; it is
+            marked below.
           </div>
         ) : fieldName && fieldErr(fieldName) && isCollectionField(fieldName) ? null : (
           <ErrorBanner error={error} />
