@@ -129,8 +129,12 @@ export type CustomFieldAction =
   | { kind: 'list_membership'; field: string; list: string; member: boolean }
   | { kind: 'custom_property'; field: string; name: string; value: unknown };
 
+/** Inline: the record (for a child collection, the child item, with its parent optionally); or an id. */
 export const PreviewInput = z.union([
-  z.strictObject({ record: z.record(z.string(), z.unknown()) }),
+  z.strictObject({
+    record: z.record(z.string(), z.unknown()),
+    parent: z.record(z.string(), z.unknown()).optional(),
+  }),
   z.strictObject({ record_id: z.string().min(1).max(200) }),
 ]);
 export type PreviewInput = z.infer<typeof PreviewInput>;

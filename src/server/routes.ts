@@ -2,6 +2,7 @@
 // `register(app, ctx)` from its own routes file and adds one line here.
 import type { FastifyInstance } from 'fastify';
 import { registerHubRoutes } from '../hub/routes.ts';
+import { registerMappingRoutes } from '../mapping/routes.ts';
 import { registerTransferRoutes } from '../transfer/routes.ts';
 import type { ServiceContext } from './context.ts';
 import { register as consoleRoutes } from './routes/console.ts';
@@ -14,4 +15,5 @@ export const routeModules: RouteModule[] = [
   consoleRoutes,
   registerHubRoutes,
   registerTransferRoutes,
+  registerMappingRoutes,
 ];

@@ -189,7 +189,9 @@ describe('default collections', () => {
     });
     assert.equal((p.BillingAddress as Record<string, unknown>).City, 'New York');
     assert.equal((p.ShippingAddress as Record<string, unknown>).City, 'Boston');
-    const lines = out.children[0].items.map((i) => (i.status === 'mapped' ? i.payload : i));
+    const lines = out.children[0].items.map(
+      (i): Record<string, unknown> => (i.status === 'mapped' ? i.payload : {}),
+    );
     assert.deepEqual(
       lines.map((l) => [l.unique_id, (l.properties as Record<string, unknown>)['Order Qty']]),
       [

@@ -7,6 +7,7 @@ import type { StoreKind } from '../db.ts';
 import { coreMigration } from './0001_core.ts';
 import { hubMigration } from './0100_hub.ts';
 import { transfersMigration } from './0101_transfers.ts';
+import { mappingMigration } from './0200_mapping.ts';
 import { flowsMigration } from './0300_flows.ts';
 
 export interface StoreMigration {
@@ -15,4 +16,10 @@ export interface StoreMigration {
   up(db: Kysely<any>, kind: StoreKind): Promise<void>;
 }
 
-export const migrations: StoreMigration[] = [coreMigration, hubMigration, transfersMigration, flowsMigration];
+export const migrations: StoreMigration[] = [
+  coreMigration,
+  hubMigration,
+  transfersMigration,
+  mappingMigration,
+  flowsMigration,
+];
