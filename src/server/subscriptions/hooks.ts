@@ -1,7 +1,6 @@
 // What other areas do when a subscription is made or removed (e.g. the mapping area creates the default
 // collections when `create_default_mappings` is true). Each area adds one line to these lists.
 import { createDefaultMappingsHook } from '../../mapping/hooks.ts';
-import { createDefaultMappingsHook } from '../../mapping/hooks.ts';
 import type { ServiceContext } from '../context.ts';
 
 export interface SubscriptionCreatedEvent {
