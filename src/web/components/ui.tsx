@@ -83,7 +83,7 @@ export function formatTime(value: string | number | null | undefined): string {
   if (value === null || value === undefined || value === '') return '—';
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) return String(value);
-  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'long' });
 }
 
 export function Json({ value, label }: { value: unknown; label: string }) {
