@@ -54,6 +54,9 @@ export interface ImportRejection {
 
 export interface ImportReport {
   accepted: number;
+  /** All rejected lines, counted. */
+  rejectedCount: number;
+  /** The rejected lines the service reported (it may report only the first ones). */
   rejected: ImportRejection[];
   [key: string]: unknown;
 }
@@ -196,23 +199,21 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   };
 }
 
-/** Accepts the import report's field names as the hub answers them, in one shape for the commands. */
+/** The hub's import answer (`{accepted, rejected: <count>, errors: [{line, message, field}]}`) in one shape. */
 export function normalizeImportReport(raw: unknown): ImportReport {
   const r = (raw ?? {}) as Record<string, unknown>;
-  const list = (r.rejected ?? r.errors ?? []) as Record<string, unknown>[];
-  const rejected = Array.isArray(list)
-    ? list.map((item) => {
-        const nested = (item.error ?? {}) as Record<string, unknown>;
-        return {
-          line: Number(item.line ?? item.line_number ?? 0),
-          code: (item.code ?? nested.code) as string | undefined,
-          message: String(item.message ?? nested.message ?? 'rejected'),
-          field: (item.field ?? nested.field) as string | undefined,
-        };
-      })
-    : [];
-  const accepted = Number(r.accepted ?? r.imported ?? r.accepted_count ?? 0);
-  return { ...r, accepted, rejected };
+  const list = Array.isArray(r.errors) ? r.errors : Array.isArray(r.rejected) ? r.rejected : [];
+  const rejected = (list as Record<string, unknown>[]).map((item) => {
+    const nested = (item.error ?? {}) as Record<string, unknown>;
+    return {
+      line: Number(item.line ?? item.line_number ?? 0),
+      code: (item.code ?? nested.code) as string | undefined,
+      message: String(item.message ?? nested.message ?? 'rejected'),
+      field: (item.field ?? nested.field) as string | undefined,
+    };
+  });
+  const rejectedCount = typeof r.rejected === 'number' ? r.rejected : rejected.length;
+  return { ...r, accepted: Number(r.accepted ?? 0), rejectedCount, rejected };
 }
 
 /**

@@ -70,7 +70,7 @@ withConnection(
   const { runImport } = await import('./commands/import.ts');
   await reportErrors(async () => {
     const report = await runImport(kind, file, options, { out: (line) => console.log(line) });
-    if (report.rejected.length > 0) process.exitCode = 2;
+    if (report.rejectedCount > 0) process.exitCode = 2;
   });
 });
 

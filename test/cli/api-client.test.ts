@@ -32,11 +32,18 @@ const server = createServer(async (req: IncomingMessage, res: ServerResponse) =>
   }
   if (req.url === '/api/v1/customers/import') {
     const lines = body.trimEnd().split('\n');
+    // The hub's answer: counts, and the rejected lines under `errors`.
+    const errors = lines.flatMap((l, i) =>
+      l.startsWith('{') ? [] : [{ line: i + 1, message: 'not valid JSON' }],
+    );
     return json(200, {
-      accepted: lines.filter((l) => l.startsWith('{')).length,
-      rejected: lines.flatMap((l, i) =>
-        l.startsWith('{') ? [] : [{ line: i + 1, error: { code: 'VALIDATION_FAILED', message: 'not JSON' } }],
-      ),
+      lines: lines.length,
+      accepted: lines.length - errors.length,
+      created: lines.length - errors.length,
+      updated: 0,
+      rejected: errors.length,
+      errors,
+      errors_truncated: false,
     });
   }
   json(404, { error: { code: 'NOT_FOUND', message: 'No such route.', field: 'path' } });
@@ -138,8 +145,9 @@ test('NDJSON is streamed to the import route and the report comes back in one sh
   }
   const report = await client.importNdjson('customers', chunks(), (sent) => progress.push(sent));
   assert.equal(report.accepted, 2);
+  assert.equal(report.rejectedCount, 1);
   assert.deepEqual(report.rejected, [
-    { line: 2, code: 'VALIDATION_FAILED', message: 'not JSON', field: undefined },
+    { line: 2, code: undefined, message: 'not valid JSON', field: undefined },
   ]);
   assert.deepEqual(progress, [11, 27]);
   assert.equal(seen.at(-1)!.headers['content-type'], 'application/x-ndjson');

@@ -86,19 +86,19 @@ export async function runImport(
     throw error;
   }
   progress.update(total);
-  progress.stop(`${report.rejected.length} rejected`);
+  progress.stop(`${report.rejectedCount} rejected`);
 
   if (options.json) {
     io.out(JSON.stringify(report));
     return report;
   }
-  io.out(`${kind}: ${report.accepted} accepted, ${report.rejected.length} rejected (${file})`);
+  io.out(`${kind}: ${report.accepted} accepted, ${report.rejectedCount} rejected (${file})`);
   const show = options.show ?? 20;
   for (const r of report.rejected.slice(0, show)) {
-    const where = r.field ? ` ${r.field}:` : '';
-    io.out(`  line ${r.line}: ${r.code ?? 'REJECTED'}${where} ${r.message}`);
+    // The hub's message already names the field ("email_address: must be …").
+    io.out(`  line ${r.line}: ${r.code ? `${r.code} ` : ''}${r.message}`);
   }
-  if (report.rejected.length > show)
-    io.out(`  … and ${report.rejected.length - show} more (use --show or --json)`);
+  const unshown = report.rejectedCount - Math.min(show, report.rejected.length);
+  if (unshown > 0) io.out(`  … and ${unshown} more (use --show or --json)`);
   return report;
 }
