@@ -52,8 +52,37 @@ export interface Service {
   stop(): Promise<void>;
 }
 
+/** Query parameters that carry one-time secrets (setup links, OAuth codes and state); their values never reach a log. */
+const SECRET_QUERY_PARAMS = new Set(['token', 'access_token', 'refresh_token', 'api_key', 'key']);
+const OAUTH_QUERY_PARAMS = new Set(['code', 'state']);
+
+export function scrubUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const oauthPath = url.startsWith('/oauth/');
+  const params = new URLSearchParams(url.slice(q + 1));
+  for (const key of [...params.keys()]) {
+    const k = key.toLowerCase();
+    if (SECRET_QUERY_PARAMS.has(k) || (oauthPath && OAUTH_QUERY_PARAMS.has(k))) params.set(key, '[redacted]');
+  }
+  return `${url.slice(0, q)}?${params.toString()}`;
+}
+
 export function createLogger(config: Config, stream?: DestinationStream): Logger {
-  return pino({ level: config.logLevel, redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' } }, stream);
+  return pino(
+    {
+      level: config.logLevel,
+      redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
+      serializers: {
+        req: (req: { method?: string; url?: string; ip?: string; id?: string }) => ({
+          method: req.method,
+          url: scrubUrl(req.url ?? ''),
+          remoteAddress: req.ip,
+        }),
+      },
+    },
+    stream,
+  );
 }
 
 const CANARY_KEY = 'secret_key_canary';

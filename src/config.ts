@@ -1,40 +1,96 @@
 // Service configuration from the environment (SPEC S8.1), validated with zod so a bad value stops the
-// start with a message naming the variable.
+// start with a message naming the variable and saying what is expected. docs/configuration.md lists them.
 import { z } from 'zod';
 
-const boolFlag = z
-  .string()
-  .optional()
-  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const FLAG_VALUES = ['1', '0', 'true', 'false', 'yes', 'no', ''];
 
-const ConfigSchema = z.object({
-  KLAVIYO_SYNC_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  KLAVIYO_SYNC_HOST: z.string().default('127.0.0.1'),
-  KLAVIYO_SYNC_DATA_DIR: z.string().min(1).default('./data'),
-  DATABASE_URL: z.string().url().optional(),
-  KLAVIYO_SYNC_PUBLIC_URL: z.string().url().optional(),
-  KLAVIYO_SYNC_SECRET_KEY: z.string().optional(),
-  KLAVIYO_SYNC_ADMIN_PASSWORD: z.string().min(8).optional(),
-  KLAVIYO_OAUTH_CLIENT_ID: z.string().optional(),
-  KLAVIYO_OAUTH_CLIENT_SECRET: z.string().optional(),
-  KLAVIYO_SYNC_ALLOW_SANDBOX_URLS: boolFlag,
-  KLAVIYO_SYNC_LOG_LEVEL: z
-    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-    .default('info'),
-});
+const boolFlag = (name: string) =>
+  z
+    .string()
+    .optional()
+    .refine(
+      (v) => v === undefined || FLAG_VALUES.includes(v.toLowerCase()),
+      `${name} must be 1 or 0 (or true/false)`,
+    )
+    .transform((v) => ['1', 'true', 'yes'].includes((v ?? '').toLowerCase()));
+
+const httpUrl = (name: string) =>
+  z.string().refine((v) => {
+    try {
+      const u = new URL(v);
+      return u.protocol === 'http:' || u.protocol === 'https:';
+    } catch {
+      return false;
+    }
+  }, `${name} must be an http(s) URL such as https://sync.example.com`);
+
+const blankIsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+const ConfigSchema = z
+  .object({
+    KLAVIYO_SYNC_PORT: z.preprocess(
+      blankIsUnset,
+      z.coerce
+        .number({ error: 'KLAVIYO_SYNC_PORT must be a port number (0-65535)' })
+        .int('KLAVIYO_SYNC_PORT must be a whole number')
+        .min(0, 'KLAVIYO_SYNC_PORT must be 0-65535')
+        .max(65535, 'KLAVIYO_SYNC_PORT must be 0-65535')
+        .default(3000),
+    ),
+    KLAVIYO_SYNC_HOST: z.preprocess(blankIsUnset, z.string().default('127.0.0.1')),
+    KLAVIYO_SYNC_DATA_DIR: z.preprocess(blankIsUnset, z.string().default('./data')),
+    DATABASE_URL: z.preprocess(
+      blankIsUnset,
+      z
+        .string()
+        .regex(
+          /^postgres(ql)?:\/\/\S+$/,
+          'DATABASE_URL must be a PostgreSQL URL: postgres://user:password@host:5432/database',
+        )
+        .optional(),
+    ),
+    KLAVIYO_SYNC_PUBLIC_URL: z.preprocess(blankIsUnset, httpUrl('KLAVIYO_SYNC_PUBLIC_URL').optional()),
+    KLAVIYO_SYNC_SECRET_KEY: z.preprocess(blankIsUnset, z.string().optional()),
+    KLAVIYO_SYNC_ADMIN_PASSWORD: z.preprocess(
+      blankIsUnset,
+      z.string().min(8, 'KLAVIYO_SYNC_ADMIN_PASSWORD must be at least 8 characters').optional(),
+    ),
+    KLAVIYO_OAUTH_CLIENT_ID: z.preprocess(blankIsUnset, z.string().optional()),
+    KLAVIYO_OAUTH_CLIENT_SECRET: z.preprocess(blankIsUnset, z.string().optional()),
+    KLAVIYO_SYNC_ALLOW_SANDBOX_URLS: boolFlag('KLAVIYO_SYNC_ALLOW_SANDBOX_URLS'),
+    KLAVIYO_SYNC_LOG_LEVEL: z.preprocess(
+      blankIsUnset,
+      z
+        .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+          error: 'KLAVIYO_SYNC_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+        })
+        .default('info'),
+    ),
+  })
+  .superRefine((e, ctx) => {
+    if (!!e.KLAVIYO_OAUTH_CLIENT_ID !== !!e.KLAVIYO_OAUTH_CLIENT_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [e.KLAVIYO_OAUTH_CLIENT_ID ? 'KLAVIYO_OAUTH_CLIENT_SECRET' : 'KLAVIYO_OAUTH_CLIENT_ID'],
+        message:
+          'KLAVIYO_OAUTH_CLIENT_ID and KLAVIYO_OAUTH_CLIENT_SECRET go together: set both (from your Klaviyo app) or neither',
+      });
+    }
+  });
 
 export interface Config {
   port: number;
   host: string;
   dataDir: string;
   databaseUrl?: string;
+  /** Where people and Klaviyo reach the service; the OAuth redirect URI is `<publicUrl>/oauth/callback`. */
   publicUrl: string;
   secretKey?: string;
   adminPassword?: string;
   oauthClientId?: string;
   oauthClientSecret?: string;
   allowSandboxUrls: boolean;
-  logLevel: z.infer<typeof ConfigSchema>['KLAVIYO_SYNC_LOG_LEVEL'];
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
 export class ConfigError extends Error {}
@@ -42,7 +98,7 @@ export class ConfigError extends Error {}
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = ConfigSchema.safeParse(env);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.') || 'environment'}: ${i.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const e = parsed.data;
@@ -51,7 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.KLAVIYO_SYNC_HOST,
     dataDir: e.KLAVIYO_SYNC_DATA_DIR,
     databaseUrl: e.DATABASE_URL,
-    publicUrl: (e.KLAVIYO_SYNC_PUBLIC_URL ?? `http://localhost:${e.KLAVIYO_SYNC_PORT}`).replace(/\/$/, ''),
+    publicUrl: (e.KLAVIYO_SYNC_PUBLIC_URL ?? `http://localhost:${e.KLAVIYO_SYNC_PORT}`).replace(/\/+$/, ''),
     secretKey: e.KLAVIYO_SYNC_SECRET_KEY,
     adminPassword: e.KLAVIYO_SYNC_ADMIN_PASSWORD,
     oauthClientId: e.KLAVIYO_OAUTH_CLIENT_ID,

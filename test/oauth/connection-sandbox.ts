@@ -163,6 +163,8 @@ export function connectionSuite(label: string, postgres: boolean) {
       assert.equal(made.body.status, 'needs_authorization');
       const back = await consent(svc, browser, made.body.id, 'allow');
       assert.ok(back.startsWith(`${svc.baseUrl}/oauth/callback?`), back);
+      secretsSeen.add(new URL(back).searchParams.get('code') ?? '');
+      secretsSeen.add(new URL(back).searchParams.get('state') ?? '');
       const done = await callback(browser, back);
       assert.equal(done.status, 200, done.html);
       assert.match(done.html, /Connected to Klaviyo account <strong>Sandbox Store<\/strong>/);
@@ -347,6 +349,28 @@ export function connectionSuite(label: string, postgres: boolean) {
       assert.equal(body.status, 'needs_authorization');
       assert.equal(body.access_token, null);
       assert.equal(proxy.count('POST /oauth/revoke') - before, 1);
+    });
+
+    test('deleting an OAuth subscription revokes its authorization first', async () => {
+      const made = await svc.api('POST', '/api/v1/subscriptions', {
+        name: 'Short-lived',
+        api_url: proxy.url,
+        auth_method: 'oauth',
+      });
+      const done = await callback(browser, await consent(svc, browser, made.body.id, 'allow'));
+      assert.equal(done.status, 200, done.html);
+      collectIssuedTokens();
+      const before = proxy.count('POST /oauth/revoke');
+      assert.equal((await svc.api('DELETE', `/api/v1/subscriptions/${made.body.id}`)).status, 204);
+      assert.equal(proxy.count('POST /oauth/revoke') - before, 1);
+      assert.equal(
+        await svc.ctx.store.db
+          .selectFrom('oauth_tokens')
+          .select('subscription_id')
+          .where('subscription_id', '=', made.body.id)
+          .executeTakeFirst(),
+        undefined,
+      );
     });
 
     test('the store and the logs hold no key or token in clear text', async () => {

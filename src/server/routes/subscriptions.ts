@@ -15,6 +15,7 @@ import {
   SubscriptionPatchSchema,
   SubscriptionViewSchema,
 } from '../../domain/subscription.ts';
+import { unlink } from '../../oauth/flow.ts';
 import { lastFour, randomToken } from '../../secrets/index.ts';
 import { getOAuthTokens } from '../../store/repositories/oauth.ts';
 import {
@@ -254,6 +255,8 @@ export function registerSubscriptionRoutes(app: FastifyInstance, ctx: ServiceCon
       const id = req.params.id;
       if (!(await getSubscriptionRow(ctx.store.db, id)))
         throw new AppError('NOT_FOUND', `No subscription ${id}.`);
+      // Leave no app installed in the Klaviyo account behind: revoke before the tokens go.
+      if (await getOAuthTokens(ctx.store.db, id)) await unlink(ctx, id);
       for (const hook of subscriptionDeletedHooks) await hook(ctx, id);
       await deleteSubscriptionRow(ctx.store.db, id);
       req.log.info({ subscriptionId: id }, 'subscription deleted');
