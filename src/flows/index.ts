@@ -1,16 +1,31 @@
-// The Klaviyo flows, registered with the transfer engine: Customer → Profile, Profile → Customer and
-// Transaction → events. The composition root calls registerKlaviyoFlows once with the real parts.
+// The Klaviyo flows, registered with the transfer engine and the poll scheduler: Customer → Profile,
+// Transaction → events, Profile → Customer and its profile poll. The composition root calls
+// registerKlaviyoFlows once with the real parts.
+import type { Kysely } from 'kysely';
+import type { Database } from '../store/schema.ts';
 import type { FlowRegistry } from '../transfer/registry.ts';
+import type { Poller } from '../transfer/scheduler.ts';
 import { createCustomerToProfileHandler } from './customer-to-profile.ts';
 import type { FlowDeps } from './flow-deps.ts';
+import { createProfilePoller } from './profile-poller.ts';
+import { createProfileToCustomerHandler } from './profile-to-customer.ts';
 import { createTransactionToEventsHandler } from './transaction-to-events.ts';
 
 export type { FlowDeps, FlowSubscription } from './flow-deps.ts';
 
 export function klaviyoFlowHandlers(deps: FlowDeps) {
-  return [createCustomerToProfileHandler(deps), createTransactionToEventsHandler(deps)];
+  return [
+    createCustomerToProfileHandler(deps),
+    createTransactionToEventsHandler(deps),
+    createProfileToCustomerHandler(deps),
+  ];
 }
 
-export function registerKlaviyoFlows(engine: { registry: FlowRegistry }, deps: FlowDeps): void {
+export function registerKlaviyoFlows(
+  engine: { registry: FlowRegistry },
+  deps: FlowDeps,
+  polling?: { scheduler: { register(poller: Poller): void }; db: Kysely<Database> },
+): void {
   for (const handler of klaviyoFlowHandlers(deps)) engine.registry.register(handler);
+  if (polling) polling.scheduler.register(createProfilePoller({ ...deps, db: polling.db }));
 }

@@ -15,6 +15,7 @@ import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandb
 import { openStore } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { TransferEngine } from '../../src/transfer/engine.ts';
+import { PollScheduler } from '../../src/transfer/scheduler.ts';
 
 export const SUBSCRIPTION = 'sub-1';
 
@@ -69,15 +70,32 @@ export async function startFlowEnv(options: FlowEnvOptions = {}) {
     },
     idleMs: 10,
   });
-  registerKlaviyoFlows(engine, {
-    hub,
-    links: engine.links,
-    klaviyoFor: async () => client,
-    collectionsFor: async () => collections,
-    subscriptionFor: async () => subscription,
-    bulkThreshold: options.bulkThreshold,
-    jobPollMs: { first: 2, max: 10 },
+  // The scheduler's clock runs ahead of the real one by a step per poll, so every poll is due.
+  let clockOffset = 0;
+  const scheduler = new PollScheduler({
+    engine,
+    now: () => Date.now() + clockOffset,
+    subscriptions: {
+      exists: async (id) => id === SUBSCRIPTION,
+      webhookKey: async () => 'whk_test_key_0123456789abcdef0123',
+      polling: async () => [
+        { id: SUBSCRIPTION, polling_interval_minutes: 1, created_at: subscription.created_at },
+      ],
+    },
   });
+  registerKlaviyoFlows(
+    engine,
+    {
+      hub,
+      links: engine.links,
+      klaviyoFor: async () => client,
+      collectionsFor: async () => collections,
+      subscriptionFor: async () => subscription,
+      bulkThreshold: options.bulkThreshold,
+      jobPollMs: { first: 2, max: 10 },
+    },
+    { scheduler, db: store.db },
+  );
   // The pool is not started: tests run the queue with drain(), step by step.
   const account = sandbox.state.account();
   return {
@@ -88,6 +106,12 @@ export async function startFlowEnv(options: FlowEnvOptions = {}) {
     client,
     subscription,
     account,
+    scheduler,
+    /** Runs one profile poll now (as if the polling interval had passed). */
+    async poll() {
+      clockOffset += 61_000;
+      return scheduler.tick();
+    },
     /** Waits until the queue has nothing runnable left. */
     async drain() {
       await engine.pool.drain();
