@@ -6,6 +6,7 @@
 // invalid_grant) blocks new attempts for 30 s; invalid_grant means Klaviyo removed the app.
 import { randomUUID } from 'node:crypto';
 import * as oauth from 'oauth4webapi';
+import { Counter } from 'prom-client';
 import { AppError } from '../domain/errors.ts';
 import type { TokenProvider } from '../klaviyo/index.ts';
 import { lastFour } from '../secrets/index.ts';
@@ -50,6 +51,19 @@ function marginFor(row: OAuthTokenRow): number {
   return Math.max(0, Math.min(REFRESH_MARGIN_MS, lifetime / 2));
 }
 
+function refreshCounter(ctx: ServiceContext): Counter<'outcome'> {
+  const name = 'klaviyo_sync_oauth_refreshes_total';
+  return (
+    (ctx.metrics.getSingleMetric(name) as Counter<'outcome'> | undefined) ??
+    new Counter({
+      name,
+      help: 'OAuth refresh requests sent to Klaviyo, by outcome',
+      labelNames: ['outcome'],
+      registers: [ctx.metrics],
+    })
+  );
+}
+
 export function createTokenManager(
   ctx: ServiceContext,
   subscriptionId: string,
@@ -61,6 +75,7 @@ export function createTokenManager(
   let cached: { token: string; expiresAt: number; margin: number; generation: number } | undefined;
   let inflight: Promise<string> | undefined;
   let refreshCount = 0;
+  const refreshes = refreshCounter(ctx);
 
   async function readTokens(): Promise<OAuthTokenRow> {
     const row = await getOAuthTokens(ctx.store.db, subscriptionId);
@@ -135,7 +150,9 @@ export function createTokenManager(
       answer = await oauth.processRefreshTokenResponse(provider.as, provider.client, response);
     } catch (err) {
       const code = oauthErrorCode(err);
-      if (code === 'invalid_grant' || code === 'invalid_grant_type') {
+      const revokedGrant = code === 'invalid_grant' || code === 'invalid_grant_type';
+      refreshes.inc({ outcome: revokedGrant ? 'revoked' : 'failed' });
+      if (revokedGrant) {
         await deleteOAuthTokens(ctx.store.db, subscriptionId);
         cached = undefined;
         await markSubscriptionStatus(ctx, subscriptionId, 'authorization_revoked', REVOKED_MESSAGE);
@@ -163,6 +180,7 @@ export function createTokenManager(
         'Authorization Data Missing: Klaviyo answered the refresh without the expected tokens.',
       );
     }
+    refreshes.inc({ outcome: 'refreshed' });
     const expiresAt = now() + (answer.expires_in ?? 3600) * 1000;
     const stored = await storeRefreshedTokens(ctx.store.db, subscriptionId, row.generation, {
       accessTokenEnc: ctx.secrets.encrypt(answer.access_token),

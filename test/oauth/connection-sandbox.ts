@@ -373,6 +373,13 @@ export function connectionSuite(label: string, postgres: boolean) {
       );
     });
 
+    test('/metrics counts OAuth refreshes by outcome', async () => {
+      const text = await (await fetch(`${svc.baseUrl}/metrics`)).text();
+      assert.match(text, /klaviyo_sync_oauth_refreshes_total\{outcome="refreshed"\} [1-9]/);
+      assert.match(text, /klaviyo_sync_oauth_refreshes_total\{outcome="revoked"\} 1/);
+      assert.match(text, /klaviyo_sync_oauth_refreshes_total\{outcome="failed"\} 1/);
+    });
+
     test('the store and the logs hold no key or token in clear text', async () => {
       collectIssuedTokens();
       assert.ok(secretsSeen.size >= 6, `collected ${secretsSeen.size} secrets`);

@@ -12,6 +12,7 @@ import {
   createSession,
   createUser,
   deleteApiToken,
+  deleteExpiredSessions,
   deleteSession,
   findUserByName,
   listApiTokens,
@@ -89,6 +90,7 @@ export function registerSessionRoutes(
         throw new AppError('UNAUTHENTICATED', 'Wrong username or password.');
       }
       await limiter.delete(key);
+      await deleteExpiredSessions(ctx.store.db);
       const csrf = await startSession(reply, user.id);
       return { csrf_token: csrf, username: user.username };
     },
