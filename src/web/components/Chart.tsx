@@ -39,7 +39,8 @@ export function TimeChart(props: {
           stroke: s.color,
           width: 2,
           fill: s.fill ? `${s.color}22` : undefined,
-          points: { show: false },
+          // Dots too: a minute with data between empty ones is otherwise invisible.
+          points: { show: true, size: 4 },
         })),
       ],
       axes: [{}, { label: p.yLabel, size: 56 }],

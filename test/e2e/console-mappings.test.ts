@@ -1,0 +1,87 @@
+// Browser tests of the mappings editor: a formula mapping with a syntax error is marked at the mapping,
+// fixed, saved, and previewed on a hub record.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  apiKeySubscription,
+  chromiumMissing,
+  type ConsoleWorld,
+  screenshot,
+  signedInPage,
+  startConsoleWorld,
+  unlabelledControls,
+} from './harness.ts';
+
+describe('console mappings', { skip: chromiumMissing }, () => {
+  let world: ConsoleWorld;
+  before(async () => {
+    world = await startConsoleWorld();
+  });
+  after(async () => {
+    await world?.close();
+  });
+
+  test('a formula with a syntax error is marked at its mapping; fixed, it saves and previews a record', async () => {
+    const sub = await apiKeySubscription(world, 'Mapping shop');
+    const customer = await world.svc.api('POST', '/api/v1/customers', {
+      id: 'cust-map-1',
+      first_name: 'Ada',
+      last_name: 'Lovelace',
+      email_address: 'ada@example.com',
+    });
+    assert.equal(customer.status, 201);
+
+    const { page, context } = await signedInPage(world);
+    await page.getByRole('link', { name: 'Mappings', exact: true }).first().click();
+    await page.getByRole('heading', { name: 'Mappings', level: 1 }).waitFor();
+    await page.getByLabel('Subscription').selectOption(sub.id);
+    await page.getByRole('button', { name: /Add Klaviyo Profile FROM hub/ }).click();
+    await page.getByRole('heading', { name: 'Add Klaviyo Profile FROM hub', level: 2 }).waitFor();
+    assert.deepEqual(await unlabelledControls(page), []);
+
+    const rowsBefore = await page.locator('[data-mapping-index]').count();
+    await page.getByRole('button', { name: 'Add mapping' }).click();
+    const n = rowsBefore + 1;
+    await page.getByLabel(`Mapping ${n} destination`).fill('properties.Shouted_Name');
+    await page.getByLabel(`Mapping ${n} formula`).fill('$uppercase(first_name');
+    await page.getByRole('button', { name: 'Save collection' }).click();
+
+    const rowError = page.locator(`[data-mapping-index="${n - 1}"] [data-testid="mapping-error"]`);
+    await rowError.waitFor();
+    assert.match((await rowError.textContent()) ?? '', /line 1, column \d+/);
+    assert.equal(await page.getByLabel(`Mapping ${n} formula`).getAttribute('aria-invalid'), 'true');
+    assert.equal(
+      await page.locator('[data-testid="mapping-error"]').count(),
+      1,
+      'only that mapping is marked',
+    );
+    await page.locator(`[data-mapping-index="${n - 1}"]`).scrollIntoViewIfNeeded();
+    await screenshot(page, '07-mapping-formula-error');
+
+    await page.getByLabel(`Mapping ${n} formula`).fill('$uppercase(first_name)');
+    await page.getByRole('button', { name: 'Save collection' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    assert.equal(await page.locator('[data-testid="mapping-error"]').count(), 0);
+
+    await page.getByRole('combobox', { name: 'Record id' }).fill('cust-map-1');
+    await page.getByRole('button', { name: 'Preview', exact: true }).click();
+    const payload = page.getByTitle('Preview payload');
+    await payload.waitFor();
+    const text = (await payload.textContent()) ?? '';
+    assert.match(text, /"Shouted_Name": "ADA"/);
+    assert.match(text, /ada@example\.com/);
+    await page.getByTestId('preview-result').scrollIntoViewIfNeeded();
+    await screenshot(page, '08-mapping-preview');
+
+    // The saved collection holds the fixed formula.
+    const list = await world.svc.api('GET', `/api/v1/subscriptions/${sub.id}/collections`);
+    const saved = list.body.data.find((c: { name: string }) => c.name === 'Add Klaviyo Profile FROM hub');
+    assert.ok(
+      saved.mappings.some(
+        (m: { destination: string; formula?: string }) =>
+          m.destination === 'properties.Shouted_Name' && m.formula === '$uppercase(first_name)',
+      ),
+    );
+    await context.close();
+  });
+});

@@ -1,0 +1,118 @@
+// Browser test of the traffic screens: manual sync of three customers, their transfers in the log with
+// their steps, and the dashboard's charts non-empty afterwards.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  apiKeySubscription,
+  chromiumMissing,
+  type ConsoleWorld,
+  screenshot,
+  signedInPage,
+  startConsoleWorld,
+  unlabelledControls,
+} from './harness.ts';
+
+const CUSTOMERS = [
+  { id: 'sync-c1', first_name: 'Grace', last_name: 'Hopper', email_address: 'grace@example.com' },
+  { id: 'sync-c2', first_name: 'Alan', last_name: 'Turing', email_address: 'alan@example.com' },
+  { id: 'sync-c3', first_name: 'Edsger', last_name: 'Dijkstra', email_address: 'edsger@example.com' },
+];
+
+describe('console manual sync, transfer log and dashboard', { skip: chromiumMissing }, () => {
+  let world: ConsoleWorld;
+  before(async () => {
+    world = await startConsoleWorld();
+  });
+  after(async () => {
+    await world?.close();
+  });
+
+  test('manual sync of three customers; their transfers in the log; the dashboard charts the traffic', async () => {
+    // Customers first, so that only the manual sync (not the created triggers) moves them.
+    for (const c of CUSTOMERS)
+      assert.equal((await world.svc.api('POST', '/api/v1/customers', c)).status, 201);
+    const sub = await apiKeySubscription(world, 'Sync shop');
+
+    const { page, context } = await signedInPage(world);
+    await page.getByRole('link', { name: 'Manual sync' }).click();
+    await page.getByRole('heading', { name: 'Manual sync', level: 1 }).waitFor();
+    await page.getByLabel('Subscription').selectOption(sub.id);
+    const collection = page.getByRole('combobox', { name: 'Collection' });
+    await collection
+      .locator('option', { hasText: 'Add Klaviyo Profile FROM hub' })
+      .waitFor({ state: 'attached' });
+    await collection.selectOption({ label: 'Add Klaviyo Profile FROM hub (hub ids)' });
+    await page.getByRole('textbox', { name: 'Record ids' }).fill(CUSTOMERS.map((c) => c.id).join('\n'));
+    await page.getByText('3 ids entered.').waitFor();
+    assert.deepEqual(await unlabelledControls(page), []);
+    await page.getByRole('button', { name: 'Submit' }).click();
+    await page.getByRole('status').filter({ hasText: 'Queued: 3 records' }).waitFor();
+
+    // The resulting transfers appear below and finish against the sandbox.
+    const results = page.getByRole('table', { name: 'Transfers' });
+    for (const c of CUSTOMERS) {
+      await results
+        .locator(`tr[data-record-id="${c.id}"]`)
+        .getByText('succeeded')
+        .waitFor({ timeout: 20_000 });
+    }
+    await screenshot(page, '12-manual-sync');
+
+    // The transfer log, filtered to the subscription, holds the three and shows a transfer's steps.
+    await page.getByRole('link', { name: 'Transfer log' }).click();
+    await page.getByRole('heading', { name: 'Transfer log', level: 1 }).waitFor();
+    await page.getByLabel('Subscription').selectOption(sub.id);
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    const log = page.getByRole('table', { name: 'Transfers' });
+    for (const c of CUSTOMERS) await log.locator(`tr[data-record-id="${c.id}"]`).first().waitFor();
+    assert.deepEqual(await unlabelledControls(page), []);
+    await log
+      .locator(`tr[data-record-id="${CUSTOMERS[0].id}"]`)
+      .first()
+      .getByRole('button', { name: /Steps/ })
+      .click();
+    const steps = page.locator('.transfer-detail .steps li');
+    await steps.first().waitFor();
+    assert.ok((await steps.count()) >= 1);
+    // A succeeded transfer cannot be retried.
+    assert.equal(
+      await page.locator('.transfer-detail').getByRole('button', { name: 'Retry' }).isDisabled(),
+      true,
+    );
+    await screenshot(page, '13-transfer-log');
+
+    // Filtering by record id narrows the log to that record.
+    await page.getByRole('textbox', { name: 'Record id' }).fill(CUSTOMERS[1].id);
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await log.locator(`tr[data-record-id="${CUSTOMERS[0].id}"]`).waitFor({ state: 'detached' });
+    assert.ok((await log.locator(`tr[data-record-id="${CUSTOMERS[1].id}"]`).count()) >= 1);
+
+    // The dashboard charts the transfers and the Klaviyo calls they made.
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    const transfersChart = page.locator('figure[data-chart="Transfers per minute by state"]');
+    const callsChart = page.locator('figure[data-chart="Klaviyo calls and 429s per minute"]');
+    await transfersChart.waitFor();
+    await page.waitForFunction(
+      () =>
+        Number(
+          document
+            .querySelector('figure[data-chart="Transfers per minute by state"]')
+            ?.getAttribute('data-total'),
+        ) >= 3 &&
+        Number(
+          document
+            .querySelector('figure[data-chart="Klaviyo calls and 429s per minute"]')
+            ?.getAttribute('data-total'),
+        ) > 0,
+      undefined,
+      { timeout: 15_000 },
+    );
+    assert.ok(Number(await transfersChart.getAttribute('data-total')) >= 3);
+    assert.ok(Number(await callsChart.getAttribute('data-total')) > 0);
+    // uPlot drew on its canvas (not just an empty frame).
+    assert.equal(await transfersChart.locator('canvas').count(), 1);
+    await screenshot(page, '14-dashboard');
+    await context.close();
+  });
+});
