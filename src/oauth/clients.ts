@@ -3,9 +3,17 @@
 // subscription's settings change (its updated_at moves). Token managers live as long as the service, so
 // their single-flight refresh spans every client of a subscription.
 import { AppError } from '../domain/errors.ts';
-import { createKlaviyoClient, type KlaviyoClient } from '../klaviyo/index.ts';
+import { RateLimiterPostgres } from 'rate-limiter-flexible';
+import {
+  createKlaviyoClient,
+  FlexibleRateBudgetStore,
+  type KlaviyoClient,
+  type RateBudgetStore,
+} from '../klaviyo/index.ts';
 import { sha256Hex } from '../secrets/index.ts';
 import type { ServiceContext } from '../server/context.ts';
+import type { Store } from '../store/db.ts';
+import { RATE_BUDGETS_TABLE } from '../store/migrations/0002_rate_budgets.ts';
 import { getSubscriptionRow } from '../store/repositories/subscriptions.ts';
 import { createTokenManager, type TokenManager, type TokenManagerOptions } from './token-manager.ts';
 
@@ -15,12 +23,35 @@ export interface KlaviyoClientCache {
   forget(subscriptionId: string): void;
 }
 
+/**
+ * On PostgreSQL every process spends one shared budget per (account, tier), so N workers use one quota
+ * (SPEC S7, S10). The embedded store runs one process: the client's default in-memory budgets suffice.
+ */
+export function sharedBudgetStore(store: Store): RateBudgetStore | undefined {
+  const pool = store.pool;
+  if (store.kind !== 'postgres' || !pool) return undefined;
+  return new FlexibleRateBudgetStore(
+    (shape) =>
+      new RateLimiterPostgres({
+        storeClient: pool,
+        storeType: 'pool',
+        tableName: RATE_BUDGETS_TABLE,
+        schemaName: store.pgSchema,
+        tableCreated: true,
+        keyPrefix: shape.keyPrefix,
+        points: shape.points,
+        duration: shape.duration,
+      }),
+  );
+}
+
 export function createKlaviyoClientCache(
   ctx: ServiceContext,
   tokenOptions: TokenManagerOptions = {},
 ): KlaviyoClientCache {
   const clients = new Map<string, { stamp: string; client: KlaviyoClient }>();
   const managers = new Map<string, TokenManager>();
+  const budgets = sharedBudgetStore(ctx.store);
 
   function tokenManager(subscriptionId: string): TokenManager {
     let manager = managers.get(subscriptionId);
@@ -43,6 +74,7 @@ export function createKlaviyoClientCache(
         revision: sub.api_revision ?? undefined,
         throttle: { limit: sub.throttle_limit, seconds: sub.throttle_seconds },
         concurrency: sub.concurrent_connections,
+        ...(budgets ? { budgets } : {}),
       };
       let client: KlaviyoClient;
       if (sub.auth_method === 'oauth') {

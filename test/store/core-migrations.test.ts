@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { openStore } from '../../src/store/db.ts';
+import { sharedBudgetStore } from '../../src/oauth/clients.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import {
   acquireRefreshLease,
@@ -86,5 +87,31 @@ test('the refresh lease is exclusive and rotation writes are generation-checked 
   } finally {
     await sql`DROP SCHEMA IF EXISTS ${sql.id(pgSchema)} CASCADE`.execute(store.db);
     await store.close();
+  }
+});
+
+test('on PostgreSQL two processes spend one shared Klaviyo budget', {
+  skip: process.env.TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL is not set',
+}, async () => {
+  const pgSchema = `test_${randomBytes(6).toString('hex')}`;
+  const a = openStore({ dataDir: '', databaseUrl: process.env.TEST_DATABASE_URL, pgSchema });
+  const b = openStore({ dataDir: '', databaseUrl: process.env.TEST_DATABASE_URL, pgSchema });
+  try {
+    await migrate(a);
+    const budgetA = sharedBudgetStore(a);
+    const budgetB = sharedBudgetStore(b);
+    assert.ok(budgetA && budgetB);
+    const windows = [{ name: 'steady' as const, limit: 3, windowMs: 60_000 }];
+    const waits: number[] = [];
+    for (let i = 0; i < 6; i++)
+      waits.push(await (i % 2 ? budgetA : budgetB).take('acct:tier', windows, Date.now()));
+    assert.equal(waits.filter((w) => w === 0).length, 3, `waits ${waits.join(',')}`);
+    const sqlite = openStore({ dataDir: '', sqliteFile: ':memory:' });
+    assert.equal(sharedBudgetStore(sqlite), undefined, 'SQLite keeps budgets in memory');
+    await sqlite.close();
+  } finally {
+    await sql`DROP SCHEMA IF EXISTS ${sql.id(pgSchema)} CASCADE`.execute(a.db);
+    await a.close();
+    await b.close();
   }
 });

@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { StoreKind } from '../db.ts';
 import { coreMigration } from './0001_core.ts';
+import { rateBudgetsMigration } from './0002_rate_budgets.ts';
 import { hubMigration } from './0100_hub.ts';
 import { transfersMigration } from './0101_transfers.ts';
 import { mappingMigration } from './0200_mapping.ts';
@@ -18,6 +19,7 @@ export interface StoreMigration {
 
 export const migrations: StoreMigration[] = [
   coreMigration,
+  rateBudgetsMigration,
   hubMigration,
   transfersMigration,
   mappingMigration,
