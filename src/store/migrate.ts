@@ -18,6 +18,8 @@ export async function migrate(store: Store): Promise<string[]> {
   const migrator = new Migrator({
     db: store.db,
     provider,
+    // Each area numbers its migrations in its own range, so a new one may sort before others already run.
+    allowUnorderedMigrations: true,
     ...(store.kind === 'postgres' && store.pgSchema ? { migrationTableSchema: store.pgSchema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
