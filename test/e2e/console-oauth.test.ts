@@ -63,6 +63,28 @@ describe('console OAuth', { skip: chromiumMissing }, () => {
     assert.match((await page.locator('.page-head .badge').textContent()) ?? '', /Connected/);
     await screenshot(page, '11-oauth-tokens');
 
+    // Klaviyo's side removes the app: the next call finds the authorization revoked, and the page shows
+    // the banner with the way back.
+    assert.equal(
+      world.sandbox.state.removeInstall(world.sandbox.oauthClient.clientId, world.sandbox.accountId),
+      true,
+    );
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    const banner = page
+      .getByRole('alert')
+      .filter({ hasText: 'Klaviyo access was removed — click Authenticate to reconnect' });
+    await banner.waitFor();
+    assert.match((await page.locator('.page-head .badge').textContent()) ?? '', /Authorization revoked/);
+    await screenshot(page, '12-oauth-revoked-banner');
+    await banner.getByRole('link', { name: 'Authenticate' }).click();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.getByRole('heading', { name: 'Connected' }).waitFor();
+    await page.getByRole('link', { name: 'Back to the subscription' }).click();
+    await page.getByRole('heading', { name: 'Shop via OAuth', level: 1 }).waitFor();
+    assert.match((await page.locator('.page-head .badge').textContent()) ?? '', /Connected/);
+    assert.equal(await banner.count(), 0);
+
     // Unlink revokes and deletes the tokens; the page says so and asks for Authenticate again.
     page.once('dialog', (dialog) => dialog.accept());
     await page.getByRole('button', { name: 'Unlink' }).click();

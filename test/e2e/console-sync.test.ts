@@ -56,7 +56,7 @@ describe('console manual sync, transfer log and dashboard', { skip: chromiumMiss
         .getByText('succeeded')
         .waitFor({ timeout: 20_000 });
     }
-    await screenshot(page, '12-manual-sync');
+    await screenshot(page, '13-manual-sync');
 
     // The transfer log, filtered to the subscription, holds the three and shows a transfer's steps.
     await page.getByRole('link', { name: 'Transfer log' }).click();
@@ -79,7 +79,7 @@ describe('console manual sync, transfer log and dashboard', { skip: chromiumMiss
       await page.locator('.transfer-detail').getByRole('button', { name: 'Retry' }).isDisabled(),
       true,
     );
-    await screenshot(page, '13-transfer-log');
+    await screenshot(page, '14-transfer-log');
 
     // Filtering by record id narrows the log to that record.
     await page.getByRole('textbox', { name: 'Record id' }).fill(CUSTOMERS[1].id);
@@ -112,7 +112,7 @@ describe('console manual sync, transfer log and dashboard', { skip: chromiumMiss
     assert.ok(Number(await callsChart.getAttribute('data-total')) > 0);
     // uPlot drew on its canvas (not just an empty frame).
     assert.equal(await transfersChart.locator('canvas').count(), 1);
-    await screenshot(page, '14-dashboard');
+    await screenshot(page, '15-dashboard');
     await context.close();
   });
 });

@@ -74,7 +74,7 @@ export function SubscriptionPage({ id, notice }: { id: string | null; notice?: s
     }
     const updated = unwrap(await patch(`/api/v1/subscriptions/${encodeURIComponent(id)}`, body));
     setSub(updated);
-    setMessage(`Saved. ${connectedMessage(updated) ?? ''}`.trim());
+    setMessage(`Saved. ${updated.status === 'connected' ? (connectedMessage(updated) ?? '') : ''}`.trim());
   };
 
   const act = async (name: string, run: () => Promise<void>) => {
@@ -99,7 +99,8 @@ export function SubscriptionPage({ id, notice }: { id: string | null; notice?: s
         await load();
       }
       const s = unwrap(answer);
-      setMessage(connectedMessage({ ...sub!, ...s }) ?? 'Connection test finished.');
+      // A failed test shows in the status banners above; only success earns the green note.
+      if (s.status === 'connected') setMessage(connectedMessage(s));
     });
 
   const unlink = () => {

@@ -55,9 +55,11 @@ export function SubscriptionsList() {
                 </td>
                 <td>{s.account_name ?? '—'}</td>
                 <td>{s.auth_method === 'oauth' ? 'OAuth' : s.auth_method === 'api_key' ? 'API key' : '—'}</td>
-                <td className="row-links">
-                  <Link to={`/subscriptions/${encodeURIComponent(s.id)}/mappings`}>Mappings</Link>
-                  <Link to={`/transfers?subscription=${encodeURIComponent(s.id)}`}>Transfers</Link>
+                <td>
+                  <div className="row-links">
+                    <Link to={`/subscriptions/${encodeURIComponent(s.id)}/mappings`}>Mappings</Link>
+                    <Link to={`/transfers?subscription=${encodeURIComponent(s.id)}`}>Transfers</Link>
+                  </div>
                 </td>
               </tr>
             ))}
