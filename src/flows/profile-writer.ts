@@ -21,6 +21,7 @@ import {
   sendSplittingOnRefusal,
 } from './batcher.ts';
 import { isContentRefusal, isKlaviyoError, type KlaviyoErrorEntry, refusedIndexes } from './outcomes.ts';
+import { matchProfiles } from './profile-match.ts';
 
 export interface ProfileWrite {
   /** The caller's key for the record (the transfer id). */
@@ -231,10 +232,6 @@ async function importChunk(
   writes.forEach((write, index) => {
     for (const key of identityKeys(write.attributes)) if (!byIdentity.has(key)) byIdentity.set(key, index);
   });
-  const byProfileId = new Map<string, number>();
-  writes.forEach((write, index) => {
-    if (write.profileId) byProfileId.set(write.profileId, index);
-  });
 
   for await (const row of client.bulkImport.iterateImportErrors(job.id)) {
     const attributes = row.attributes as ImportErrorAttributes;
@@ -249,15 +246,37 @@ async function importChunk(
       results[index] = { ok: false, error: rowError(attributes) };
   }
 
-  for await (const profile of client.bulkImport.iterateImportedProfiles(job.id)) {
-    let index = byProfileId.get(profile.id);
-    if (index === undefined) {
-      index = identityKeys(profile.attributes)
+  // Rows that named their profile are done. New profiles are found by their identifiers on the profile
+  // list endpoint (100 per call on the large tier) rather than by reading the job's profiles back, which
+  // costs the same number of pages on a tier five times smaller.
+  writes.forEach((write, index) => {
+    if (results[index] === undefined && write.profileId) {
+      results[index] = { ok: true, value: { profileId: write.profileId, created: false } };
+    }
+  });
+  const unresolved = writes.flatMap((_write, index) => (results[index] === undefined ? [index] : []));
+  if (unresolved.length > 0) {
+    const found = await matchProfiles(
+      client,
+      unresolved.map((index) => ({
+        key: String(index),
+        email: writes[index].attributes.email ?? undefined,
+        phone: writes[index].attributes.phone_number ?? undefined,
+      })),
+    );
+    for (const index of unresolved) {
+      const match = found.get(String(index));
+      if (match) results[index] = { ok: true, value: { profileId: match.profileId, created: true } };
+    }
+  }
+  if (results.some((result) => result === undefined)) {
+    for await (const profile of client.bulkImport.iterateImportedProfiles(job.id)) {
+      const index = identityKeys(profile.attributes)
         .map((key) => byIdentity.get(key))
         .find((i) => i !== undefined);
-    }
-    if (index !== undefined && results[index] === undefined) {
-      results[index] = { ok: true, value: { profileId: profile.id, created: !writes[index].profileId } };
+      if (index !== undefined && results[index] === undefined) {
+        results[index] = { ok: true, value: { profileId: profile.id, created: true } };
+      }
     }
   }
 
