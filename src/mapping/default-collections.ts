@@ -19,8 +19,9 @@ const CUSTOMER_TO_PROFILE: MappingInput[] = [
   {
     destination: 'phone_number',
     type: 'dynamic_formula',
+    // The first primary billing address, written so the fast lane evaluates it without JSONata.
     formula:
-      '($a := $firstMatch(addresses, "is_primary_billing = true"); $e164($a.phone_number, $a.country))',
+      '$e164(addresses[is_primary_billing = true][0].phone_number, addresses[is_primary_billing = true][0].country)',
     description: 'Primary billing phone in E.164; left out with a warning when it cannot be normalized',
   },
   { destination: 'location.address1', type: 'field', source: `${PRIMARY_BILLING}.address_1` },

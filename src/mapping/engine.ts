@@ -14,7 +14,14 @@ import type {
 } from '../domain/collections.ts';
 import { AppError, type ErrorCode } from '../domain/errors.ts';
 import { type CustomFieldTarget, childItems, customFieldAction, customFieldTarget } from './destinations.ts';
-import { type CompiledFormula, compileFormula, type FormulaState, FormulaSyntaxError } from './formula.ts';
+import {
+  type CompiledFormula,
+  compileFormula,
+  type FormulaState,
+  FormulaSyntaxError,
+  toPlain,
+} from './formula.ts';
+import { compileNative, FALLBACK, type NativeFormula } from './native.ts';
 import { compileSourcePath, PathSyntaxError, parseDestinationPath, writePath } from './paths.ts';
 
 /** A collection as the engine needs it: its spec, an id when stored, and its child collections. */
@@ -74,6 +81,8 @@ interface Step {
   /** Reads the value through a formula, yielding while it is awaited. */
   readLater?: (record: unknown, state: FormulaState) => Value;
   write(out: Output, value: unknown): void;
+  /** Whether the value is read without the formula engine (for ordinary records). */
+  sync: boolean;
 }
 
 interface Output {
@@ -96,9 +105,15 @@ function compileError(code: ErrorCode, message: string, field: string): AppError
   return new AppError(code, message, { field });
 }
 
-function compileFormulaAt(text: string, field: string, what: string): CompiledFormula {
+/** A formula with its fast lane, when it has one (see native.ts). */
+interface EngineFormula {
+  compiled: CompiledFormula;
+  native?: NativeFormula;
+}
+
+function compileFormulaAt(text: string, field: string, what: string): EngineFormula {
   try {
-    return compileFormula(text);
+    return { compiled: compileFormula(text), native: compileNative(text) };
   } catch (error) {
     if (error instanceof FormulaSyntaxError) {
       throw compileError('MAPPING_FORMULA_INVALID', `${what} does not parse: ${error.message}`, field);
@@ -120,17 +135,33 @@ export function compileFieldReader(source: string): Reader {
   return (record) => read(record);
 }
 
+function failed(error: unknown, field: string): StepError {
+  const message = (error as { message?: string })?.message ?? String(error);
+  return new StepError('MAPPING_FORMULA_FAILED', message, field);
+}
+
+// Yields only when JSONata must run: a formula in the fast lane completes without a promise.
 function* evaluateFormula(
-  formula: CompiledFormula,
+  formula: EngineFormula,
   record: unknown,
   state: FormulaState,
   field: string,
 ): Value {
+  if (formula.native) {
+    const warningsBefore = state.warnings.length;
+    let value: unknown;
+    try {
+      value = formula.native(record, state);
+    } catch (error) {
+      throw failed(error, field);
+    }
+    if (value !== FALLBACK) return toPlain(value);
+    state.warnings.length = warningsBefore; // JSONata runs the helpers again
+  }
   try {
-    return yield formula.evaluate(record, state);
+    return yield formula.compiled.evaluate(record, state);
   } catch (error) {
-    const message = (error as { message?: string })?.message ?? String(error);
-    throw new StepError('MAPPING_FORMULA_FAILED', message, field);
+    throw failed(error, field);
   }
 }
 
@@ -151,16 +182,19 @@ function lookupIn(table: Record<string, unknown>, hasDefault: boolean, fallback:
   };
 }
 
-function compileRead(mapping: MappingInput, index: number): Pick<Step, 'readNow' | 'readLater' | 'field'> {
+function compileRead(
+  mapping: MappingInput,
+  index: number,
+): Pick<Step, 'readNow' | 'readLater' | 'field' | 'sync'> {
   const at = `mappings[${index}]`;
   switch (mapping.type) {
     case 'static': {
       const value = mapping.value;
-      return { field: `${at}.value`, readNow: () => value };
+      return { field: `${at}.value`, sync: true, readNow: () => value };
     }
     case 'field': {
       const read = fieldReaderAt(mapping.source, `${at}.source`);
-      return { field: `${at}.source`, readNow: read };
+      return { field: `${at}.source`, sync: true, readNow: read };
     }
     case 'dynamic_formula': {
       const field = `${at}.formula`;
@@ -169,7 +203,7 @@ function compileRead(mapping: MappingInput, index: number): Pick<Step, 'readNow'
         field,
         `The formula of mapping '${mapping.destination}'`,
       );
-      return { field, readLater: (r, s) => evaluateFormula(formula, r, s, field) };
+      return { field, sync: !!formula.native, readLater: (r, s) => evaluateFormula(formula, r, s, field) };
     }
     case 'lookup_translation': {
       const translate = lookupIn(mapping.table, Object.hasOwn(mapping, 'default'), mapping.default);
@@ -182,6 +216,7 @@ function compileRead(mapping: MappingInput, index: number): Pick<Step, 'readNow'
         );
         return {
           field,
+          sync: !!formula.native,
           readLater: function* (r, s) {
             return translate(yield* evaluateFormula(formula, r, s, field));
           },
@@ -195,7 +230,7 @@ function compileRead(mapping: MappingInput, index: number): Pick<Step, 'readNow'
         );
       }
       const read = fieldReaderAt(mapping.source, `${at}.source`);
-      return { field: `${at}.source`, readNow: (r, s) => translate(read(r, s)) };
+      return { field: `${at}.source`, sync: true, readNow: (r, s) => translate(read(r, s)) };
     }
   }
 }
@@ -261,7 +296,7 @@ function compileWrite(
 }
 
 function* runFilter(
-  formula: CompiledFormula | undefined,
+  formula: EngineFormula | undefined,
   record: unknown,
   state: FormulaState,
   field: string,
@@ -335,7 +370,10 @@ export function compileCollection(
     .filter((c) => c.enabled !== false)
     .map((child) => compileCollection(child, options));
   const isSync =
-    !mappingFilter && !errorFilter && steps.every((s) => s.readNow) && children.every((c) => c.isSync);
+    (!mappingFilter || !!mappingFilter.native) &&
+    (!errorFilter || !!errorFilter.native) &&
+    steps.every((s) => s.sync) &&
+    children.every((c) => c.isSync);
 
   function* run(record: unknown, context: MapContext): Generator<Promise<unknown>, MappingOutcome, unknown> {
     const state: FormulaState = {
@@ -406,15 +444,18 @@ export function compileCollection(
     }
   }
 
-  function mapSync(record: unknown, context: MapContext): MappingOutcome {
-    const step = run(record, context).next();
-    if (!step.done) throw new Error(`collection '${collection.name}' needs the formula engine; use mapAsync`);
-    return step.value;
+  // Answers at once when no step had to wait for JSONata; otherwise continues asynchronously.
+  function map(record: unknown, context: MapContext = {}): MappingOutcome | Promise<MappingOutcome> {
+    const gen = run(record, context);
+    const step = gen.next();
+    return step.done ? step.value : finishAsync(gen, step);
   }
 
-  async function mapAsync(record: unknown, context: MapContext = {}): Promise<MappingOutcome> {
-    const gen = run(record, context);
-    let step = gen.next();
+  async function finishAsync(
+    gen: Generator<Promise<unknown>, MappingOutcome, unknown>,
+    first: IteratorResult<Promise<unknown>, MappingOutcome>,
+  ): Promise<MappingOutcome> {
+    let step = first;
     while (!step.done) {
       let resolved: unknown;
       try {
@@ -436,7 +477,7 @@ export function compileCollection(
     syncType: collection.sync_type,
     isSync,
     children,
-    map: isSync ? (record, context = {}) => mapSync(record, context) : mapAsync,
-    mapAsync: isSync ? async (record, context = {}) => mapSync(record, context) : mapAsync,
+    map,
+    mapAsync: async (record, context = {}) => map(record, context),
   };
 }
