@@ -31,7 +31,7 @@ describe('console mappings', { skip: chromiumMissing }, () => {
     });
     assert.equal(customer.status, 201);
 
-    const { page, context } = await signedInPage(world);
+    const { page, context, errors } = await signedInPage(world);
     await page.getByRole('link', { name: 'Mappings', exact: true }).first().click();
     await page.getByRole('heading', { name: 'Mappings', level: 1 }).waitFor();
     await page.getByLabel('Subscription').selectOption(sub.id);
@@ -82,6 +82,7 @@ describe('console mappings', { skip: chromiumMissing }, () => {
           m.destination === 'properties.Shouted_Name' && m.formula === '$uppercase(first_name)',
       ),
     );
+    assert.deepEqual(errors, [], 'no script or console errors');
     await context.close();
   });
 });

@@ -20,7 +20,7 @@ describe('console OAuth', { skip: chromiumMissing }, () => {
   });
 
   test('Authenticate through the consent page, then see the masked tokens after a refresh', async () => {
-    const { page, context } = await signedInPage(world);
+    const { page, context, errors } = await signedInPage(world);
     await page.getByRole('link', { name: 'New subscription' }).click();
     await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Shop via OAuth');
     await page.getByLabel('API URL').fill(world.sandbox.url);
@@ -91,6 +91,7 @@ describe('console OAuth', { skip: chromiumMissing }, () => {
     await page.getByRole('status').filter({ hasText: 'Unlinked' }).waitFor();
     assert.equal(await page.getByTestId('access-token').textContent(), '—');
     assert.equal(await page.getByTestId('refresh-token').textContent(), '—');
+    assert.deepEqual(errors, [], 'no script or console errors');
     await context.close();
   });
 });

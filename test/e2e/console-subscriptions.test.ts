@@ -21,7 +21,7 @@ describe('console subscriptions', { skip: chromiumMissing }, () => {
   });
 
   test('create an API-key subscription against the sandbox and see it connected', async () => {
-    const { page, context } = await signedInPage(world);
+    const { page, context, errors } = await signedInPage(world);
     await page.getByRole('link', { name: 'New subscription' }).click();
     await page.getByRole('heading', { name: 'New subscription' }).waitFor();
     // Defaults are filled in, required fields are marked.
@@ -67,6 +67,7 @@ describe('console subscriptions', { skip: chromiumMissing }, () => {
     await row.waitFor();
     assert.match((await row.textContent()) ?? '', /Connected.*Sandbox Store.*API key/);
     await screenshot(page, '05-subscriptions-list');
+    assert.deepEqual(errors, [], 'no script or console errors');
     await context.close();
   });
 
@@ -77,7 +78,7 @@ describe('console subscriptions', { skip: chromiumMissing }, () => {
       auth_method: 'oauth',
     });
     assert.equal(made.status, 201);
-    const { page, context } = await signedInPage(world);
+    const { page, context, errors } = await signedInPage(world);
     await page.goto(`${world.svc.baseUrl}/subscriptions/${made.body.id}`);
     await page.getByRole('heading', { name: 'Throttle check', level: 1 }).waitFor();
     const limit = page.getByRole('spinbutton', { name: 'API Throttle Limit', exact: true });
@@ -107,6 +108,7 @@ describe('console subscriptions', { skip: chromiumMissing }, () => {
     assert.equal(after.body.throttle_limit, 1200);
     // OAuth chosen but not done: the page says what to do.
     await page.getByText(/OAuth is chosen but not done yet/).waitFor();
+    assert.deepEqual(errors, [], 'no script or console errors');
     await context.close();
   });
 });

@@ -33,7 +33,7 @@ describe('console manual sync, transfer log and dashboard', { skip: chromiumMiss
       assert.equal((await world.svc.api('POST', '/api/v1/customers', c)).status, 201);
     const sub = await apiKeySubscription(world, 'Sync shop');
 
-    const { page, context } = await signedInPage(world);
+    const { page, context, errors } = await signedInPage(world);
     await page.getByRole('link', { name: 'Manual sync' }).click();
     await page.getByRole('heading', { name: 'Manual sync', level: 1 }).waitFor();
     await page.getByLabel('Subscription').selectOption(sub.id);
@@ -113,6 +113,7 @@ describe('console manual sync, transfer log and dashboard', { skip: chromiumMiss
     // uPlot drew on its canvas (not just an empty frame).
     assert.equal(await transfersChart.locator('canvas').count(), 1);
     await screenshot(page, '15-dashboard');
+    assert.deepEqual(errors, [], 'no script or console errors');
     await context.close();
   });
 });

@@ -58,17 +58,35 @@ export async function startConsoleWorld(): Promise<ConsoleWorld> {
   };
 }
 
+/**
+ * Script errors and console errors of a page (a CSP refusal, a React warning, an exception). Failed
+ * fetches are left out: the console asks the API and shows its 4xx answers on purpose.
+ */
+export function pageErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    if (/Failed to load resource/.test(msg.text())) return;
+    errors.push(`console: ${msg.text()}`);
+  });
+  return errors;
+}
+
 /** A fresh browser context (its own cookies), signed in through the sign-in page. */
-export async function signedInPage(world: ConsoleWorld): Promise<{ page: Page; context: BrowserContext }> {
+export async function signedInPage(
+  world: ConsoleWorld,
+): Promise<{ page: Page; context: BrowserContext; errors: string[] }> {
   const context = await world.browser.newContext({ viewport: { width: 1280, height: 900 } });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
+  const errors = pageErrors(page);
   await page.goto(`${world.svc.baseUrl}/subscriptions`);
   await page.getByLabel('Username').fill('admin');
   await page.getByLabel('Password').fill(world.svc.adminPassword);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { name: 'Subscriptions', level: 1 }).waitFor();
-  return { page, context };
+  return { page, context, errors };
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {
