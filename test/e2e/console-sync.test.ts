@@ -116,4 +116,52 @@ describe('console manual sync, transfer log and dashboard', { skip: chromiumMiss
     assert.deepEqual(errors, [], 'no script or console errors');
     await context.close();
   });
+
+  test('a failed transfer shows its error and steps; fixed at the source, Retry sends it again', async () => {
+    const sub = await apiKeySubscription(world, 'Retry shop');
+    // No email, phone or external id: the created trigger's transfer fails for good.
+    const made = await world.svc.api('POST', '/api/v1/customers', {
+      id: 'retry-c1',
+      first_name: 'No',
+      last_name: 'Mail',
+    });
+    assert.equal(made.status, 201);
+
+    const { page, context, errors } = await signedInPage(world);
+    await page.goto(`${world.svc.baseUrl}/transfers?subscription=${sub.id}`);
+    await page.getByRole('heading', { name: 'Transfer log', level: 1 }).waitFor();
+    const row = page.locator('tr[data-record-id="retry-c1"]').first();
+    await refreshUntil(page, () => row.getByText('failed').isVisible());
+    assert.match((await row.textContent()) ?? '', /MAPPING_REQUIRED_FIELD_MISSING/);
+    await row.getByRole('button', { name: /Steps/ }).click();
+    await page.locator('.transfer-detail .step-error').first().waitFor();
+    assert.match(
+      (await page.locator('.transfer-detail').textContent()) ?? '',
+      /no email, phone number or external id/,
+    );
+    await screenshot(page, '16-transfer-failed');
+
+    const fixed = await world.svc.api('PATCH', '/api/v1/customers/retry-c1', {
+      email_address: 'nomail@example.com',
+    });
+    assert.equal(fixed.status, 200);
+    await page.locator('.transfer-detail').getByRole('button', { name: 'Retry' }).click();
+    await page.getByRole('status').filter({ hasText: 'Retry queued.' }).waitFor();
+    await refreshUntil(page, async () => /succeeded/.test((await row.textContent()) ?? ''));
+    assert.deepEqual(errors, [], 'no script or console errors');
+    await context.close();
+  });
 });
+
+/** Clicks the log's Refresh until the check passes (the worker runs on its own schedule). */
+async function refreshUntil(
+  page: import('playwright-core').Page,
+  check: () => Promise<boolean>,
+): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    if (await check()) return;
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.waitForTimeout(250);
+  }
+  assert.fail('the transfer log never showed the expected state');
+}
