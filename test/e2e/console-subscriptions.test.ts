@@ -56,6 +56,7 @@ describe('console subscriptions', { skip: chromiumMissing }, () => {
       (await page.locator('#initialize-reason').textContent()) ?? '',
       /Initialization is not supported for Klaviyo/,
     );
+    assert.deepEqual(await unlabelledControls(page), []);
     await screenshot(page, '04-subscription-connected');
 
     // After a refresh the key is gone for good, and the list shows the status.

@@ -112,6 +112,7 @@ describe('console manual sync, transfer log and dashboard', { skip: chromiumMiss
     assert.ok(Number(await callsChart.getAttribute('data-total')) > 0);
     // uPlot drew on its canvas (not just an empty frame).
     assert.equal(await transfersChart.locator('canvas').count(), 1);
+    assert.deepEqual(await unlabelledControls(page), []);
     await screenshot(page, '15-dashboard');
     assert.deepEqual(errors, [], 'no script or console errors');
     await context.close();

@@ -62,8 +62,16 @@ export async function startConsoleWorld(): Promise<ConsoleWorld> {
  * Script errors and console errors of a page (a CSP refusal, a React warning, an exception). Failed
  * fetches are left out: the console asks the API and shows its 4xx answers on purpose.
  */
-export function pageErrors(page: Page): string[] {
+export function pageErrors(page: Page, allowedOrigins: string[] = []): string[] {
   const errors: string[] = [];
+  // The console loads nothing from other sites (fonts, scripts, CDNs); only the service and, during
+  // OAuth, the sandbox's consent page are visited.
+  page.on('request', (req) => {
+    const origin = new URL(req.url()).origin;
+    if (allowedOrigins.length && !allowedOrigins.includes(origin) && !req.url().startsWith('data:')) {
+      errors.push(`external request: ${req.url()}`);
+    }
+  });
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
@@ -80,7 +88,7 @@ export async function signedInPage(
   const context = await world.browser.newContext({ viewport: { width: 1280, height: 900 } });
   context.setDefaultTimeout(10_000);
   const page = await context.newPage();
-  const errors = pageErrors(page);
+  const errors = pageErrors(page, [new URL(world.svc.baseUrl).origin, new URL(world.sandbox.url).origin]);
   await page.goto(`${world.svc.baseUrl}/subscriptions`);
   await page.getByLabel('Username').fill('admin');
   await page.getByLabel('Password').fill(world.svc.adminPassword);
