@@ -20,6 +20,7 @@ describe('console sign-in', { skip: chromiumMissing }, () => {
 
   test('a wrong password is refused on the page, the right one opens the subscriptions', async () => {
     const context = await world.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    context.setDefaultTimeout(20_000);
     const page = await context.newPage();
     await page.goto(`${world.svc.baseUrl}/`);
     await page.getByRole('heading', { name: 'Sign in to klaviyo-sync' }).waitFor();
@@ -42,6 +43,7 @@ describe('console sign-in', { skip: chromiumMissing }, () => {
 
   test('the console is usable by keyboard alone: sign in and move through the navigation', async () => {
     const context = await world.browser.newContext();
+    context.setDefaultTimeout(20_000);
     const page = await context.newPage();
     await page.goto(`${world.svc.baseUrl}/dashboard`);
     await page.getByRole('heading', { name: 'Sign in to klaviyo-sync' }).waitFor();

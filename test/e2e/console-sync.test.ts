@@ -54,7 +54,7 @@ describe('console manual sync, transfer log and dashboard', { skip: chromiumMiss
       await results
         .locator(`tr[data-record-id="${c.id}"]`)
         .getByText('succeeded')
-        .waitFor({ timeout: 20_000 });
+        .waitFor({ timeout: 40_000 });
     }
     await screenshot(page, '13-manual-sync');
 
@@ -106,7 +106,7 @@ describe('console manual sync, transfer log and dashboard', { skip: chromiumMiss
             ?.getAttribute('data-total'),
         ) > 0,
       undefined,
-      { timeout: 15_000 },
+      { timeout: 40_000 },
     );
     assert.ok(Number(await transfersChart.getAttribute('data-total')) >= 3);
     assert.ok(Number(await callsChart.getAttribute('data-total')) > 0);
@@ -159,7 +159,7 @@ async function refreshUntil(
   page: import('playwright-core').Page,
   check: () => Promise<boolean>,
 ): Promise<void> {
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < 120; i++) {
     if (await check()) return;
     await page.getByRole('button', { name: 'Refresh' }).click();
     await page.waitForTimeout(250);

@@ -86,7 +86,8 @@ export async function signedInPage(
   world: ConsoleWorld,
 ): Promise<{ page: Page; context: BrowserContext; errors: string[] }> {
   const context = await world.browser.newContext({ viewport: { width: 1280, height: 900 } });
-  context.setDefaultTimeout(10_000);
+  // Generous: CI runs these next to every other test on two cores.
+  context.setDefaultTimeout(20_000);
   const page = await context.newPage();
   const errors = pageErrors(page, [new URL(world.svc.baseUrl).origin, new URL(world.sandbox.url).origin]);
   await page.goto(`${world.svc.baseUrl}/subscriptions`);
