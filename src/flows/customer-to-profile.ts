@@ -33,6 +33,7 @@ interface Pending {
   customer: Customer;
   linkedId?: string;
   matchedBy?: 'email' | 'phone';
+  matchedOtherEmail?: string;
   collectionId?: string;
   write?: ProfileWrite;
   plan?: ProfileActionPlan;
@@ -137,6 +138,7 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
             if (match) {
               pending.linkedId = match.profileId;
               pending.matchedBy = match.by;
+              pending.matchedOtherEmail = match.otherEmail;
             }
           }
         } catch (error) {
@@ -160,6 +162,15 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
           continue;
         }
         pending.collectionId = collection.id;
+        if (pending.matchedOtherEmail) {
+          stepAll(
+            pending,
+            'warning',
+            `Duplicate prevention: Klaviyo profile ${pending.linkedId} was found by this customer's phone but has ` +
+              `another email (${pending.matchedOtherEmail}); it is linked and its email replaced as the rules say. ` +
+              'Check whether two people share this phone number.',
+          );
+        }
         if (pending.matchedBy) {
           stepAll(
             pending,

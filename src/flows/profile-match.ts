@@ -18,12 +18,17 @@ function quoted(values: readonly string[]): string {
   return values.map((value) => `"${value}"`).join(',');
 }
 
+interface Found {
+  id: string;
+  email?: string;
+}
+
 async function lookup(
   client: KlaviyoClient,
   field: 'email' | 'phone_number',
   values: readonly string[],
-): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
+): Promise<Map<string, Found>> {
+  const found = new Map<string, Found>();
   const chunks = chunkWithinLimits(values, { maxItems: LOOKUP_SIZE });
   await mapWithConcurrency(chunks, 4, async (chunk) => {
     let next: string | undefined;
@@ -42,7 +47,8 @@ async function lookup(
         if (typeof value !== 'string') continue;
         const normalized = field === 'email' ? value.toLowerCase() : value;
         // Several profiles with one value cannot happen for identifiers; keep the first if it does.
-        if (!found.has(normalized)) found.set(normalized, profile.id);
+        const email = typeof profile.attributes.email === 'string' ? profile.attributes.email : undefined;
+        if (!found.has(normalized)) found.set(normalized, { id: profile.id, email });
       }
       next = page.next;
     } while (next);
@@ -50,12 +56,19 @@ async function lookup(
   return found;
 }
 
+export interface ProfileMatch {
+  profileId: string;
+  by: 'email' | 'phone';
+  /** A phone match whose profile carries another email: maybe another person sharing the phone. */
+  otherEmail?: string;
+}
+
 /** Klaviyo profile ids of the candidates that have one, by email, then by phone. */
 export async function matchProfiles(
   client: KlaviyoClient,
   candidates: readonly MatchCandidate[],
-): Promise<Map<string, { profileId: string; by: 'email' | 'phone' }>> {
-  const matches = new Map<string, { profileId: string; by: 'email' | 'phone' }>();
+): Promise<Map<string, ProfileMatch>> {
+  const matches = new Map<string, ProfileMatch>();
   // Both spellings are asked for: Klaviyo compares emails case-insensitively, but a filter may not.
   const emails = [
     ...new Set(
@@ -67,11 +80,11 @@ export async function matchProfiles(
         .filter((email) => SAFE_VALUE.test(email)),
     ),
   ];
-  const byEmail = emails.length > 0 ? await lookup(client, 'email', emails) : new Map<string, string>();
+  const byEmail = emails.length > 0 ? await lookup(client, 'email', emails) : new Map<string, Found>();
   const remaining: MatchCandidate[] = [];
   for (const candidate of candidates) {
-    const id = candidate.email ? byEmail.get(candidate.email.trim().toLowerCase()) : undefined;
-    if (id) matches.set(candidate.key, { profileId: id, by: 'email' });
+    const found = candidate.email ? byEmail.get(candidate.email.trim().toLowerCase()) : undefined;
+    if (found) matches.set(candidate.key, { profileId: found.id, by: 'email' });
     else remaining.push(candidate);
   }
   const phones = [
@@ -84,8 +97,13 @@ export async function matchProfiles(
   if (phones.length === 0) return matches;
   const byPhone = await lookup(client, 'phone_number', phones);
   for (const candidate of remaining) {
-    const id = candidate.phone ? byPhone.get(candidate.phone) : undefined;
-    if (id) matches.set(candidate.key, { profileId: id, by: 'phone' });
+    const found = candidate.phone ? byPhone.get(candidate.phone) : undefined;
+    if (!found) continue;
+    const otherEmail =
+      found.email && candidate.email && found.email.toLowerCase() !== candidate.email.trim().toLowerCase()
+        ? found.email
+        : undefined;
+    matches.set(candidate.key, { profileId: found.id, by: 'phone', otherEmail });
   }
   return matches;
 }
