@@ -188,6 +188,12 @@ describe('collection routes', () => {
     assert.equal(gone.body.error.code, 'RECORD_NOT_FOUND');
   });
 
+  test('the OpenAPI document describes the collection routes', async () => {
+    const doc = await (await fetch(`${svc.baseUrl}/docs/json`)).json();
+    assert.ok(doc.paths['/api/v1/subscriptions/{id}/collections']?.post, 'create is documented');
+    assert.ok(doc.paths['/api/v1/collections/{id}/preview']?.post, 'preview is documented');
+  });
+
   test('preview a Klaviyo profile given inline as the API returns it (TO hub)', async () => {
     const answer = await svc.api(
       'POST',
