@@ -120,3 +120,29 @@ test('a customer with no email and no usable phone fails with what to fix', asyn
     await env.close();
   }
 });
+
+test('a phone match whose profile has another email is linked with a duplicate-prevention warning', async () => {
+  const env = await startFlowEnv();
+  try {
+    const existing = await env.client.profiles.create({
+      email: 'spouse@example.com',
+      phone_number: '+14155550177',
+    });
+    await env.hub.upsert('customer', {
+      id: 'c7',
+      email_address: 'partner@example.com',
+      addresses: [{ is_primary_billing: true, phone_number: '415 555 0177', country: 'US' }],
+    });
+    await env.drain();
+    const [transfer] = await env.transfers('c7');
+    assert.equal(await env.engine.links.klaviyoIdOf('sub-1', 'customer', 'c7'), existing.id);
+    const warnings = (await env.steps(transfer.id)).filter((step) => step.kind === 'warning');
+    assert.ok(
+      warnings.some(
+        (step) => step.message.includes('spouse@example.com') && step.message.includes(existing.id),
+      ),
+    );
+  } finally {
+    await env.close();
+  }
+});
