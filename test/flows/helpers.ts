@@ -26,6 +26,8 @@ export interface FlowEnvOptions {
   extraMappings?: Record<string, CollectionInput['mappings']>;
   bulkThreshold?: number;
   scopes?: HubScope[];
+  /** The key the client sends (default: the sandbox's own). */
+  apiKey?: string;
 }
 
 export async function startFlowEnv(options: FlowEnvOptions = {}) {
@@ -35,7 +37,7 @@ export async function startFlowEnv(options: FlowEnvOptions = {}) {
   const sandbox: Sandbox = await startSandbox({ rateLimits: false, ...options.sandbox });
   const client: KlaviyoClient = createKlaviyoClient({
     baseUrl: sandbox.url,
-    auth: { kind: 'api_key', apiKey: sandbox.apiKey },
+    auth: { kind: 'api_key', apiKey: options.apiKey ?? sandbox.apiKey },
     budgetKey: `test-${sandbox.accountId}-${Math.random()}`,
     retry: { maxAttempts: 2, baseDelayMs: 5, maxDelayMs: 20 },
   });
