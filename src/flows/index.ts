@@ -1,5 +1,5 @@
 // The Klaviyo flows, registered with the transfer engine and the poll scheduler: Customer → Profile,
-// Transaction → events, Profile → Customer and its profile poll. The composition root calls
+// Transaction → events, Profile → Customer and its profile poll, Product → catalog. The composition root calls
 // registerKlaviyoFlows once with the real parts.
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
@@ -8,6 +8,7 @@ import type { Poller } from '../transfer/scheduler.ts';
 import { createCustomerToProfileHandler } from './customer-to-profile.ts';
 import type { FlowDeps } from './flow-deps.ts';
 import { createProfilePoller } from './profile-poller.ts';
+import { createProductToCatalogHandler } from './product-to-catalog.ts';
 import { createProfileToCustomerHandler } from './profile-to-customer.ts';
 import { createTransactionToEventsHandler } from './transaction-to-events.ts';
 
@@ -18,6 +19,7 @@ export function klaviyoFlowHandlers(deps: FlowDeps) {
     createCustomerToProfileHandler(deps),
     createTransactionToEventsHandler(deps),
     createProfileToCustomerHandler(deps),
+    createProductToCatalogHandler(deps),
   ];
 }
 

@@ -26,6 +26,8 @@ export interface FlowEnvOptions {
   extraMappings?: Record<string, CollectionInput['mappings']>;
   bulkThreshold?: number;
   scopes?: HubScope[];
+  /** Collections beyond the defaults (e.g. a product collection). */
+  extraCollections?: DefaultCollection[];
   /** The key the client sends (default: the sandbox's own). */
   apiKey?: string;
 }
@@ -49,10 +51,13 @@ export async function startFlowEnv(options: FlowEnvOptions = {}) {
     create_missing_lists: false,
     ...options.subscription,
   };
-  const specs: DefaultCollection[] = DEFAULT_COLLECTIONS.map((spec) => ({
-    ...spec,
-    mappings: [...spec.mappings, ...(options.extraMappings?.[spec.key] ?? [])],
-  }));
+  const specs: DefaultCollection[] = [
+    ...DEFAULT_COLLECTIONS.map((spec) => ({
+      ...spec,
+      mappings: [...spec.mappings, ...(options.extraMappings?.[spec.key] ?? [])],
+    })),
+    ...(options.extraCollections ?? []),
+  ];
   const collections = compileKeyedCollections(specs, {
     id: subscription.id,
     default_phone_country: subscription.default_phone_country,
