@@ -93,4 +93,73 @@ program
     }, [StatusError, ConfigError]);
   });
 
+program
+  .command('worker')
+  .description('run transfer workers and polling only, no HTTP (scaled installs on PostgreSQL: DATABASE_URL)')
+  .addHelpText(
+    'after',
+    '\nRun any number of these beside one or more `klaviyo-sync start` processes sharing DATABASE_URL;\n' +
+      "they share the queue and each Klaviyo account's rate budget. Stops gracefully on SIGTERM/SIGINT.",
+  )
+  .action(async () => {
+    const { runWorker } = await import('./commands/worker.ts');
+    await runWorker();
+  });
+
+program
+  .command('demo')
+  .description(
+    'try everything: sandbox + service in one process, sample data flowing to a sandbox Klaviyo account',
+  )
+  .option('--port <port>', 'service port (default KLAVIYO_SYNC_PORT or 3000; 0 picks a free one)')
+  .option('--sandbox-port <port>', 'sandbox port (default: a free one)')
+  .option(
+    '--data-dir <dir>',
+    'keep the demo store in this folder (default: a temporary folder removed on exit)',
+  )
+  .option('--seed <seed>', 'seed of the sample data generator (same seed, same data)')
+  .option('--customers <n>', 'how many customers to generate (default 1000)')
+  .option('--orders <n>', 'how many orders to generate (default 2000)')
+  .option('--exit-when-drained', 'stop once every transfer has finished instead of running until Ctrl-C')
+  .addHelpText(
+    'after',
+    '\nStarts the Klaviyo sandbox and the service, signs in, creates a sandbox subscription with the\n' +
+      'default mappings, imports 1,000 customers (addresses, consent fields, E.164 phones in several\n' +
+      'countries, a few broken on purpose) and 2,000 orders, shows progress until the transfers drain,\n' +
+      'then prints the console URL and credentials. Also: npm run demo',
+  )
+  .action(async (options) => {
+    const { runDemoCommand } = await import('./commands/demo.ts');
+    await runDemoCommand(options);
+  });
+
+withConnection(
+  program
+    .command('sync')
+    .description('manual sync: send records by id through a collection now, and wait for their outcome')
+    .requiredOption('--subscription <id or name>', 'the subscription')
+    .requiredOption(
+      '--collection <id or name>',
+      'the mapping collection (e.g. "Add Klaviyo Profile FROM hub")',
+    )
+    .option('--ids <ids>', 'record ids, comma separated (hub ids FROM hub, Klaviyo profile ids TO hub)')
+    .option('--ids-file <file>', 'a file of ids, one a line (any number: sent 3,000 at a time)')
+    .option('--debug', 'run ahead of the queue and print every logged step (payload, request, response)')
+    .option('--no-wait', 'queue and return without waiting for the outcome')
+    .option('--timeout <seconds>', 'stop waiting after this long', (v) => Number.parseInt(v, 10), 600)
+    .option('--json', 'print the transfers as JSON')
+    .addHelpText(
+      'after',
+      '\nExample: klaviyo-sync sync --subscription "Main store" --collection "Add Klaviyo Profile FROM hub" \\\n' +
+        '           --ids C00001,C00002 --debug',
+    ),
+).action(async (options) => {
+  const { reportErrors } = await import('./api-client.ts');
+  const { runSync } = await import('./commands/sync.ts');
+  await reportErrors(async () => {
+    const rows = await runSync(options, { out: (line) => console.log(line) });
+    if (rows.some((t) => t.state === 'failed' || t.state === 'dead')) process.exitCode = 2;
+  });
+});
+
 await program.parseAsync(process.argv);

@@ -121,7 +121,10 @@ export function createProgress(options: ProgressOptions): Progress {
 
   const interval = options.lineIntervalMs ?? 2000;
   let lastLine = Number.NEGATIVE_INFINITY;
+  let lastDone = Number.NaN;
   let completeShown = false;
+  // A stalled count is repeated only this often, so a long wait shows it is alive without flooding logs.
+  const heartbeat = Math.max(interval, 30_000);
   const line = () => {
     const { rate, etaMs } = estimate(done, total, now() - started);
     const counts =
@@ -140,8 +143,10 @@ export function createProgress(options: ProgressOptions): Progress {
       // The first update and the one reaching the total always print; the ones between at most once an
       // interval.
       const complete = total !== undefined && done >= total;
-      if (t - lastLine >= interval || (complete && !completeShown)) {
+      const due = t - lastLine >= (done === lastDone ? heartbeat : interval);
+      if (due || (complete && !completeShown)) {
         lastLine = t;
+        lastDone = done;
         completeShown ||= complete;
         line();
       }

@@ -44,6 +44,26 @@ test('without a terminal, progress is a few plain lines with counts, rate and ET
   for (const chunk of chunks) assert.doesNotMatch(chunk, /\u001b\[/, 'no terminal escapes on a pipe');
 });
 
+test('without a terminal, a count that does not move is repeated only every 30 s', () => {
+  const { chunks, stream } = collector(false);
+  let clock = 0;
+  const progress = createProgress({
+    label: 'drain',
+    total: 10,
+    stream,
+    now: () => clock,
+    lineIntervalMs: 1000,
+  });
+  for (let second = 0; second <= 60; second++) {
+    clock = second * 1000;
+    progress.update(second < 45 ? 3 : 4);
+  }
+  assert.deepEqual(
+    chunks.map((c) => c.split(',')[0]),
+    ['drain: 3/10 records (30%)', 'drain: 3/10 records (30%)', 'drain: 4/10 records (40%)'],
+  );
+});
+
 test('an unknown total shows counts without percentage or ETA, and extra text is carried', () => {
   const { chunks, stream } = collector(false);
   let clock = 0;

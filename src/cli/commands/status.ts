@@ -151,9 +151,10 @@ export function formatStatus(report: StatusReport): string[] {
   const nameWidth = Math.min(40, Math.max(4, ...report.subscriptions.map((s) => s.name.length)));
   for (const s of report.subscriptions) {
     const account = s.account_name ? ` to ${s.account_name}` : '';
+    // When connected, the message only repeats the account name; otherwise it says what is wrong.
     const note = s.paused
       ? ` — paused: ${oneLine(s.paused)}`
-      : s.status_message
+      : s.status_message && s.status !== 'connected'
         ? ` — ${oneLine(s.status_message)}`
         : '';
     lines.push(`  ${pad(s.name, nameWidth)}  ${s.status}${account}${note}  (id ${s.id})`);

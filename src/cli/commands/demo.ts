@@ -1,0 +1,60 @@
+// `klaviyo-sync demo` (and `npm run demo`): the sandbox and the service in one process, sample data
+// flowing into the sandbox's Klaviyo account, then the console's address and credentials, running until
+// Ctrl-C. With --exit-when-drained it stops once every transfer has finished (tests, CI, benchmarks).
+import { runDemo } from '../../demo/run-demo.ts';
+
+export interface DemoCommandOptions {
+  port?: string;
+  sandboxPort?: string;
+  dataDir?: string;
+  seed?: string;
+  customers?: string;
+  orders?: string;
+  exitWhenDrained?: boolean;
+}
+
+const toInt = (value: string | undefined, name: string): number | undefined => {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number (got '${value}')`);
+  return n;
+};
+
+export async function runDemoCommand(options: DemoCommandOptions): Promise<void> {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const demo = await runDemo({
+    port: toInt(options.port, 'port'),
+    sandboxPort: toInt(options.sandboxPort, 'sandbox-port'),
+    dataDir: options.dataDir,
+    seed: options.seed,
+    customers: toInt(options.customers, 'customers'),
+    orders: toInt(options.orders, 'orders'),
+    out,
+  });
+  out('');
+  out(`Open the console: ${demo.baseUrl}`);
+  out(`  user admin, password ${demo.adminPassword}`);
+  out(`API token (for scripts and the CLI): ${demo.apiToken}`);
+  out(`  e.g. KLAVIYO_SYNC_URL=${demo.baseUrl} KLAVIYO_SYNC_TOKEN=${demo.apiToken} klaviyo-sync sync --help`);
+  out(`  and  KLAVIYO_SYNC_DATA_DIR=${demo.dataDir} klaviyo-sync status`);
+  out(
+    `Sandbox Klaviyo API: ${demo.sandbox.url} (API key ${demo.sandbox.apiKey}; state at ${demo.sandbox.url}/__sandbox/state)`,
+  );
+  if (options.exitWhenDrained) {
+    await demo.close();
+    if (!demo.drain.drained) process.exitCode = 1;
+    return;
+  }
+  out(
+    options.dataDir
+      ? 'Press Ctrl-C to stop.'
+      : 'Press Ctrl-C to stop; the demo’s temporary data is removed then.',
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  out('Stopping…');
+  await demo.close();
+}

@@ -1,0 +1,195 @@
+// `klaviyo-sync sync`: manual sync from the command line (SPEC S5.6). Sends ids to the service's
+// manual-sync route in chunks of at most 3,000 (the route's limit), waits for the transfers to finish with
+// a progress bar, and prints each record's outcome; with --debug, every logged step of each transfer.
+import { readFile } from 'node:fs/promises';
+import {
+  ApiError,
+  type ApiClient,
+  type ConnectionFlags,
+  createApiClient,
+  resolveConnection,
+} from '../api-client.ts';
+import { createProgress, type ProgressStream } from '../progress.ts';
+
+export const MANUAL_SYNC_MAX_IDS = 3000;
+const FINISHED = new Set(['succeeded', 'skipped', 'failed', 'dead']);
+
+export interface SyncOptions extends ConnectionFlags {
+  subscription: string;
+  collection: string;
+  ids?: string;
+  idsFile?: string;
+  debug?: boolean;
+  wait?: boolean;
+  /** Give up waiting after this many seconds (the transfers keep running in the service). */
+  timeout?: number;
+  json?: boolean;
+}
+
+export interface SyncIo {
+  out: (line: string) => void;
+  progressStream?: ProgressStream;
+  env?: NodeJS.ProcessEnv;
+  /** Pause between polls; tests pass a short one. */
+  pollMs?: number;
+}
+
+export interface TransferRow {
+  id: string;
+  record_id: string;
+  state: string;
+  attempts: number;
+  error_code: string | null;
+  error_message: string | null;
+  tracking_id: string;
+}
+
+interface Named {
+  id: string;
+  name: string;
+}
+
+type Page = { data: TransferRow[]; next_cursor: string | null };
+
+/** Ids separated by commas, spaces or new lines; duplicates dropped, order kept. */
+export function parseIds(text: string): string[] {
+  return [...new Set(text.split(/[\s,]+/).filter(Boolean))];
+}
+
+export function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Finds a subscription or collection by id, else by exact name, else by name ignoring case. */
+function pick<T extends Named>(items: T[], wanted: string, what: string): T {
+  const found =
+    items.find((i) => i.id === wanted) ??
+    items.find((i) => i.name === wanted) ??
+    items.find((i) => i.name.toLowerCase() === wanted.toLowerCase());
+  if (!found) {
+    const known = items.map((i) => `'${i.name}' (${i.id})`).join(', ') || 'none';
+    throw new ApiError(0, 'NOT_FOUND', `No ${what} '${wanted}'. Known: ${known}.`);
+  }
+  return found;
+}
+
+const transfersPath = (params: Record<string, string>) => `/api/v1/transfers?${new URLSearchParams(params)}`;
+
+async function newestTransferId(client: ApiClient, subscriptionId: string): Promise<number> {
+  const page = await client.request<Page>('GET', transfersPath({ subscription: subscriptionId, limit: '1' }));
+  return page.data.length > 0 ? Number(page.data[0].id) : 0;
+}
+
+/**
+ * The transfer of each record made by this sync: the newest one above `baseline` (the log's newest id
+ * before the sync). A manual sync of a record that already had an update queued may be merged into that
+ * transfer, so a record with none above the baseline is looked up by its record id.
+ */
+async function readTransfers(
+  client: ApiClient,
+  subscriptionId: string,
+  recordIds: string[],
+  baseline: number,
+) {
+  const wanted = new Set(recordIds);
+  const found = new Map<string, TransferRow>();
+  let cursor: string | null = null;
+  do {
+    const params: Record<string, string> = { subscription: subscriptionId, limit: '500' };
+    if (cursor) params.cursor = cursor;
+    const page: Page = await client.request<Page>('GET', transfersPath(params));
+    for (const t of page.data) {
+      if (Number(t.id) > baseline && wanted.has(t.record_id) && !found.has(t.record_id))
+        found.set(t.record_id, t);
+    }
+    const last = page.data.at(-1);
+    cursor = last && Number(last.id) > baseline + 1 && found.size < wanted.size ? page.next_cursor : null;
+  } while (cursor);
+  for (const recordId of recordIds) {
+    if (found.has(recordId)) continue;
+    const page = await client.request<Page>(
+      'GET',
+      transfersPath({ subscription: subscriptionId, record: recordId, limit: '1' }),
+    );
+    if (page.data[0]) found.set(recordId, page.data[0]);
+  }
+  return found;
+}
+
+export async function runSync(options: SyncOptions, io: SyncIo): Promise<TransferRow[]> {
+  const source = options.idsFile ? await readFile(options.idsFile, 'utf8') : (options.ids ?? '');
+  const ids = parseIds(source);
+  if (ids.length === 0) {
+    throw new ApiError(0, 'VALIDATION_FAILED', 'Give the ids with --ids a,b,c or --ids-file <file>.');
+  }
+  const client = createApiClient(resolveConnection(options, io.env));
+  const subscriptions = await client.listAll<Named>('/api/v1/subscriptions');
+  const subscription = pick(subscriptions, options.subscription, 'subscription');
+  const subscriptionPath = `/api/v1/subscriptions/${encodeURIComponent(subscription.id)}`;
+  const collections = await client.request<{ data: Named[] }>('GET', `${subscriptionPath}/collections`);
+  const collection = pick(collections.data, options.collection, `collection in '${subscription.name}'`);
+
+  const baseline = await newestTransferId(client, subscription.id);
+  for (const part of chunk(ids, MANUAL_SYNC_MAX_IDS)) {
+    await client.request('POST', `${subscriptionPath}/manual-sync`, {
+      collection_id: collection.id,
+      ids: part,
+      debug: options.debug === true,
+    });
+  }
+  io.out(
+    `Queued ${ids.length} record${ids.length === 1 ? '' : 's'} through '${collection.name}' of ` +
+      `'${subscription.name}'${options.debug ? ' (debug: ahead of the queue, every step logged)' : ''}.`,
+  );
+  if (options.wait === false) return [];
+
+  const deadline = Date.now() + (options.timeout ?? 600) * 1000;
+  const progress = createProgress({ label: 'sync', total: ids.length, stream: io.progressStream });
+  let states = new Map<string, TransferRow>();
+  for (;;) {
+    states = await readTransfers(client, subscription.id, ids, baseline);
+    const rows = [...states.values()];
+    const done = rows.filter((t) => FINISHED.has(t.state)).length;
+    const failed = rows.filter((t) => t.state === 'failed' || t.state === 'dead').length;
+    progress.update(done, failed ? `${failed} failed` : '');
+    if (done >= ids.length) break;
+    if (Date.now() > deadline) {
+      progress.stop('still running');
+      io.out(`Stopped waiting after ${options.timeout ?? 600}s; the transfers go on in the service.`);
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, io.pollMs ?? 500));
+  }
+  progress.stop();
+  const rows = [...states.values()].sort((a, b) => Number(a.id) - Number(b.id));
+  if (options.json) {
+    io.out(JSON.stringify(rows));
+    return rows;
+  }
+  for (const t of rows) {
+    const error = t.error_code ? `  ${t.error_code}: ${t.error_message ?? ''}` : '';
+    io.out(`  ${t.record_id}  ${t.state}${error}  (transfer ${t.id})`);
+    if (options.debug) await printSteps(client, t.id, io.out);
+  }
+  const missing = ids.filter((id) => !states.has(id));
+  if (missing.length > 0) io.out(`  no transfer found for: ${missing.join(', ')}`);
+  const counts = new Map<string, number>();
+  for (const t of rows) counts.set(t.state, (counts.get(t.state) ?? 0) + 1);
+  io.out([...counts].map(([state, n]) => `${state} ${n}`).join(', '));
+  return rows;
+}
+
+async function printSteps(client: ApiClient, transferId: string, out: (line: string) => void) {
+  const detail = await client.request<{
+    steps?: { at: string; kind: string; level: string; message: string; data?: unknown }[];
+  }>('GET', `/api/v1/transfers/${encodeURIComponent(transferId)}`);
+  for (const step of detail.steps ?? []) {
+    const level = step.level && step.level !== 'info' ? ` (${step.level})` : '';
+    out(`      ${step.at}  ${step.kind}${level}  ${step.message}`);
+    if (step.data !== undefined && step.data !== null) {
+      for (const line of JSON.stringify(step.data, null, 2).split('\n')) out(`        ${line}`);
+    }
+  }
+}
