@@ -67,7 +67,7 @@ export interface ApiClient {
   /** Streams NDJSON to `POST /api/v1/<collection>/import`; `onBytes` sees the bytes as they are sent. */
   importNdjson(
     collection: string,
-    source: AsyncIterable<Uint8Array | string>,
+    source: AsyncIterable<Uint8Array | string> | Iterable<Uint8Array | string>,
     onBytes?: (sent: number) => void,
   ): Promise<ImportReport>;
   /** Every page of a list route, following next_cursor. */
