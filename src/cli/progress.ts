@@ -49,7 +49,8 @@ const count = (n: number) => n.toLocaleString('en-US');
 
 /** Rate over the whole run, and the time left at that rate. */
 function estimate(done: number, total: number | undefined, elapsedMs: number) {
-  const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
+  // Under a quarter second the rate is noise (a first chunk read from a buffer looks like 200,000/s).
+  const rate = elapsedMs >= 250 ? (done * 1000) / elapsedMs : 0;
   const etaMs = total !== undefined && rate > 0 ? ((total - done) / rate) * 1000 : Number.NaN;
   return { rate, etaMs: Math.max(0, etaMs) };
 }
@@ -67,7 +68,7 @@ export function createProgress(options: ProgressOptions): Progress {
 
   const summary = (text?: string) => {
     const elapsed = now() - started;
-    const { rate } = estimate(done, total, elapsed);
+    const rate = elapsed > 0 ? (done * 1000) / elapsed : 0;
     return `${options.label}: ${count(done)} ${unit} in ${formatDuration(elapsed)} (${formatRate(rate)})${text ? `, ${text}` : ''}\n`;
   };
 
@@ -75,7 +76,7 @@ export function createProgress(options: ProgressOptions): Progress {
     const bar = new cliProgress.SingleBar(
       {
         stream: stream as NodeJS.WritableStream,
-        format: `${options.label} [{bar}] {value}/{totalText} ${unit} | {rate} | ETA {etaText}{extra}`,
+        format: `${options.label} [{bar}] {doneText}/{totalText} ${unit} | {rate} | ETA {etaText}{extra}`,
         barsize: 30,
         hideCursor: true,
         clearOnComplete: true,
@@ -86,6 +87,7 @@ export function createProgress(options: ProgressOptions): Progress {
     const payload = () => {
       const { rate, etaMs } = estimate(done, total, now() - started);
       return {
+        doneText: count(done),
         totalText: total === undefined ? '?' : count(total),
         rate: formatRate(rate),
         etaText: formatDuration(etaMs),

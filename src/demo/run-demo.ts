@@ -109,6 +109,7 @@ async function mapDemoCustomFields(api: ApiClient, subscriptionId: string): Prom
   }
   return changed;
 }
+const n = (value: number) => value.toLocaleString('en-US');
 const STATES = ['queued', 'running', 'succeeded', 'skipped', 'failed', 'dead'];
 
 async function transferStates(service: Service): Promise<Record<string, number>> {
@@ -232,7 +233,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoHandle> {
         }
       }
       const report = await api.importNdjson(kind, lines());
-      progress.stop(`${report.accepted} accepted, ${report.rejectedCount} rejected`);
+      progress.stop(`${n(report.accepted)} accepted, ${n(report.rejectedCount)} rejected`);
       if (report.rejectedCount > 0) {
         const first = report.rejected[0];
         throw new Error(
@@ -254,18 +255,18 @@ export async function runDemo(options: DemoOptions): Promise<DemoHandle> {
         : `Stopped watching after ${(drain.ms / 1000).toFixed(0)} s; the transfers go on.`,
     );
     out(
-      `Transfers: ${s.succeeded} succeeded, ${s.failed} failed, ${s.dead} dead, ${s.skipped} skipped, ` +
-        `${s.queued + s.running} still queued or running.`,
+      `Transfers: ${n(s.succeeded)} succeeded, ${n(s.failed)} failed, ${n(s.dead)} dead, ${n(s.skipped)} skipped, ` +
+        `${n(s.queued + s.running)} still queued or running.`,
     );
     const account = sandbox.state.account(sandbox.accountId);
     out(
-      `The sandbox account now holds ${account.profiles.size} profiles and ${account.events.length} events.`,
+      `The sandbox account now holds ${n(account.profiles.size)} profiles and ${n(account.events.length)} events.`,
     );
     if (s.failed + s.dead > 0) {
       out(
-        'The failures are the records with broken phone numbers and no email: see Transfer log → state failed,',
+        `The ${n(s.failed + s.dead)} failures are customers whose broken phone number was their only identifier: ` +
+          'the console’s transfer log shows each one with its steps.',
       );
-      out('or run `klaviyo-sync status` with KLAVIYO_SYNC_DATA_DIR set to the demo folder above.');
     }
     return {
       sandbox,

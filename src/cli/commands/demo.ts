@@ -1,7 +1,7 @@
 // `klaviyo-sync demo` (and `npm run demo`): the sandbox and the service in one process, sample data
 // flowing into the sandbox's Klaviyo account, then the console's address and credentials, running until
 // Ctrl-C. With --exit-when-drained it stops once every transfer has finished (tests, CI, benchmarks).
-import { runDemo } from '../../demo/run-demo.ts';
+import { DEMO_SUBSCRIPTION_NAME, runDemo } from '../../demo/run-demo.ts';
 
 export interface DemoCommandOptions {
   port?: string;
@@ -31,20 +31,24 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
     orders: toInt(options.orders, 'orders'),
     out,
   });
+  if (options.exitWhenDrained) {
+    await demo.close();
+    out(
+      demo.drain.drained ? 'Demo finished (--exit-when-drained).' : 'Demo stopped before the queue drained.',
+    );
+    if (!demo.drain.drained) process.exitCode = 1;
+    return;
+  }
   out('');
   out(`Open the console: ${demo.baseUrl}`);
   out(`  user admin, password ${demo.adminPassword}`);
   out(`API token (for scripts and the CLI): ${demo.apiToken}`);
-  out(`  e.g. KLAVIYO_SYNC_URL=${demo.baseUrl} KLAVIYO_SYNC_TOKEN=${demo.apiToken} klaviyo-sync sync --help`);
-  out(`  and  KLAVIYO_SYNC_DATA_DIR=${demo.dataDir} klaviyo-sync status`);
-  out(
-    `Sandbox Klaviyo API: ${demo.sandbox.url} (API key ${demo.sandbox.apiKey}; state at ${demo.sandbox.url}/__sandbox/state)`,
-  );
-  if (options.exitWhenDrained) {
-    await demo.close();
-    if (!demo.drain.drained) process.exitCode = 1;
-    return;
-  }
+  out(`  e.g. KLAVIYO_SYNC_URL=${demo.baseUrl} KLAVIYO_SYNC_TOKEN=${demo.apiToken} \\`);
+  out(`       npx klaviyo-sync sync --subscription "${DEMO_SUBSCRIPTION_NAME}" \\`);
+  out(`       --collection "Add Klaviyo Profile FROM hub" --ids C00001 --debug`);
+  out(`  and  KLAVIYO_SYNC_DATA_DIR=${demo.dataDir} npx klaviyo-sync status`);
+  out(`Sandbox Klaviyo API: ${demo.sandbox.url} (API key ${demo.sandbox.apiKey})`);
+  out(`  its state: ${demo.sandbox.url}/__sandbox/state`);
   out(
     options.dataDir
       ? 'Press Ctrl-C to stop.'
