@@ -1,6 +1,7 @@
 // `klaviyo-sync demo` (and `npm run demo`): the sandbox and the service in one process, sample data
 // flowing into the sandbox's Klaviyo account, then the console's address and credentials, running until
 // Ctrl-C. With --exit-when-drained it stops once every transfer has finished (tests, CI, benchmarks).
+import { ConfigError } from '../../config.ts';
 import { DEMO_SUBSCRIPTION_NAME, runDemo } from '../../demo/run-demo.ts';
 
 export interface DemoCommandOptions {
@@ -13,24 +14,48 @@ export interface DemoCommandOptions {
   exitWhenDrained?: boolean;
 }
 
+class DemoFlagError extends Error {}
+
 const toInt = (value: string | undefined, name: string): number | undefined => {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a whole number (got '${value}')`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new DemoFlagError(`--${name} must be a whole number (got '${value}')`);
   return n;
 };
 
+/** Starts the demo; a busy port or a bad flag ends it with one line and exit code 1. */
+async function startDemo(options: DemoCommandOptions, out: (line: string) => void) {
+  try {
+    return await runDemo({
+      port: toInt(options.port, 'port'),
+      sandboxPort: toInt(options.sandboxPort, 'sandbox-port'),
+      dataDir: options.dataDir,
+      seed: options.seed,
+      customers: toInt(options.customers, 'customers'),
+      orders: toInt(options.orders, 'orders'),
+      out,
+    });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'EADDRINUSE') {
+      process.stderr.write(
+        `klaviyo-sync demo: port ${options.port ?? process.env.KLAVIYO_SYNC_PORT ?? 3000} is in use; ` +
+          'pass --port <free port> (or --port 0 for any free one).\n',
+      );
+    } else if (error instanceof ConfigError || error instanceof DemoFlagError) {
+      process.stderr.write(`klaviyo-sync demo: ${error.message}\n`);
+    } else throw error;
+    process.exitCode = 1;
+    return undefined;
+  }
+}
+
 export async function runDemoCommand(options: DemoCommandOptions): Promise<void> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  const demo = await runDemo({
-    port: toInt(options.port, 'port'),
-    sandboxPort: toInt(options.sandboxPort, 'sandbox-port'),
-    dataDir: options.dataDir,
-    seed: options.seed,
-    customers: toInt(options.customers, 'customers'),
-    orders: toInt(options.orders, 'orders'),
-    out,
-  });
+  const demo = await startDemo(options, out);
+  if (!demo) return;
+
   if (options.exitWhenDrained) {
     await demo.close();
     out(
