@@ -72,7 +72,9 @@ export function createTokenManager(
   const now = options.now ?? ctx.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const owner = options.owner ?? `${process.pid}:${randomUUID()}`;
-  let cached: { token: string; expiresAt: number; margin: number; generation: number } | undefined;
+  // The row is read on every call, so a token replaced or deleted by another process or request (a new
+  // authorization, unlink) is never used from memory; only the decryption is cached.
+  let cached: { enc: string; token: string } | undefined;
   let inflight: Promise<string> | undefined;
   let refreshCount = 0;
   const refreshes = refreshCounter(ctx);
@@ -88,14 +90,11 @@ export function createTokenManager(
     );
   }
 
+  /** Decrypts the row's access token once per stored value (each encryption of a token is unique). */
   function remember(row: OAuthTokenRow): string {
+    if (cached?.enc === row.access_token_enc) return cached.token;
     const token = ctx.secrets.decrypt(row.access_token_enc);
-    cached = {
-      token,
-      expiresAt: Number(row.access_token_expires_at),
-      margin: marginFor(row),
-      generation: row.generation,
-    };
+    cached = { enc: row.access_token_enc, token };
     return token;
   }
 
@@ -213,7 +212,6 @@ export function createTokenManager(
   }
 
   async function ensureFresh(force = false): Promise<string> {
-    if (!force && cached && cached.expiresAt - cached.margin > now()) return cached.token;
     const row = await readTokens();
     if (!force && isFresh(row)) return remember(row);
     return singleFlight(row.generation, force);
@@ -226,7 +224,6 @@ export function createTokenManager(
       const current = ctx.secrets.decrypt(row.access_token_enc);
       // Someone already replaced the token that was refused: use theirs.
       if (current !== rejectedToken && Number(row.access_token_expires_at) > now()) return remember(row);
-      if (cached?.token === rejectedToken) cached = undefined;
       return singleFlight(row.generation, true);
     },
     ensureFresh,

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 
 export interface CountingProxy {
   url: string;
-  /** Requests by `METHOD /path`, and token grants by `grant:<grant_type>`. */
+  /** Requests by `METHOD /path` and `METHOD /path STATUS`, and token grants by `grant:<grant_type>`. */
   counts: Map<string, number>;
   count(key: string): number;
   close(): Promise<void>;
@@ -36,6 +36,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
       answer.headers.forEach((v, k) => {
         if (k !== 'content-encoding' && k !== 'content-length' && k !== 'transfer-encoding') out[k] = v;
       });
+      bump(`${req.method} ${url.pathname} ${answer.status}`);
       res.writeHead(answer.status, out);
       res.end(Buffer.from(await answer.arrayBuffer()));
     } catch {

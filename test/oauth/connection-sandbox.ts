@@ -349,6 +349,15 @@ export function connectionSuite(label: string, postgres: boolean) {
       assert.equal(body.status, 'needs_authorization');
       assert.equal(body.access_token, null);
       assert.equal(proxy.count('POST /oauth/revoke') - before, 1);
+      // Authorized again, the very next call uses the new token (nothing stale kept in memory).
+      const client = await svc.ctx.klaviyoFor(id);
+      const done = await callback(browser, await consent(svc, browser, id, 'allow'));
+      assert.equal(done.status, 200, done.html);
+      collectIssuedTokens();
+      const refused = proxy.count('GET /api/lists 401');
+      await client.lists.list();
+      assert.equal(proxy.count('GET /api/lists 401'), refused);
+      assert.ok(proxy.count('GET /api/lists 200') > 0);
     });
 
     test('deleting an OAuth subscription revokes its authorization first', async () => {
