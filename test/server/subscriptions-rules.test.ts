@@ -207,6 +207,26 @@ describe('subscription settings rules (S2)', () => {
     assert.equal(bad.body.error.field, 'order/created');
   });
 
+  test('OAuth chosen without a Klaviyo app configured: needs_authorization, and start says OAUTH_NOT_CONFIGURED', async () => {
+    const made = await svc.api('POST', '/api/v1/subscriptions', { name: 'No app', auth_method: 'oauth' });
+    assert.equal(made.body.status, 'needs_authorization');
+    assert.equal(made.body.auth_method, 'oauth');
+    const start = await svc.api('GET', `/api/v1/subscriptions/${made.body.id}/oauth/start`);
+    assert.equal(start.status, 400);
+    assert.equal(start.body.error.code, 'OAUTH_NOT_CONFIGURED');
+    assert.match(start.body.error.message, /KLAVIYO_OAUTH_CLIENT_ID/);
+  });
+
+  test('the OpenAPI document at /docs describes the subscription routes from their zod schemas', async () => {
+    const doc = await (await fetch(`${svc.baseUrl}/docs/json`)).json();
+    const create = doc.paths['/api/v1/subscriptions'].post;
+    const schema = create.requestBody.content['application/json'].schema;
+    assert.equal(schema.properties.throttle_limit.default, 3500);
+    assert.ok(schema.required.includes('name'));
+    assert.ok(doc.paths['/api/v1/subscriptions/{id}/flows'].put);
+    assert.ok(doc.paths['/api/v1/subscriptions/{id}/oauth/start'].get);
+  });
+
   test('unknown subscriptions answer 404 and delete removes one', async () => {
     assert.equal((await svc.api('GET', '/api/v1/subscriptions/nope')).status, 404);
     const made = await svc.api('POST', '/api/v1/subscriptions', { name: 'Doomed' });
