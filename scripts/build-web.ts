@@ -13,8 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const webSourceDir = path.join(projectRoot, 'src/web');
 export const webOutDir = path.join(projectRoot, 'dist/web');
-const hashFile = path.join(webOutDir, '.source-hash');
-const lockDir = path.join(projectRoot, 'dist/.web-build.lock');
+const HASH_FILE = '.source-hash';
 const BUILD_PACKAGES = ['vite', '@vitejs/plugin-react', 'react', 'react-dom', 'uplot'];
 const STALE_LOCK_MS = 120_000;
 
@@ -39,10 +38,18 @@ function packageVersion(name: string): string {
   }
 }
 
-export function webSourceHash(): string {
+/** Where the console's sources are and where its build goes (tests use folders of their own). */
+export interface WebBuildPaths {
+  sourceDir: string;
+  outDir: string;
+}
+
+const defaultPaths: WebBuildPaths = { sourceDir: webSourceDir, outDir: webOutDir };
+
+export function webSourceHash(sourceDir = webSourceDir): string {
   const hash = createHash('sha256');
-  for (const file of listFiles(webSourceDir)) {
-    hash.update(path.relative(webSourceDir, file));
+  for (const file of listFiles(sourceDir)) {
+    hash.update(path.relative(sourceDir, file));
     hash.update('\0');
     hash.update(readFileSync(file));
     hash.update('\0');
@@ -51,12 +58,13 @@ export function webSourceHash(): string {
   return hash.digest('hex');
 }
 
-export function isWebBuildCurrent(): boolean {
-  if (!existsSync(path.join(webOutDir, 'index.html')) || !existsSync(hashFile)) return false;
-  return readFileSync(hashFile, 'utf8').trim() === webSourceHash();
+export function isWebBuildCurrent(paths: WebBuildPaths = defaultPaths): boolean {
+  const hashFile = path.join(paths.outDir, HASH_FILE);
+  if (!existsSync(path.join(paths.outDir, 'index.html')) || !existsSync(hashFile)) return false;
+  return readFileSync(hashFile, 'utf8').trim() === webSourceHash(paths.sourceDir);
 }
 
-async function withBuildLock<T>(run: () => Promise<T>): Promise<T> {
+async function withBuildLock<T>(lockDir: string, run: () => Promise<T>): Promise<T> {
   mkdirSync(path.dirname(lockDir), { recursive: true });
   // Two test files (or npm start and a test) may ask at once; a directory is an atomic lock.
   for (;;) {
@@ -81,14 +89,24 @@ async function withBuildLock<T>(run: () => Promise<T>): Promise<T> {
 }
 
 /** Builds dist/web unless it is current. Answers whether a build ran. */
-export async function ensureWebBuilt(options: { force?: boolean } = {}): Promise<{ built: boolean }> {
-  if (!options.force && isWebBuildCurrent()) return { built: false };
-  return withBuildLock(async () => {
-    if (!options.force && isWebBuildCurrent()) return { built: false };
-    const hash = webSourceHash();
+export async function ensureWebBuilt(
+  options: { force?: boolean; paths?: WebBuildPaths } = {},
+): Promise<{ built: boolean }> {
+  const paths = options.paths ?? defaultPaths;
+  if (!options.force && isWebBuildCurrent(paths)) return { built: false };
+  const lockDir = path.join(path.dirname(paths.outDir), `.${path.basename(paths.outDir)}-build.lock`);
+  return withBuildLock(lockDir, async () => {
+    if (!options.force && isWebBuildCurrent(paths)) return { built: false };
+    const hash = webSourceHash(paths.sourceDir);
     const { build } = await import('vite');
-    await build({ configFile: path.join(webSourceDir, 'vite.config.ts'), logLevel: 'warn' });
-    writeFileSync(hashFile, `${hash}\n`);
+    const configFile = path.join(paths.sourceDir, 'vite.config.ts');
+    await build({
+      root: paths.sourceDir,
+      configFile: existsSync(configFile) ? configFile : false,
+      logLevel: 'warn',
+      build: { outDir: paths.outDir, emptyOutDir: true },
+    });
+    writeFileSync(path.join(paths.outDir, HASH_FILE), `${hash}\n`);
     return { built: true };
   });
 }

@@ -93,7 +93,11 @@ export function Dashboard() {
           <input type="checkbox" checked={live} onChange={(e) => setLive(e.target.checked)} /> Refresh every{' '}
           {REFRESH_MS / 1000} s
         </label>
-        {data ? <span className="muted small">Updated {formatTime(data.generated_at)}</span> : null}
+        {data ? (
+          <span className="muted small">
+            The last {data.minutes.length} minutes, per minute · updated {formatTime(data.generated_at)}
+          </span>
+        ) : null}
       </div>
       <ErrorBanner error={error} />
       {data ? (
