@@ -40,14 +40,12 @@ export function installErrorHandling(app: FastifyInstance): void {
     }
     const status = err.statusCode ?? 500;
     if (status === 413) {
-      return reply
-        .status(413)
-        .send({
-          error: {
-            code: 'BODY_TOO_LARGE',
-            message: 'The request body is larger than this endpoint accepts.',
-          },
-        });
+      return reply.status(413).send({
+        error: {
+          code: 'BODY_TOO_LARGE',
+          message: 'The request body is larger than this endpoint accepts.',
+        },
+      });
     }
     if (status === 429) {
       return reply.status(429).send({ error: { code: 'LOGIN_RATE_LIMITED', message: err.message } });
