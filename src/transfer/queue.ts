@@ -171,7 +171,9 @@ export class EmbeddedTransferQueue implements TransferQueue {
         .orderBy('priority', 'desc')
         .orderBy('id')
         .limit(Math.max(1, limits.maxBatch(lane.flow)))
-        .$if(pg, (q) => q.forUpdate().skipLocked())
+        // Not SKIP LOCKED: the lane is ours, and a row another worker locked as its lane candidate is freed as
+        // soon as that worker fails to take the lane; skipping it would break the queue order.
+        .$if(pg, (q) => q.forUpdate())
         .execute();
       if (rows.length === 0) return null;
       const at = new Date(now).toISOString();

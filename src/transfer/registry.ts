@@ -7,9 +7,11 @@ export const DEFAULT_MAX_BATCH = 100;
 export class FlowRegistry {
   private readonly handlers = new Map<string, FlowHandler>();
 
-  register(handler: FlowHandler): void {
-    if (this.handlers.has(handler.flow))
+  /** `replace` swaps an existing handler (tests put a recording flow in place of a Klaviyo one). */
+  register(handler: FlowHandler, options: { replace?: boolean } = {}): void {
+    if (this.handlers.has(handler.flow) && !options.replace) {
       throw new Error(`A handler for flow '${handler.flow}' is already registered.`);
+    }
     this.handlers.set(handler.flow, handler);
   }
 

@@ -1,10 +1,10 @@
 // Transfer routes (SPEC S8.1): the log (list, one with its steps), retry, replay, queue pause/resume and
 // stats; manual sync (S5.6); inbound notifications (S5.4).
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../domain/errors.ts';
 import { parseOr400 } from '../hub/routes.ts';
+import { safeEqual } from '../secrets/index.ts';
 import type { ServiceContext } from '../server/context.ts';
 import { PROFILE_TO_CUSTOMER_FLOW } from './flows.ts';
 import { toTransferJson } from './rows.ts';
@@ -58,13 +58,6 @@ const SubscriptionBody = z.strictObject({ subscription_id: z.string().min(1).max
 function servicesOf(ctx: ServiceContext): TransferServices {
   if (!ctx.transfers) throw new Error('The transfer engine is not part of this service context.');
   return ctx.transfers;
-}
-
-/** Compares keys in constant time (digests first, so different lengths take the same path). */
-export function keysMatch(given: string, expected: string): boolean {
-  const a = createHash('sha256').update(given).digest();
-  const b = createHash('sha256').update(expected).digest();
-  return timingSafeEqual(a, b) && given.length === expected.length;
 }
 
 export function registerTransferRoutes(app: FastifyInstance, ctx: ServiceContext): void {
@@ -180,7 +173,7 @@ export function registerTransferRoutes(app: FastifyInstance, ctx: ServiceContext
     const header = req.headers.authorization ?? '';
     const given = header.startsWith('Bearer ') ? header.slice(7).trim() : '';
     const expected = given ? await svc().subscriptions.webhookKey(subscriptionId) : null;
-    if (!given || expected === null || !keysMatch(given, expected)) {
+    if (!given || expected === null || !safeEqual(given, expected)) {
       throw new AppError('HOOK_KEY_INVALID', 'The webhook key is missing or wrong for this subscription.');
     }
     const body = parseOr400(HookBody, req.body);

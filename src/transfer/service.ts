@@ -6,8 +6,8 @@ import { TransferEngine, type TransferEngineOptions } from './engine.ts';
 import { PollScheduler } from './scheduler.ts';
 import {
   type CollectionSource,
-  noCollections,
   type SubscriptionSource,
+  storeCollections,
   storeFlowSettings,
   storeSubscriptions,
 } from './sources.ts';
@@ -35,8 +35,7 @@ type Ctx = Pick<ServiceContext, 'store' | 'log' | 'secrets' | 'onClose'> & {
 
 export function createTransferServices(ctx: Ctx, options: TransferServiceOptions = {}) {
   const hub = new HubStore(ctx.store);
-  const subscriptions =
-    options.subscriptions ?? storeSubscriptions(ctx.store, (enc) => ctx.secrets.decrypt(enc));
+  const subscriptions = options.subscriptions ?? storeSubscriptions(ctx.store, ctx.secrets);
   const engine = new TransferEngine({
     ...options,
     store: ctx.store,
@@ -49,7 +48,7 @@ export function createTransferServices(ctx: Ctx, options: TransferServiceOptions
     engine,
     scheduler,
     subscriptions,
-    collections: options.collections ?? noCollections,
+    collections: options.collections ?? storeCollections(ctx.store),
   };
   return { hub, transfers };
 }

@@ -1,9 +1,13 @@
 // What the engine needs to know from other areas — which subscriptions have a scope's outbound flow on,
-// a subscription's webhook key and polling interval, and which flow a collection belongs to — behind
-// small interfaces, with implementations that read the store directly.
+// a subscription's webhook key, its polling interval, and which flow a collection belongs
+// to — behind small interfaces, with implementations over the subscriptions and mapping stores.
 import type { Kysely } from 'kysely';
-import { DEFAULT_FLOW_SETTINGS, type HubScope } from '../domain/hub.ts';
+import type { HubScope } from '../domain/hub.ts';
+import { FLOW_SCOPE_DEFAULTS } from '../domain/subscription.ts';
+import { getCollection } from '../mapping/store.ts';
+import type { SecretBox } from '../secrets/index.ts';
 import type { Store } from '../store/db.ts';
+import { getSubscriptionRow } from '../store/repositories/subscriptions.ts';
 import type { Database } from '../store/schema.ts';
 import { FROM_HUB_FLOW, PROFILE_TO_CUSTOMER_FLOW } from './flows.ts';
 import type { Direction, FlowSettingsSource } from './types.ts';
@@ -57,12 +61,12 @@ export const storeFlowSettings: FlowSettingsSource = {
       )
       .select(['s.id', 'f.enabled'])
       .execute();
-    const byDefault = DEFAULT_FLOW_SETTINGS[scope] ? 1 : 0;
+    const byDefault = FLOW_SCOPE_DEFAULTS[scope] ? 1 : 0;
     return rows.filter((r) => (r.enabled ?? byDefault) === 1).map((r) => r.id);
   },
 };
 
-export function storeSubscriptions(store: Store, decrypt: (enc: string) => string): SubscriptionSource {
+export function storeSubscriptions(store: Store, secrets: SecretBox): SubscriptionSource {
   return {
     async exists(id) {
       const r = await store.db
@@ -73,12 +77,8 @@ export function storeSubscriptions(store: Store, decrypt: (enc: string) => strin
       return r !== undefined;
     },
     async webhookKey(id) {
-      const r = await store.db
-        .selectFrom('subscriptions')
-        .select('webhook_key_enc')
-        .where('id', '=', id)
-        .executeTakeFirst();
-      return r ? decrypt(r.webhook_key_enc) : null;
+      const row = await getSubscriptionRow(store.db, id);
+      return row ? secrets.decrypt(row.webhook_key_enc) : null;
     },
     async polling() {
       return store.db
@@ -90,9 +90,14 @@ export function storeSubscriptions(store: Store, decrypt: (enc: string) => strin
   };
 }
 
-/** Until the mapping area stores collections, no collection is known and manual sync answers 404. */
-export const noCollections: CollectionSource = {
-  async target() {
-    return null;
-  },
-};
+/** A subscription's stored collection (parent collections of the flows the engine runs). */
+export function storeCollections(store: Store): CollectionSource {
+  return {
+    async target(subscriptionId, collectionId) {
+      const c = await getCollection(store.db, collectionId);
+      if (!c || c.subscription_id !== subscriptionId || c.parent_id) return null;
+      const flow = flowOfCollection(c.type, c.direction as Direction);
+      return flow ? { collection_id: c.id, direction: c.direction as Direction, ...flow } : null;
+    },
+  };
+}

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createDefaultCollections } from '../../src/mapping/store.ts';
 import type { Outcome } from '../../src/transfer/types.ts';
 import { startTestService, TEST_DATABASE_URL, type TestService } from '../helpers/service.ts';
 import { testFlow } from './helpers.ts';
@@ -20,24 +21,19 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false]) {
     );
     const profileFlow = testFlow('profile-to-customer');
     const engine = () => svc.ctx.transfers!.engine;
+    let customerCollection = '';
+    let addressCollection = '';
 
     before(async () => {
       svc = await startTestService({ postgres, env: { KLAVIYO_SYNC_LOG_LEVEL: 'warn' } });
       await addSubscription(svc.ctx, 'S1', { webhookKey: HOOK_KEY });
-      engine().registry.register(flow);
-      engine().registry.register({ ...profileFlow, direction: 'to_hub' });
-      svc.ctx.transfers!.collections = {
-        async target(subscriptionId, collectionId) {
-          return subscriptionId === 'S1' && collectionId === 'col-customer'
-            ? {
-                collection_id: collectionId,
-                flow: 'customer-to-profile',
-                direction: 'from_hub',
-                record_kind: 'customer',
-              }
-            : null;
-        },
-      };
+      engine().registry.register(flow, { replace: true });
+      engine().registry.register({ ...profileFlow, direction: 'to_hub' }, { replace: true });
+      const made = await createDefaultCollections(svc.ctx.store.db, 'S1');
+      customerCollection = made.find(
+        (c) => c.type === 'customer' && c.direction === 'from_hub' && !c.parent_id,
+      )!.id;
+      addressCollection = made.find((c) => c.type === 'customer_address')!.id;
     });
     after(() => svc.close());
 
@@ -96,7 +92,7 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false]) {
 
     test('manual sync queues the ids (debug ones first) and refuses 3,001', async () => {
       const tooMany = await svc.api('POST', '/api/v1/subscriptions/S1/manual-sync', {
-        collection_id: 'col-customer',
+        collection_id: customerCollection,
         ids: Array.from({ length: 3001 }, (_, i) => `m${i}`),
       });
       assert.equal(tooMany.status, 400);
@@ -104,13 +100,13 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false]) {
 
       await svc.api('POST', '/api/v1/transfers/pause', { subscription_id: 'S1' });
       const plain = await svc.api('POST', '/api/v1/subscriptions/S1/manual-sync', {
-        collection_id: 'col-customer',
+        collection_id: customerCollection,
         ids: Array.from({ length: 3000 }, (_, i) => `m${i}`),
       });
       assert.equal(plain.status, 202);
       assert.equal(plain.body.queued, 3000);
       const debug = await svc.api('POST', '/api/v1/subscriptions/S1/manual-sync', {
-        collection_id: 'col-customer',
+        collection_id: customerCollection,
         ids: ['dbg1'],
         debug: true,
       });
@@ -123,18 +119,22 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false]) {
       await waitFor(async () => (await engine().log.count({ state: 'queued' })) === 0, 'the manual sync');
       assert.equal(flow.batches[before][0].record_id, 'dbg1');
       const [t] = (await engine().log.list({ record_id: 'm7' })).data;
-      assert.equal(t.collection_id, 'col-customer');
+      assert.equal(t.collection_id, customerCollection);
       assert.equal(t.trigger, 'manual');
 
       assert.equal(
-        (await svc.api('POST', '/api/v1/subscriptions/S1/manual-sync', { collection_id: 'nope', ids: ['a'] }))
-          .status,
+        (
+          await svc.api('POST', '/api/v1/subscriptions/S1/manual-sync', {
+            collection_id: addressCollection,
+            ids: ['a'],
+          })
+        ).status,
         404,
       );
       assert.equal(
         (
           await svc.api('POST', '/api/v1/subscriptions/S9/manual-sync', {
-            collection_id: 'col-customer',
+            collection_id: customerCollection,
             ids: ['a'],
           })
         ).status,
