@@ -58,6 +58,11 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
         <button type="submit" className="primary" disabled={busy}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
+        <p className="muted small">
+          The first user is <code>admin</code>, with the password from{' '}
+          <code>KLAVIYO_SYNC_ADMIN_PASSWORD</code>; without it, the service prints a one-time setup link in
+          its log on first start.
+        </p>
       </form>
     </main>
   );
