@@ -14,7 +14,7 @@ interface Browser {
   csrf: string;
 }
 
-async function signIn(svc: TestService): Promise<Browser> {
+export async function signIn(svc: TestService): Promise<Browser> {
   const res = await fetch(`${svc.baseUrl}/api/v1/session`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -30,7 +30,7 @@ function requestIdOf(html: string): string {
 }
 
 /** Start → Klaviyo's consent page (Continue, then Allow or Deny) → the callback URL Klaviyo sends back. */
-async function consent(
+export async function consent(
   svc: TestService,
   browser: Browser,
   subscriptionId: string,
@@ -68,7 +68,7 @@ async function consent(
   return decided.headers.get('location') ?? '';
 }
 
-async function callback(browser: Browser, url: string) {
+export async function callback(browser: Browser, url: string) {
   const res = await fetch(url, { headers: { cookie: browser.cookie } });
   return { status: res.status, html: await res.text() };
 }
