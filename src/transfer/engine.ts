@@ -61,6 +61,7 @@ export class TransferEngine {
       idleMs: options.idleMs,
       sweepMs: options.sweepMs,
       log: options.log,
+      onSweep: () => this.log.resumeReconnected(),
     });
     this.log = new TransferLog(options.store, { now, onRequeue: () => this.pool.nudge() });
     this.links = new LinkRepository(options.store.db);

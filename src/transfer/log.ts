@@ -36,6 +36,8 @@ export interface PauseInfo {
 }
 
 export const DEFAULT_RETENTION_DAYS = 30;
+/** The pause code of a pause made by hand (not lifted by a reconnect). */
+export const OPERATOR_PAUSE = 'PAUSED';
 const TERMINAL: TransferState[] = ['succeeded', 'skipped', 'dead', 'failed'];
 
 export class TransferLog {
@@ -169,7 +171,11 @@ export class TransferLog {
   }
 
   /** Stops a subscription's transfers from being taken; they wait in the queue, none fails. */
-  async pause(subscriptionId: string, code = 'PAUSED', message = 'Paused by an operator.'): Promise<void> {
+  async pause(
+    subscriptionId: string,
+    code = OPERATOR_PAUSE,
+    message = 'Paused by an operator.',
+  ): Promise<void> {
     await pauseIn(this.store.db, subscriptionId, code, message, new Date(this.now()).toISOString());
   }
 
@@ -181,6 +187,26 @@ export class TransferLog {
     const resumed = Number(r.numDeletedRows) > 0;
     if (resumed) this.onRequeue();
     return resumed;
+  }
+
+  /**
+   * Lifts auth pauses of subscriptions whose connection has been checked and found good since they were
+   * paused (a new API key, or OAuth done again): their waiting transfers then run. Operator pauses stay.
+   */
+  async resumeReconnected(): Promise<string[]> {
+    const rows = await this.store.db
+      .selectFrom('transfer_pauses as p')
+      .innerJoin('subscriptions as s', 's.id', 'p.subscription_id')
+      .select(['p.subscription_id', 'p.code', 'p.paused_at', 's.checked_at'])
+      .where('s.status', '=', 'connected')
+      .execute();
+    const ids = rows
+      .filter((r) => r.code !== OPERATOR_PAUSE && r.checked_at !== null && r.checked_at > r.paused_at)
+      .map((r) => r.subscription_id);
+    if (ids.length === 0) return [];
+    await this.store.db.deleteFrom('transfer_pauses').where('subscription_id', 'in', ids).execute();
+    this.onRequeue();
+    return ids;
   }
 
   async pauseOf(subscriptionId: string): Promise<PauseInfo | null> {

@@ -28,13 +28,16 @@ export interface WorkerPoolOptions {
   /** How often expired leases and due retries go back to the queue. */
   sweepMs?: number;
   log?: PoolLogger;
+  /** Extra work each sweep (the engine lifts auth pauses of reconnected subscriptions). */
+  onSweep?: () => Promise<unknown>;
 }
 
 const silent: PoolLogger = { info() {}, warn() {}, error() {} };
 
 export class WorkerPool {
   readonly id = randomUUID();
-  private readonly options: Required<Omit<WorkerPoolOptions, 'log'>> & { log: PoolLogger };
+  private readonly options: Required<Omit<WorkerPoolOptions, 'log' | 'onSweep'>> &
+    Pick<WorkerPoolOptions, 'onSweep'> & { log: PoolLogger };
   private running = false;
   private loops: Promise<void>[] = [];
   private wakers = new Set<() => void>();
@@ -74,6 +77,7 @@ export class WorkerPool {
   /** Expired leases and due retries back to the queue. */
   async sweep(): Promise<number> {
     try {
+      await this.options.onSweep?.();
       const n = await this.options.queue.recover({});
       if (n > 0) this.nudge();
       return n;

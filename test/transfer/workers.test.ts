@@ -69,6 +69,59 @@ for (const backend of backends()) {
       }
     });
 
+    test('an auth pause lifts itself once the subscription is checked and connected again', async () => {
+      const env = await setup(backend, staticFlowSettings({ A: ['customer/created'] }));
+      try {
+        const at = (ms: number) => new Date(env.clock.now() + ms).toISOString();
+        for (const id of ['A', 'B']) {
+          await env.store.db
+            .insertInto('subscriptions')
+            .values({
+              id,
+              name: id,
+              version: 'v1.0',
+              api_url: 'https://a.klaviyo.com',
+              api_key_enc: null,
+              api_key_last4: null,
+              api_revision: null,
+              generate_events: 1,
+              throttle_limit: 3500,
+              throttle_seconds: 60,
+              hub_throttle_limit: 6000,
+              hub_throttle_seconds: 60,
+              concurrent_connections: 10,
+              webhook_key_enc: 'x',
+              polling_interval_minutes: 5,
+              default_phone_country: null,
+              create_missing_lists: 0,
+              auth_method: 'oauth',
+              status: 'authorization_revoked',
+              status_message: null,
+              account_id: null,
+              account_name: null,
+              checked_at: at(-1000),
+              created_at: at(-5000),
+              updated_at: at(-5000),
+            })
+            .execute();
+        }
+        await env.engine.log.pause('A', 'AUTH_REVOKED', 'Klaviyo access was removed');
+        await env.engine.log.pause('B');
+        await env.store.db.updateTable('subscriptions').set({ status: 'connected' }).execute();
+        await env.engine.pool.sweep();
+        assert.ok(await env.engine.log.pauseOf('A'), 'a check from before the pause does not count');
+        await env.store.db
+          .updateTable('subscriptions')
+          .set({ checked_at: at(1000) })
+          .execute();
+        await env.engine.pool.sweep();
+        assert.equal(await env.engine.log.pauseOf('A'), null);
+        assert.ok(await env.engine.log.pauseOf('B'), 'an operator pause stays until resumed by hand');
+      } finally {
+        await env.close();
+      }
+    });
+
     test('the scheduler polls each subscription at its interval and moves the watermark with the queued page', async () => {
       const env = await setup(backend, staticFlowSettings({}));
       try {
