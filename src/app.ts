@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from './config.ts';
+import { registerServiceFlows } from './flows/service.ts';
 import { createKlaviyoClientCache } from './oauth/clients.ts';
 import { createSecretBox, loadSecretKey, type SecretBox, SecretKeyError } from './secrets/index.ts';
 import { bootstrapAdmin } from './server/auth/bootstrap.ts';
@@ -137,6 +138,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     const clients = createKlaviyoClientCache(ctx);
     ctx.klaviyoFor = (subscriptionId) => clients.get(subscriptionId);
     await startTransferServices(ctx, { workers: options.workers });
+    registerServiceFlows(ctx);
 
     const setupLink = await bootstrapAdmin(ctx);
     if (setupLink) {
