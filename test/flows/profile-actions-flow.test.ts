@@ -115,3 +115,40 @@ test('a missing list fails the record by name, unless the subscription creates m
     await lenient.close();
   }
 });
+
+test('with a backlog, consent and list fields of many profiles go in a few batched calls', async () => {
+  const env = await startFlowEnv({
+    bulkThreshold: 5,
+    extraMappings: onBoth([fromCustomField('SubscribeProfile'), fromCustomField('UCLIST_VIP')]),
+  });
+  try {
+    const vip = await env.client.lists.create('VIP');
+    await env.hub.upsertMany(
+      'customer',
+      Array.from({ length: 40 }, (_, i) => ({
+        id: `b${i}`,
+        email_address: `b${i}@example.com`,
+        custom_fields: [
+          { custom_field_name: 'SubscribeProfile', value: i % 2 === 0 ? 'true' : 'false' },
+          { custom_field_name: 'UCLIST_VIP', value: 'true' },
+        ],
+      })),
+    );
+    await env.drain();
+    const transfers = await env.transfers();
+    assert.ok(
+      transfers.every((t) => t.state === 'succeeded'),
+      JSON.stringify(transfers.map((t) => t.error_message)),
+    );
+    const consents = [...env.account.profiles.byId.values()].map((p) => p.consents?.emailMarketing?.consent);
+    assert.equal(consents.filter((c) => c === 'SUBSCRIBED').length, 20);
+    assert.equal(consents.filter((c) => c === 'UNSUBSCRIBED').length, 20);
+    assert.equal(env.account.lists.get(vip.id)?.members.size, 40);
+    const counts = env.sandbox.state.requestCounts;
+    assert.equal(counts.get('bulk_subscribe_profiles')?.count, 1);
+    assert.equal(counts.get('bulk_unsubscribe_profiles')?.count, 1);
+    assert.equal(counts.get('add_profiles_to_list')?.count, 1);
+  } finally {
+    await env.close();
+  }
+});
