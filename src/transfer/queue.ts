@@ -101,104 +101,107 @@ export class EmbeddedTransferQueue implements TransferQueue {
         .execute();
     }
     for (const part of chunked(loose, 300)) await db.insertInto('transfers').values(part).execute();
+    const lanes = new Map(transfers.map((t) => [`${t.subscription_id}\u0000${t.flow}`, t]));
+    await db
+      .insertInto('transfer_lanes')
+      .values([...lanes.values()].map((t) => ({ subscription_id: t.subscription_id, flow: t.flow })))
+      .onConflict((oc) => oc.columns(['subscription_id', 'flow']).doNothing())
+      .execute();
     return transfers.length;
   }
 
-  /** Takes the next batch of one lane, or null when nothing is ready. */
+  /**
+   * Takes the next batch of one lane, or null when nothing is ready. Lanes are looked at one index seek
+   * at a time (never a scan of the queue), so a paused subscription with a large backlog, or a busy lane,
+   * costs the other lanes nothing.
+   */
   async claim(workerId: string, limits: ClaimLimits): Promise<ClaimedBatch | null> {
     if (limits.flows.length === 0) return null;
     const now = this.now();
     const pg = this.store.kind === 'postgres';
     const token = `${workerId}:${++this.claims}`;
     return this.store.db.transaction().execute(async (trx) => {
-      const lane = await trx
-        .selectFrom('transfers as t')
-        .select(['t.subscription_id', 't.flow'])
-        .where('t.state', '=', 'queued')
-        .where('t.next_attempt_at', '<=', now)
-        .where('t.flow', 'in', limits.flows)
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(
-              selectFrom('transfer_pauses as p')
-                .select('p.subscription_id')
-                .whereRef('p.subscription_id', '=', 't.subscription_id'),
-            ),
-          ),
-        )
-        .where(({ not, exists, selectFrom }) =>
-          not(
-            exists(
-              selectFrom('transfers as r')
-                .select('r.id')
-                .where('r.state', '=', 'running')
-                .whereRef('r.subscription_id', '=', 't.subscription_id')
-                .whereRef('r.flow', '=', 't.flow'),
-            ),
-          ),
-        )
-        .orderBy('t.priority', 'desc')
-        .orderBy('t.id')
-        .limit(1)
-        .$if(pg, (q) => q.forUpdate().skipLocked())
-        .executeTakeFirst();
-      if (!lane) return null;
-      if (pg) {
-        // Two processes may pick the same lane at once; the advisory lock and a fresh look at the lane's
-        // running transfers let only one of them run it.
-        const laneKey = `transfer-lane|${lane.subscription_id}|${lane.flow}`;
-        const got = await sql<{
-          ok: boolean;
-        }>`SELECT pg_try_advisory_xact_lock(hashtext(${laneKey})) AS ok`.execute(trx);
-        if (!got.rows[0]?.ok) return null;
-        const busy = await trx
-          .selectFrom('transfers')
-          .select('id')
-          .where('state', '=', 'running')
-          .where('subscription_id', '=', lane.subscription_id)
-          .where('flow', '=', lane.flow)
-          .limit(1)
-          .executeTakeFirst();
-        if (busy) return null;
+      for (const lane of await readyLanes(trx, limits.flows)) {
+        if (pg && !(await this.takeLaneLock(trx, lane.subscription_id, lane.flow))) continue;
+        const batch = await this.takeBatch(trx, lane, limits, token, now);
+        if (batch) return batch;
       }
-      const rows = await trx
+      return null;
+    });
+  }
+
+  /** Two processes may pick the same lane at once; the advisory lock and a fresh look let one run it. */
+  private async takeLaneLock(trx: Kysely<Database>, subscriptionId: string, flow: string): Promise<boolean> {
+    const laneKey = `transfer-lane|${subscriptionId}|${flow}`;
+    const got = await sql<{
+      ok: boolean;
+    }>`SELECT pg_try_advisory_xact_lock(hashtext(${laneKey})) AS ok`.execute(trx);
+    if (!got.rows[0]?.ok) return false;
+    const busy = await trx
+      .selectFrom('transfers')
+      .select('id')
+      .where('state', '=', 'running')
+      .where('subscription_id', '=', subscriptionId)
+      .where('flow', '=', flow)
+      .limit(1)
+      .executeTakeFirst();
+    return !busy;
+  }
+
+  private async takeBatch(
+    trx: Kysely<Database>,
+    lane: { subscription_id: string; flow: string },
+    limits: ClaimLimits,
+    token: string,
+    now: number,
+  ): Promise<ClaimedBatch | null> {
+    const max = Math.max(1, limits.maxBatch(lane.flow));
+    const pg = this.store.kind === 'postgres';
+    // Debug transfers first, then the rest, each in id order: two index-ordered reads, no sort.
+    const part = (priority: number, limit: number) =>
+      trx
         .selectFrom('transfers')
         .selectAll()
         .where('state', '=', 'queued')
         .where('subscription_id', '=', lane.subscription_id)
         .where('flow', '=', lane.flow)
-        .where('next_attempt_at', '<=', now)
-        .orderBy('priority', 'desc')
+        .where('priority', '=', priority)
         .orderBy('id')
-        .limit(Math.max(1, limits.maxBatch(lane.flow)))
-        // Not SKIP LOCKED: the lane is ours, and a row another worker locked as its lane candidate is freed as
-        // soon as that worker fails to take the lane; skipping it would break the queue order.
-        .$if(pg, (q) => q.forUpdate())
+        .limit(limit)
+        .$if(pg, (q) => q.forUpdate().skipLocked())
         .execute();
-      if (rows.length === 0) return null;
-      const at = new Date(now).toISOString();
-      for (const part of chunked(rows.map((r) => r.id))) {
-        await trx
-          .updateTable('transfers')
-          .set({ state: 'running', lease_until: now + limits.leaseMs, claimed_by: token, updated_at: at })
-          .where('id', 'in', part)
-          .execute();
-      }
-      const behind = await trx
-        .selectFrom('transfers')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('state', '=', 'queued')
-        .where('subscription_id', '=', lane.subscription_id)
-        .where('flow', '=', lane.flow)
-        .executeTakeFirstOrThrow();
-      return {
-        subscriptionId: lane.subscription_id,
-        flow: lane.flow,
-        transfers: rows.map((r) => toTransfer({ ...r, state: 'running', updated_at: at })),
-        backlog: rows.length + Number(behind.n),
-        workerId: token,
-      };
-    });
+    const rows = await part(1, max);
+    if (rows.length < max) rows.push(...(await part(0, max - rows.length)));
+    if (rows.length === 0) return null;
+    const at = new Date(now).toISOString();
+    for (const ids of chunked(rows.map((r) => r.id))) {
+      await trx
+        .updateTable('transfers')
+        .set({ state: 'running', lease_until: now + limits.leaseMs, claimed_by: token, updated_at: at })
+        .where('id', 'in', ids)
+        .execute();
+    }
+    // The backlog only steers single vs bulk calls, so counting stops at BACKLOG_CAP.
+    const behind = await trx
+      .selectFrom((eb) =>
+        eb
+          .selectFrom('transfers')
+          .select('id')
+          .where('state', '=', 'queued')
+          .where('subscription_id', '=', lane.subscription_id)
+          .where('flow', '=', lane.flow)
+          .limit(BACKLOG_CAP)
+          .as('q'),
+      )
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return {
+      subscriptionId: lane.subscription_id,
+      flow: lane.flow,
+      transfers: rows.map((r) => toTransfer({ ...r, state: 'running', updated_at: at })),
+      backlog: rows.length + Number(behind.n),
+      workerId: token,
+    };
   }
 
   async renewLease(batch: ClaimedBatch, leaseMs: number): Promise<void> {
@@ -391,4 +394,53 @@ export async function pauseIn(
     .values({ subscription_id: subscriptionId, code, message: redactString(message), paused_at: at })
     .onConflict((oc) => oc.column('subscription_id').doNothing())
     .execute();
+}
+
+export const BACKLOG_CAP = 10_000;
+
+/**
+ * Lanes with queued transfers that may run now — flow handled here, subscription not paused, no batch
+ * of the lane running — best first: a lane whose head is a debug transfer, then by its oldest transfer.
+ * Each lane's head is one index seek.
+ */
+async function readyLanes(db: Kysely<Database>, flows: string[]) {
+  const head = (priority: number) =>
+    sql<
+      number | null
+    >`(SELECT t.id FROM transfers t WHERE t.state = 'queued' AND t.subscription_id = l.subscription_id
+      AND t.flow = l.flow AND t.priority = ${priority} ORDER BY t.id LIMIT 1)`;
+  const rows = await db
+    .selectFrom('transfer_lanes as l')
+    .select(['l.subscription_id', 'l.flow', head(1).as('debug_head'), head(0).as('head')])
+    .where('l.flow', 'in', flows)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('transfer_pauses as p')
+            .select('p.subscription_id')
+            .whereRef('p.subscription_id', '=', 'l.subscription_id'),
+        ),
+      ),
+    )
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('transfers as r')
+            .select('r.id')
+            .where('r.state', '=', 'running')
+            .whereRef('r.subscription_id', '=', 'l.subscription_id')
+            .whereRef('r.flow', '=', 'l.flow'),
+        ),
+      ),
+    )
+    .execute();
+  const rank = (r: { debug_head: number | null; head: number | null }) =>
+    r.debug_head !== null ? [0, Number(r.debug_head)] : [1, Number(r.head)];
+  return rows
+    .filter((r) => r.debug_head !== null || r.head !== null)
+    .sort((a, b) => {
+      const [ka, ia] = rank(a);
+      const [kb, ib] = rank(b);
+      return ka - kb || ia - ib;
+    });
 }

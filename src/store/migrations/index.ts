@@ -8,6 +8,7 @@ import { coreMigration } from './0001_core.ts';
 import { rateBudgetsMigration } from './0002_rate_budgets.ts';
 import { hubMigration } from './0100_hub.ts';
 import { transfersMigration } from './0101_transfers.ts';
+import { transferLanesMigration } from './0102_transfer_lanes.ts';
 import { mappingMigration } from './0200_mapping.ts';
 import { flowsMigration } from './0300_flows.ts';
 
@@ -22,6 +23,7 @@ export const migrations: StoreMigration[] = [
   rateBudgetsMigration,
   hubMigration,
   transfersMigration,
+  transferLanesMigration,
   mappingMigration,
   flowsMigration,
 ];

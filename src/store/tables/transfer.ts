@@ -67,7 +67,14 @@ export interface TransferPausesTable {
   paused_at: string;
 }
 
+/** Every (subscription, flow) that has had a transfer: the claim looks lane by lane, never at the whole queue. */
+export interface TransferLanesTable {
+  subscription_id: string;
+  flow: string;
+}
+
 export interface TransferTables {
+  transfer_lanes: TransferLanesTable;
   transfers: TransfersTable;
   transfer_steps: TransferStepsTable;
   links: LinksTable;
