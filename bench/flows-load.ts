@@ -4,12 +4,14 @@
 // record, 429s, and checks that no record is lost and no event doubled.
 //
 // Run: node bench/flows-load.ts [--customers 20000] [--orders 5000] [--lines 3] [--existing 0.25] [--time-scale 1]
+//        [--database-url postgres://…]
 // A time scale above 1 shortens the sandbox's rate windows n times; the client still budgets by Klaviyo's
 // real windows, so the scale can only remove waits on the sandbox's side, never cause 429s.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
 import { compileKeyedCollections, type FlowSubscription } from '../src/flows/flow-deps.ts';
 import { registerKlaviyoFlows } from '../src/flows/index.ts';
 import { HubStore } from '../src/hub/store.ts';
@@ -28,6 +30,8 @@ const { values: args } = parseArgs({
     lines: { type: 'string', default: '3' },
     existing: { type: 'string', default: '0.25' },
     'time-scale': { type: 'string', default: '1' },
+    /** PostgreSQL instead of the embedded SQLite (a schema of its own, dropped afterwards). */
+    'database-url': { type: 'string' },
   },
 });
 const CUSTOMERS = Number(args.customers);
@@ -85,7 +89,9 @@ function order(i: number) {
 
 async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), 'ks-bench-flows-'));
-  const store = openStore({ dataDir: dir, sqliteFile: 'bench.db' });
+  const databaseUrl = args['database-url'];
+  const pgSchema = databaseUrl ? `bench_flows_${process.pid}` : undefined;
+  const store = openStore({ dataDir: dir, sqliteFile: 'bench.db', databaseUrl, pgSchema });
   await migrate(store);
   const sandbox = await startSandbox({ rateLimits: true, timeScale: TIME_SCALE });
   const account = sandbox.state.account();
@@ -209,6 +215,7 @@ async function main() {
       lines: LINES,
       preExistingProfiles: preExisting,
       timeScale: TIME_SCALE,
+      store: databaseUrl ? 'postgresql' : 'sqlite',
     },
     queueSeconds: +(queueMs / 1000).toFixed(1),
     wallSeconds: +(wallMs / 1000).toFixed(1),
@@ -247,6 +254,7 @@ async function main() {
     ok ? 'OK: nothing lost, nothing doubled, no 429\n' : 'CHECK FAILED (see the report)\n',
   );
   await sandbox.close();
+  if (pgSchema) await sql`DROP SCHEMA ${sql.id(pgSchema)} CASCADE`.execute(store.db);
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   process.exitCode = ok ? 0 : 1;
