@@ -166,6 +166,10 @@ export function createProfileToCustomerHandler(deps: FlowDeps): FlowHandler {
       }
 
       const links = await hubIdsOfProfiles(ctx.db, ctx.subscriptionId, [...byProfile.keys()]);
+      const linkedCustomers = (await deps.hub.getMany('customer', [...links.values()])) as Map<
+        string,
+        Customer
+      >;
       const writes: {
         input: Record<string, unknown>;
         hubId: string;
@@ -180,8 +184,7 @@ export function createProfileToCustomerHandler(deps: FlowDeps): FlowHandler {
         const source = profileSource(profile);
         let customer: Customer | undefined;
         const linkedHubId = links.get(profileId);
-        if (linkedHubId)
-          customer = ((await deps.hub.get('customer', linkedHubId)) as Customer | undefined) ?? undefined;
+        if (linkedHubId) customer = linkedCustomers.get(linkedHubId);
         let link = !linkedHubId || !customer;
         if (!customer && typeof source.email === 'string' && source.email) {
           const matches = (await deps.hub.findByEmail('customer', source.email)) as Customer[];
