@@ -202,9 +202,10 @@ function rowError(row: ImportErrorAttributes) {
     source: row.source,
   };
   const conflict = row.code === 'duplicate_profile' || row.code === 'conflict';
+  const missing = row.code === 'not_found';
   return {
-    status: conflict ? 409 : 400,
-    kind: conflict ? ('conflict' as const) : ('invalid' as const),
+    status: conflict ? 409 : missing ? 404 : 400,
+    kind: conflict ? ('conflict' as const) : missing ? ('not_found' as const) : ('invalid' as const),
     errors: [entry],
     message: row.detail ?? row.title ?? 'Klaviyo refused this profile in a bulk import.',
   };
@@ -325,7 +326,8 @@ export async function writeProfilesInBulk(
     outcomes.forEach((outcome, position) => {
       const index = chunk[position].index;
       if (outcome.ok) results[index] = { ok: true, ...outcome.value, warnings: [] };
-      else if (isDuplicateConflict(outcome.error)) retrySingly.push(index);
+      // Conflicting identifiers and vanished linked profiles: the single path knows how to resolve both.
+      else if (isDuplicateConflict(outcome.error) || isNotFound(outcome.error)) retrySingly.push(index);
       else results[index] = { ok: false, error: outcome.error, warnings: [] };
     });
   });

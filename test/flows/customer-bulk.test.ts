@@ -68,3 +68,33 @@ test('a bulk import row refused for conflicting identifiers is resolved by the s
     await env.close();
   }
 });
+
+test('in bulk, a customer linked to a profile deleted in Klaviyo is matched or created again', async () => {
+  const env = await startFlowEnv({ bulkThreshold: 3 });
+  try {
+    await env.hub.upsertMany(
+      'customer',
+      Array.from({ length: 5 }, (_, i) => ({ id: `g${i}`, email_address: `g${i}@example.com` })),
+    );
+    await env.drain();
+    const gone = (await env.engine.links.klaviyoIdOf('sub-1', 'customer', 'g2'))!;
+    env.account.profiles.remove(env.account.profiles.byId.get(gone)!);
+    await env.hub.upsertMany(
+      'customer',
+      Array.from({ length: 5 }, (_, i) => ({
+        id: `g${i}`,
+        email_address: `g${i}@example.com`,
+        first_name: 'Again',
+      })),
+    );
+    await env.drain();
+    const latest = (await env.transfers('g2'))[0];
+    assert.equal(latest.state, 'succeeded', latest.error_message ?? '');
+    const relinked = await env.engine.links.klaviyoIdOf('sub-1', 'customer', 'g2');
+    assert.notEqual(relinked, gone);
+    assert.equal(env.account.profiles.byId.get(relinked!)?.first_name, 'Again');
+    assert.equal(env.account.profiles.size, 5);
+  } finally {
+    await env.close();
+  }
+});
