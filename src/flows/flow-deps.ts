@@ -8,6 +8,7 @@ import type { KlaviyoClient } from '../klaviyo/index.ts';
 import { type CollectionTree, type CompiledCollection, compileCollection } from '../mapping/engine.ts';
 import type { Database } from '../store/schema.ts';
 import type { LinkRepository } from '../transfer/links.ts';
+import type { HubThrottle } from './hub-throttle.ts';
 import { createListDirectory, type ListDirectory } from './list-directory.ts';
 
 export interface FlowSubscription {
@@ -16,6 +17,8 @@ export interface FlowSubscription {
   generate_events: boolean;
   default_phone_country: string | null;
   create_missing_lists: boolean;
+  /** Writes into the hub per window (SPEC S2); absent means unthrottled. */
+  hub_throttle?: { limit: number; seconds: number };
 }
 
 export interface FlowDeps {
@@ -27,6 +30,8 @@ export interface FlowDeps {
   subscriptionFor?(db: Kysely<Database>, subscriptionId: string): Promise<FlowSubscription>;
   /** Waiting records from which a lane switches from single calls to bulk calls (default 20). */
   bulkThreshold?: number;
+  /** The hub write throttle (one per service; tests inject a clock). */
+  hubThrottle?: HubThrottle;
   /** Waits between bulk job status reads (tests and the bench shorten them). */
   jobPollMs?: { first: number; max: number };
   now?: () => Date;
@@ -41,7 +46,15 @@ export async function loadFlowSubscription(
 ): Promise<FlowSubscription> {
   const row = await db
     .selectFrom('subscriptions')
-    .select(['id', 'created_at', 'generate_events', 'default_phone_country', 'create_missing_lists'])
+    .select([
+      'id',
+      'created_at',
+      'generate_events',
+      'default_phone_country',
+      'create_missing_lists',
+      'hub_throttle_limit',
+      'hub_throttle_seconds',
+    ])
     .where('id', '=', subscriptionId)
     .executeTakeFirst();
   if (!row) throw new Error(`subscription ${subscriptionId} does not exist`);
@@ -51,6 +64,7 @@ export async function loadFlowSubscription(
     generate_events: Boolean(row.generate_events),
     default_phone_country: row.default_phone_country,
     create_missing_lists: Boolean(row.create_missing_lists),
+    hub_throttle: { limit: row.hub_throttle_limit, seconds: row.hub_throttle_seconds },
   };
 }
 

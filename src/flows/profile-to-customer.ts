@@ -14,6 +14,7 @@ import { PROFILE_TO_CUSTOMER_FLOW } from '../transfer/flows.ts';
 import type { FlowContext, FlowHandler, Outcome, StepInput, Transfer } from '../transfer/types.ts';
 import { chunkWithinLimits } from './batcher.ts';
 import { type FlowDeps, loadFlowSubscription, mappingContextOf, pickCollection } from './flow-deps.ts';
+import { HubThrottle } from './hub-throttle.ts';
 import { outcomeForError } from './outcomes.ts';
 import { rememberProfileVersions } from './profile-versions.ts';
 
@@ -105,6 +106,7 @@ function mergeAddress(
 }
 
 export function createProfileToCustomerHandler(deps: FlowDeps): FlowHandler {
+  const throttle = deps.hubThrottle ?? new HubThrottle();
   return {
     flow: PROFILE_TO_CUSTOMER_FLOW,
     direction: 'to_hub',
@@ -288,15 +290,28 @@ export function createProfileToCustomerHandler(deps: FlowDeps): FlowHandler {
         });
       }
 
-      if (writes.length > 0) {
+      // Written in chunks the hub throttle allows; a shutdown while waiting leaves the rest to the queue.
+      let written = 0;
+      while (written < writes.length) {
+        let room = writes.length - written;
+        if (subscription.hub_throttle) {
+          try {
+            room = await throttle.take(ctx.subscriptionId, room, subscription.hub_throttle, ctx.signal);
+          } catch (error) {
+            if (ctx.signal.aborted) break;
+            throw error;
+          }
+        }
+        const part = writes.slice(written, written + room);
+        written += part.length;
         await ctx.db.transaction().execute(async (trx) => {
           await deps.hub.writeInTransaction(
             trx,
             'customer',
-            writes.map((w) => w.input),
+            part.map((w) => w.input),
             { originSubscriptionId: ctx.subscriptionId },
           );
-          const newLinks = writes
+          const newLinks = part
             .filter((w) => w.link)
             .map((w) => ({
               subscription_id: ctx.subscriptionId,
@@ -305,16 +320,20 @@ export function createProfileToCustomerHandler(deps: FlowDeps): FlowHandler {
               klaviyo_id: w.profileId,
             }));
           if (newLinks.length > 0) await deps.links.set(newLinks, trx);
-          for (const w of writes) {
+          for (const w of part) {
             step(w.transfers, {
               kind: 'response',
               message: `${w.created ? 'Created' : 'Updated'} hub customer ${w.hubId}`,
             });
-            for (const transfer of w.transfers)
+            for (const transfer of w.transfers) {
               outcomes.set(transfer.id, { status: 'succeeded', collection_id: w.collection.id });
+            }
           }
         });
+      }
+      if (written > 0) {
         const versions = writes
+          .slice(0, written)
           .map((w) => ({
             profileId: w.profileId,
             updated: String(byProfile.get(w.profileId)?.profile?.attributes.updated ?? ''),

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { CollectionInput } from '../../src/domain/collections.ts';
 import type { HubScope } from '../../src/domain/hub.ts';
 import { compileKeyedCollections, type FlowSubscription } from '../../src/flows/flow-deps.ts';
+import type { HubThrottle } from '../../src/flows/hub-throttle.ts';
 import { registerKlaviyoFlows } from '../../src/flows/index.ts';
 import { HubStore } from '../../src/hub/store.ts';
 import { createKlaviyoClient, type KlaviyoClient } from '../../src/klaviyo/index.ts';
@@ -28,6 +29,8 @@ export interface FlowEnvOptions {
   scopes?: HubScope[];
   /** Collections beyond the defaults (e.g. a product collection). */
   extraCollections?: DefaultCollection[];
+  /** A hub throttle with an injected clock. */
+  hubThrottle?: HubThrottle;
   /** The key the client sends (default: the sandbox's own). */
   apiKey?: string;
 }
@@ -100,6 +103,7 @@ export async function startFlowEnv(options: FlowEnvOptions = {}) {
       subscriptionFor: async () => subscription,
       bulkThreshold: options.bulkThreshold,
       jobPollMs: { first: 2, max: 10 },
+      hubThrottle: options.hubThrottle,
     },
     { scheduler, db: store.db },
   );
