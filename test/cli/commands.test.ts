@@ -1,0 +1,152 @@
+// The CLI's service commands run as a user runs them — `node bin/klaviyo-sync.js …` in a child process —
+// against a real service (SQLite in a temp folder) connected to the sandbox.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { generateSampleData } from '../../src/demo/sample-data.ts';
+import { type Sandbox, startSandbox } from '../../src/sandbox/index.ts';
+import { startTestService, type TestService } from '../helpers/service.ts';
+import { runCli } from './run-cli.ts';
+
+const data = generateSampleData({ seed: 'cli-commands', customers: 50, orders: 0 });
+let sandbox: Sandbox;
+let service: TestService;
+let folder: string;
+let subscriptionId: string;
+const SUBSCRIPTION = 'CLI test store';
+
+before(async () => {
+  folder = mkdtempSync(path.join(tmpdir(), 'klaviyo-sync-cli-'));
+  sandbox = await startSandbox({ port: 0 });
+  service = await startTestService({ env: { KLAVIYO_SYNC_ALLOW_SANDBOX_URLS: '1' } });
+  const made = await service.api('POST', '/api/v1/subscriptions', {
+    name: SUBSCRIPTION,
+    api_url: sandbox.url,
+    api_key: sandbox.apiKey,
+  });
+  assert.equal(made.status, 201, JSON.stringify(made.body));
+  subscriptionId = made.body.id;
+});
+
+after(async () => {
+  await service?.close();
+  await sandbox?.close();
+  rmSync(folder, { recursive: true, force: true });
+});
+
+const connection = () => ['--url', service.baseUrl, '--token', service.adminToken];
+
+async function waitForQueue() {
+  for (let i = 0; i < 600; i++) {
+    const stats = await service.api('GET', `/api/v1/transfers/stats?subscription=${subscriptionId}`);
+    if (stats.body.counts.queued + stats.body.counts.running === 0) return stats.body.counts;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('the queue did not drain');
+}
+
+test('import streams an NDJSON file, reports accepted records and rejected lines by number, then status shows the outcome', async () => {
+  const lines = data.customers.map((c) => JSON.stringify(c));
+  lines.splice(10, 0, '{"id":"C-bad-json",');
+  lines.splice(20, 0, JSON.stringify({ id: 'C-bad-email', email_address: 'not an email' }));
+  const file = path.join(folder, 'customers.ndjson');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+
+  const imported = await runCli(['import', 'customers', file, ...connection()]);
+  assert.equal(imported.code, 2, imported.stderr); // some lines were rejected
+  const out = imported.stdout.split('\n');
+  assert.equal(out[0], `customers: 50 accepted, 2 rejected (${file})`);
+  assert.equal(out[1], '  line 11: not valid JSON');
+  assert.match(out[2], /^ {2}line 21: email_address: must be an email address/);
+  // Progress goes to stderr as plain lines (no terminal here), ending with a summary.
+  assert.match(imported.stderr, /import customers: 52 records in \d+\.\ds \([\d,.]+\/s\), 2 rejected\n$/);
+  assert.doesNotMatch(imported.stderr, /\u001b\[/);
+  const stored = await service.api('GET', `/api/v1/customers/${data.customers[0].id}`);
+  assert.equal(stored.body.email_address, data.customers[0].email_address);
+
+  const counts = await waitForQueue();
+  const broken = data.invalidPhones.filter((p) => !p.has_email);
+  assert.equal(broken.length, 1);
+  assert.equal(counts.failed, 1);
+
+  const status = await runCli(['status'], { KLAVIYO_SYNC_DATA_DIR: service.dataDir });
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(
+    status.stdout,
+    new RegExp(`^ {2}${SUBSCRIPTION} {2}connected to Sandbox Store {2}\\(id ${subscriptionId}\\)$`, 'm'),
+  );
+  assert.match(
+    status.stdout,
+    /^ {2}queued 0 {2}running 0 {2}succeeded 49 {2}skipped 0 {2}failed 1 {2}dead 0$/m,
+  );
+  assert.match(
+    status.stdout,
+    new RegExp(
+      `failed after 1 attempt {2}customer ${broken[0].customer_id} {2}MAPPING_REQUIRED_FIELD_MISSING`,
+    ),
+  );
+});
+
+test('import refuses an unknown kind and a missing file, with exit code 1 and no stack trace', async () => {
+  const kind = await runCli(['import', 'widgets', 'x.ndjson', ...connection()]);
+  assert.equal(kind.code, 1);
+  assert.equal(
+    kind.stderr,
+    "klaviyo-sync: Unknown record kind 'widgets': use one of customers, transactions, products.\n",
+  );
+  const missing = await runCli(['import', 'customers', path.join(folder, 'nope.ndjson'), ...connection()]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^klaviyo-sync: No such file: .*nope\.ndjson\n$/);
+  const noToken = await runCli([
+    'import',
+    'customers',
+    path.join(folder, 'customers.ndjson'),
+    '--url',
+    service.baseUrl,
+  ]);
+  assert.equal(noToken.code, 1);
+  assert.match(noToken.stderr, /pass an API token with --token or KLAVIYO_SYNC_TOKEN/);
+});
+
+test('sync sends ids through a collection by name, waits, and with --debug prints every step', async () => {
+  const ids = data.customers.slice(0, 3).map((c) => c.id);
+  const result = await runCli([
+    'sync',
+    '--subscription',
+    SUBSCRIPTION,
+    '--collection',
+    'Add Klaviyo Profile FROM hub',
+    '--ids',
+    ids.join(','),
+    '--debug',
+    ...connection(),
+  ]);
+  assert.equal(result.code, 0, result.stderr + result.stdout);
+  const out = result.stdout;
+  assert.match(out, /^Queued 3 records through 'Add Klaviyo Profile FROM hub' of 'CLI test store' \(debug/m);
+  for (const id of ids) assert.match(out, new RegExp(`^ {2}${id} {2}succeeded {2}\\(transfer \\d+\\)$`, 'm'));
+  assert.match(out, /^succeeded 3$/m);
+  // Debug steps: what was mapped and what Klaviyo answered, with the API key nowhere.
+  assert.match(out, / {6}\S+ {2}mapped/);
+  assert.ok(!out.includes(sandbox.apiKey));
+});
+
+test('sync names the known subscriptions when the one asked for does not exist', async () => {
+  const result = await runCli([
+    'sync',
+    '--subscription',
+    'Nope',
+    '--collection',
+    'x',
+    '--ids',
+    'a',
+    ...connection(),
+  ]);
+  assert.equal(result.code, 1);
+  assert.equal(
+    result.stderr,
+    `klaviyo-sync: No subscription 'Nope'. Known: '${SUBSCRIPTION}' (${subscriptionId}).\n`,
+  );
+});
