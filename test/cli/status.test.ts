@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { startTestService } from '../helpers/service.ts';
+import { firstStartHints } from '../../src/cli/commands/status.ts';
 import { runCli } from './run-cli.ts';
 
 test('status with no data folder says where it looked and what to do', async () => {
@@ -147,6 +148,24 @@ test('status reads a running service’s store: subscriptions, queue depth per s
     assert.deepEqual(report.queue, { queued: 2, running: 0, succeeded: 2, skipped: 0, failed: 1, dead: 1 });
     assert.equal(report.failures.length, 1);
     assert.equal(report.subscriptions[1].paused, 'click Authenticate to reconnect');
+  } finally {
+    await service.close();
+  }
+});
+
+test('the first-start hints say how to add a subscription and how to try the demo, until one exists', async () => {
+  const service = await startTestService();
+  try {
+    const hints = await firstStartHints(service.ctx.store, 'http://localhost:3000');
+    assert.equal(hints[0], 'No Klaviyo subscription yet.');
+    assert.match(hints.join('\n'), /open http:\/\/localhost:3000, sign in, and add a subscription/);
+    assert.match(hints.join('\n'), /npm run demo/);
+    const made = await service.api('POST', '/api/v1/subscriptions', {
+      name: 'Main',
+      api_key: 'pk_not_checked_here',
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.deepEqual(await firstStartHints(service.ctx.store, 'http://localhost:3000'), []);
   } finally {
     await service.close();
   }

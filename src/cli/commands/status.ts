@@ -183,3 +183,22 @@ export async function runStatus(options: StatusOptions, out: (line: string) => v
   else for (const line of formatStatus(report)) out(line);
   return report;
 }
+
+/**
+ * What `klaviyo-sync start` prints when the service has no subscription yet (issue 9: the first start
+ * says how to add one, and how to try everything with the sandbox). Empty once a subscription exists.
+ */
+export async function firstStartHints(store: Store, consoleUrl: string): Promise<string[]> {
+  const row = await store.db
+    .selectFrom('subscriptions')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  if (Number(row.n) > 0) return [];
+  return [
+    'No Klaviyo subscription yet.',
+    `  To connect your Klaviyo account: open ${consoleUrl}, sign in, and add a subscription with a private`,
+    '  API key (Klaviyo: Settings > Account > API Keys > Create Private API Key, full access) or with OAuth.',
+    '  To try everything first, with no Klaviyo account: npm run demo (a local Klaviyo sandbox, sample',
+    '  customers and orders, about 5 seconds).',
+  ];
+}
