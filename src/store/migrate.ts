@@ -3,8 +3,28 @@ import { type Migration, type MigrationProvider, Migrator } from 'kysely/migrati
 import type { Store } from './db.ts';
 import { migrations } from './migrations/index.ts';
 
+/** Any fixed number shared by every klaviyo-sync process: the PostgreSQL advisory lock key of migrations. */
+const MIGRATION_LOCK_KEY = 7_231_004_117;
+
 /** Brings the store's schema up to date. Safe to run at every start and from several processes. */
 export async function migrate(store: Store): Promise<string[]> {
+  if (store.kind !== 'postgres' || !store.pool) return runMigrations(store);
+  // Processes starting together would race on CREATE SCHEMA / CREATE TABLE IF NOT EXISTS (PostgreSQL can
+  // fail one of two concurrent ones) before Kysely's own lock exists; one session-level lock orders them.
+  const client = await store.pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      return await runMigrations(store);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    client.release();
+  }
+}
+
+async function runMigrations(store: Store): Promise<string[]> {
   if (store.kind === 'postgres' && store.pgSchema) {
     await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(store.pgSchema)}`.execute(store.db);
   }

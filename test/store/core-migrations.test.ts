@@ -115,3 +115,23 @@ test('on PostgreSQL two processes spend one shared Klaviyo budget', {
     await b.close();
   }
 });
+
+test('several processes migrating one fresh PostgreSQL schema at once all succeed', {
+  skip: process.env.TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL is not set',
+}, async () => {
+  const pgSchema = `test_${randomBytes(6).toString('hex')}`;
+  const stores = Array.from({ length: 4 }, () =>
+    openStore({ dataDir: '', databaseUrl: process.env.TEST_DATABASE_URL, pgSchema }),
+  );
+  try {
+    const applied = await Promise.all(stores.map((s) => migrate(s)));
+    assert.equal(
+      applied.filter((names) => names.length > 0).length,
+      1,
+      'one process applies, the others find it done',
+    );
+  } finally {
+    await sql`DROP SCHEMA IF EXISTS ${sql.id(pgSchema)} CASCADE`.execute(stores[0].db);
+    for (const s of stores) await s.close();
+  }
+});
