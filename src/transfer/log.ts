@@ -218,6 +218,33 @@ export class TransferLog {
     return r ?? null;
   }
 
+  /**
+   * Removes everything the engine keeps for a subscription (transfers, their steps, links, watermarks,
+   * its pause and lanes). For when a subscription is deleted; its running transfers' late answers are
+   * then ignored.
+   */
+  async forgetSubscription(subscriptionId: string): Promise<void> {
+    await this.store.db.transaction().execute(async (trx) => {
+      for (;;) {
+        const ids = (
+          await trx
+            .selectFrom('transfers')
+            .select('id')
+            .where('subscription_id', '=', subscriptionId)
+            .limit(1000)
+            .execute()
+        ).map((r) => Number(r.id));
+        if (ids.length === 0) break;
+        await trx.deleteFrom('transfer_steps').where('transfer_id', 'in', ids).execute();
+        await trx.deleteFrom('transfers').where('id', 'in', ids).execute();
+      }
+      await trx.deleteFrom('links').where('subscription_id', '=', subscriptionId).execute();
+      await trx.deleteFrom('watermarks').where('subscription_id', '=', subscriptionId).execute();
+      await trx.deleteFrom('transfer_pauses').where('subscription_id', '=', subscriptionId).execute();
+      await trx.deleteFrom('transfer_lanes').where('subscription_id', '=', subscriptionId).execute();
+    });
+  }
+
   /** Deletes finished transfers (and their steps) last changed before the retention period. */
   async cleanup(retentionDays = DEFAULT_RETENTION_DAYS): Promise<number> {
     const cutoff = new Date(this.now() - retentionDays * 86_400_000).toISOString();

@@ -331,6 +331,37 @@ for (const backend of backends()) {
       }
     });
 
+    test('forgetting a subscription removes its transfers, steps, links and watermarks, not others', async () => {
+      const env = await setup(
+        backend,
+        staticFlowSettings({ A: ['customer/created'], B: ['customer/created'] }),
+      );
+      try {
+        env.engine.registry.register(testFlow('customer-to-profile'));
+        await env.hub.upsertMany('customer', customers(3));
+        await env.engine.pool.drain();
+        await env.engine.links.set([
+          { subscription_id: 'A', table_name: 'customer', hub_id: 'c0', klaviyo_id: 'K0' },
+        ]);
+        await env.engine.links.set([
+          { subscription_id: 'B', table_name: 'customer', hub_id: 'c0', klaviyo_id: 'K9' },
+        ]);
+        await env.engine.watermarks.set('A', 'poll:profiles', '2026-01-01T00:00:00Z');
+        await env.engine.log.forgetSubscription('A');
+        assert.equal(await env.engine.log.count({ subscription_id: 'A' }), 0);
+        assert.equal(await env.engine.log.count({ subscription_id: 'B' }), 3);
+        assert.equal(await env.engine.links.klaviyoIdOf('A', 'customer', 'c0'), null);
+        assert.equal(await env.engine.links.klaviyoIdOf('B', 'customer', 'c0'), 'K9');
+        assert.equal(await env.engine.links.hubIdOf('B', 'customer', 'K9'), 'c0');
+        assert.equal(await env.engine.watermarks.get('A', 'poll:profiles'), null);
+        const orphanSteps = await env.store.db.selectFrom('transfer_steps').select('transfer_id').execute();
+        const left = new Set((await env.engine.log.list({}, { limit: 500 })).data.map((t) => Number(t.id)));
+        assert.ok(orphanSteps.every((s) => left.has(Number(s.transfer_id))));
+      } finally {
+        await env.close();
+      }
+    });
+
     test('the log keeps transfers for the retention period, then cleans them up', async () => {
       const env = await setup(backend, staticFlowSettings({ A: ['customer/created'] }));
       try {
