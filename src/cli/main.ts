@@ -56,7 +56,7 @@ withConnection(
     .command('import')
     .description('stream an NDJSON file of hub records into a running service, with a progress bar')
     .argument('<kind>', 'customers, transactions or products')
-    .argument('<file>', 'NDJSON file: one JSON record per line')
+    .argument('<file>', 'NDJSON file: one JSON record per line (- reads standard input)')
     .option('--show <n>', 'how many rejected lines to print', (v) => Number.parseInt(v, 10), 20)
     .option('--json', 'print the import report as JSON')
     .addHelpText(

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { generateSampleData } from '../../src/demo/sample-data.ts';
+import { generateSampleData, toNdjson } from '../../src/demo/sample-data.ts';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.ts';
 import { startTestService, type TestService } from '../helpers/service.ts';
 import { runCli } from './run-cli.ts';
@@ -92,6 +92,16 @@ test('import streams an NDJSON file, reports accepted records and rejected lines
       `failed after 1 attempt {2}customer ${broken[0].customer_id} {2}MAPPING_REQUIRED_FIELD_MISSING`,
     ),
   );
+});
+
+test('import reads standard input with -, for pipes from other tools', async () => {
+  const products = generateSampleData({ seed: 'cli-stdin', customers: 1, orders: 0, products: 5 }).products;
+  const result = await runCli(['import', 'products', '-', ...connection()], {}, 60_000, toNdjson(products));
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, 'products: 5 accepted, 0 rejected (standard input)\n');
+  assert.match(result.stderr, /import products: 5 records in /);
+  const stored = await service.api('GET', `/api/v1/products/${products[4].id}`);
+  assert.equal(stored.body.sku, products[4].sku);
 });
 
 test('import refuses an unknown kind and a missing file, with exit code 1 and no stack trace', async () => {

@@ -26,6 +26,7 @@ export interface ImportIo {
   out: (line: string) => void;
   progressStream?: ProgressStream;
   env?: NodeJS.ProcessEnv;
+  stdin?: AsyncIterable<Buffer>;
 }
 
 /** Accepts `customer`, `Customers`… so a slip of the plural does not cost a retry. */
@@ -64,17 +65,23 @@ export async function runImport(
   io: ImportIo,
 ): Promise<ImportReport> {
   const kind = parseImportKind(rawKind);
-  const info = await stat(file).catch(() => null);
-  if (!info?.isFile()) throw new ApiError(0, 'VALIDATION_FAILED', `No such file: ${file}`);
-  const total = await countRecords(file);
+  // `-` reads standard input (a pipe from another tool); its size is unknown, so the bar shows counts only.
+  const fromStdin = file === '-';
+  if (!fromStdin) {
+    const info = await stat(file).catch(() => null);
+    if (!info?.isFile()) throw new ApiError(0, 'VALIDATION_FAILED', `No such file: ${file}`);
+  }
+  const total = fromStdin ? undefined : await countRecords(file);
   const client = createApiClient(resolveConnection(options, io.env));
   const progress = createProgress({ label: `import ${kind}`, total, stream: io.progressStream });
+  const input = () =>
+    (fromStdin ? (io.stdin ?? process.stdin) : createReadStream(file)) as AsyncIterable<Buffer>;
   let linesSent = 0;
   async function* lines() {
-    for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    for await (const chunk of input()) {
       // Lines handed to the service so far; the service reads at its own pace, so this follows it.
       for (const byte of chunk) if (byte === 10) linesSent++;
-      progress.update(Math.min(linesSent, total));
+      progress.update(total === undefined ? linesSent : Math.min(linesSent, total));
       yield chunk;
     }
   }
@@ -85,14 +92,16 @@ export async function runImport(
     progress.stop('stopped');
     throw error;
   }
-  progress.update(total);
+  progress.update(total ?? linesSent);
   progress.stop(`${report.rejectedCount} rejected`);
 
   if (options.json) {
     io.out(JSON.stringify(report));
     return report;
   }
-  io.out(`${kind}: ${report.accepted} accepted, ${report.rejectedCount} rejected (${file})`);
+  io.out(
+    `${kind}: ${report.accepted} accepted, ${report.rejectedCount} rejected (${fromStdin ? 'standard input' : file})`,
+  );
   const show = options.show ?? 20;
   for (const r of report.rejected.slice(0, show)) {
     // The hub's message already names the field ("email_address: must be …").
