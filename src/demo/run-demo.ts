@@ -262,6 +262,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoHandle> {
     out(
       `The sandbox account now holds ${n(account.profiles.size)} profiles and ${n(account.events.length)} events.`,
     );
+    const consent = { SUBSCRIBED: 0, UNSUBSCRIBED: 0 } as Record<string, number>;
+    for (const profile of account.profiles.byId.values()) {
+      const state = profile.consents?.emailMarketing?.consent;
+      if (state) consent[state] = (consent[state] ?? 0) + 1;
+    }
+    const newsletter = [...account.lists.values()].find((l) => l.name === NEWSLETTER_LIST);
+    out(
+      `Email marketing: ${n(consent.SUBSCRIBED)} subscribed, ${n(consent.UNSUBSCRIBED)} unsubscribed ` +
+        `(SubscribeProfile and LIST_${NEWSLETTER_LIST}); list '${NEWSLETTER_LIST}': ${n(newsletter?.members.size ?? 0)} members.`,
+    );
     if (s.failed + s.dead > 0) {
       out(
         `The ${n(s.failed + s.dead)} failures are customers whose broken phone number was their only identifier: ` +

@@ -76,6 +76,24 @@ test('the sandbox holds a profile for every customer with an email, phones in E.
     c.custom_fields.some((f) => f.custom_field_name === `LIST_${NEWSLETTER_LIST}` && f.value === 'true'),
   );
   assert.equal(newsletter.members.size, wanted.length);
+  // Consent: SubscribeProfile=true subscribes, false unsubscribes, and LIST_Newsletter=true without a
+  // SubscribeProfile subscribes through the list.
+  const field = (c: (typeof withEmail)[number], name: string) =>
+    c.custom_fields.find((f) => f.custom_field_name === name)?.value;
+  const subscribed = withEmail.filter(
+    (c) =>
+      field(c, 'SubscribeProfile') === 'true' ||
+      (field(c, 'SubscribeProfile') === undefined && field(c, `LIST_${NEWSLETTER_LIST}`) === 'true'),
+  );
+  const unsubscribed = withEmail.filter((c) => field(c, 'SubscribeProfile') === 'false');
+  const consentOf = (c: (typeof withEmail)[number]) =>
+    account.profiles.find('email', c.email_address!)?.consents?.emailMarketing?.consent;
+  for (const c of subscribed) assert.equal(consentOf(c), 'SUBSCRIBED', c.id);
+  for (const c of unsubscribed) assert.equal(consentOf(c), 'UNSUBSCRIBED', c.id);
+  assert.match(
+    printed.join('\n'),
+    new RegExp(`Email marketing: ${subscribed.length} subscribed, ${unsubscribed.length} unsubscribed`),
+  );
 });
 
 test('the sandbox holds a Placed Order per order and an Ordered Product per line, once each', () => {
