@@ -237,7 +237,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoHandle> {
       if (report.rejectedCount > 0) {
         const first = report.rejected[0];
         throw new Error(
-          `the service rejected ${report.rejected.length} ${kind}; first: line ${first.line} ${first.message}`,
+          `the service rejected ${report.rejectedCount} ${kind}; first: line ${first?.line} ${first?.message}`,
         );
       }
     }
