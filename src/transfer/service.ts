@@ -68,3 +68,8 @@ export async function startTransferServices(ctx: Ctx, options: TransferServiceOp
   });
   return made;
 }
+
+/** Subscription-deleted hook: its queue, log, links and watermarks go with it. */
+export async function forgetDeletedSubscription(ctx: ServiceContext, subscriptionId: string): Promise<void> {
+  await ctx.transfers?.engine.log.forgetSubscription(subscriptionId);
+}

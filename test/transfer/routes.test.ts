@@ -142,6 +142,23 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false]) {
       );
     });
 
+    test('deleting a subscription removes its queued transfers and their log', async () => {
+      await addSubscription(svc.ctx, 'S_DEL');
+      const made = await createDefaultCollections(svc.ctx.store.db, 'S_DEL');
+      const collection = made.find(
+        (c) => c.type === 'customer' && c.direction === 'from_hub' && !c.parent_id,
+      )!;
+      const sync = await svc.api('POST', '/api/v1/subscriptions/S_DEL/manual-sync', {
+        collection_id: collection.id,
+        ids: ['d1', 'd2', 'd3'],
+      });
+      assert.equal(sync.status, 202);
+      assert.equal(await engine().log.count({ subscription_id: 'S_DEL' }), 3);
+      assert.equal((await svc.api('DELETE', '/api/v1/subscriptions/S_DEL')).status, 204);
+      assert.equal(await engine().log.count({ subscription_id: 'S_DEL' }), 0);
+      assert.equal((await engine().log.count({ subscription_id: 'S1' })) > 0, true);
+    });
+
     test('inbound notifications: a wrong key gets 401 and queues nothing; a right one queues the profiles', async () => {
       const hook = (key: string | null, body: unknown) =>
         fetch(`${svc.baseUrl}/hooks/S1`, {

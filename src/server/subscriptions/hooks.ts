@@ -1,6 +1,7 @@
 // What other areas do when a subscription is made or removed (e.g. the mapping area creates the default
 // collections when `create_default_mappings` is true). Each area adds one line to these lists.
 import { createDefaultMappingsHook } from '../../mapping/hooks.ts';
+import { forgetDeletedSubscription } from '../../transfer/service.ts';
 import type { ServiceContext } from '../context.ts';
 
 export interface SubscriptionCreatedEvent {
@@ -12,7 +13,7 @@ export type SubscriptionCreatedHook = (ctx: ServiceContext, event: SubscriptionC
 export type SubscriptionDeletedHook = (ctx: ServiceContext, subscriptionId: string) => Promise<void>;
 
 export const subscriptionCreatedHooks: SubscriptionCreatedHook[] = [createDefaultMappingsHook];
-export const subscriptionDeletedHooks: SubscriptionDeletedHook[] = [];
+export const subscriptionDeletedHooks: SubscriptionDeletedHook[] = [forgetDeletedSubscription];
 
 export interface SubscriptionStatusEvent {
   subscriptionId: string;
