@@ -69,7 +69,9 @@ export function createProgress(options: ProgressOptions): Progress {
   const summary = (text?: string) => {
     const elapsed = now() - started;
     const rate = elapsed > 0 ? (done * 1000) / elapsed : 0;
-    return `${options.label}: ${count(done)} ${unit} in ${formatDuration(elapsed)} (${formatRate(rate)})${text ? `, ${text}` : ''}\n`;
+    // "1 record", not "1 records": the summary is the line people read.
+    const noun = done === 1 && unit.endsWith('s') ? unit.slice(0, -1) : unit;
+    return `${options.label}: ${count(done)} ${noun} in ${formatDuration(elapsed)} (${formatRate(rate)})${text ? `, ${text}` : ''}\n`;
   };
 
   if (tty) {

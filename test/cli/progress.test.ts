@@ -78,6 +78,16 @@ test('an unknown total shows counts without percentage or ETA, and extra text is
   ]);
 });
 
+test('the summary of a single record is in the singular', () => {
+  const { chunks, stream } = collector(false);
+  let clock = 0;
+  const progress = createProgress({ label: 'sync', total: 1, stream, now: () => clock });
+  clock = 500;
+  progress.update(1);
+  progress.stop();
+  assert.equal(chunks.at(-1), 'sync: 1 record in 0.5s (2.0/s)\n');
+});
+
 test('on a terminal, a bar is drawn and replaced by the summary', () => {
   const { chunks, stream } = collector(true);
   let clock = 0;
