@@ -2,6 +2,7 @@
 import { createService } from '../../app.ts';
 import { ConfigError, loadConfig } from '../../config.ts';
 import { SecretKeyError } from '../../secrets/index.ts';
+import { firstStartHints } from './status.ts';
 
 export async function runStart(): Promise<void> {
   let service: Awaited<ReturnType<typeof createService>>;
@@ -16,6 +17,8 @@ export async function runStart(): Promise<void> {
   }
   const url = await service.start();
   service.ctx.log.info({ url }, 'klaviyo-sync listening');
+  for (const line of await firstStartHints(service.ctx.store, service.ctx.config.publicUrl))
+    console.log(line);
   const stop = async () => {
     await service.stop();
     process.exit(0);
