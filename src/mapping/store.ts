@@ -3,7 +3,12 @@
 // per subscription until the revision moves — so a save in one process reaches workers in every other.
 import { randomUUID } from 'node:crypto';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
-import type { Collection, MappingInput, SubscriptionMappingContext } from '../domain/collections.ts';
+import type {
+  Collection,
+  CollectionSpec,
+  MappingInput,
+  SubscriptionMappingContext,
+} from '../domain/collections.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Database } from '../store/schema.ts';
 import type { MappingCollectionsTable, MappingsTable } from '../store/tables/mapping.ts';
@@ -167,6 +172,25 @@ async function writeMappings(
     .execute();
 }
 
+// The columns a create, a replace and the default set all write from a validated spec; the parent is
+// passed apart because the default set names it by key, not by id.
+function collectionColumns(spec: CollectionSpec, parentId: string | null) {
+  return {
+    name: spec.name,
+    type: spec.type,
+    direction: spec.direction,
+    sync_type: spec.sync_type,
+    parent_id: parentId,
+    mapping_filter: spec.mapping_filter ?? null,
+    error_filter: spec.error_filter ?? null,
+    error_message: spec.error_message ?? null,
+    collision_handling: spec.collision_handling,
+    enabled: spec.enabled ? 1 : 0,
+    sort_order: spec.sort_order,
+    description: spec.description ?? null,
+  };
+}
+
 /** Validates and stores a new collection of a subscription. */
 export async function createCollection(db: Db, subscriptionId: string, input: unknown): Promise<Collection> {
   const subscription = await subscriptionMappingContext(db, subscriptionId);
@@ -183,18 +207,7 @@ export async function createCollection(db: Db, subscriptionId: string, input: un
       .values({
         id: newId,
         subscription_id: subscriptionId,
-        name: spec.name,
-        type: spec.type,
-        direction: spec.direction,
-        sync_type: spec.sync_type,
-        parent_id: spec.parent_id ?? null,
-        mapping_filter: spec.mapping_filter ?? null,
-        error_filter: spec.error_filter ?? null,
-        error_message: spec.error_message ?? null,
-        collision_handling: spec.collision_handling,
-        enabled: spec.enabled ? 1 : 0,
-        sort_order: spec.sort_order,
-        description: spec.description ?? null,
+        ...collectionColumns(spec, spec.parent_id ?? null),
         created_at: now,
         updated_at: now,
       })
@@ -227,18 +240,7 @@ export async function replaceCollection(db: Db, id: string, input: unknown): Pro
     await trx
       .updateTable('mapping_collections')
       .set({
-        name: spec.name,
-        type: spec.type,
-        direction: spec.direction,
-        sync_type: spec.sync_type,
-        parent_id: spec.parent_id ?? null,
-        mapping_filter: spec.mapping_filter ?? null,
-        error_filter: spec.error_filter ?? null,
-        error_message: spec.error_message ?? null,
-        collision_handling: spec.collision_handling,
-        enabled: spec.enabled ? 1 : 0,
-        sort_order: spec.sort_order,
-        description: spec.description ?? null,
+        ...collectionColumns(spec, spec.parent_id ?? null),
         updated_at: new Date().toISOString(),
       })
       .where('id', '=', id)
@@ -296,18 +298,7 @@ export async function createDefaultCollections(db: Db, subscriptionId: string): 
         .values({
           id,
           subscription_id: subscriptionId,
-          name: d.name,
-          type: d.type,
-          direction: d.direction,
-          sync_type: d.sync_type,
-          parent_id: d.parent_key ? (ids.get(d.parent_key) ?? null) : null,
-          mapping_filter: d.mapping_filter ?? null,
-          error_filter: d.error_filter ?? null,
-          error_message: d.error_message ?? null,
-          collision_handling: d.collision_handling,
-          enabled: d.enabled ? 1 : 0,
-          sort_order: d.sort_order,
-          description: d.description ?? null,
+          ...collectionColumns(d, d.parent_key ? (ids.get(d.parent_key) ?? null) : null),
           created_at: now,
           updated_at: now,
         })
