@@ -27,6 +27,16 @@ export interface FormulaState {
   warnings: string[];
 }
 
+/**
+ * `$e164` as both lanes run it (JSONata here, the fast lane in native.ts): the subscription's default
+ * country completes a local number, and a number that cannot be read leaves a warning on the record.
+ */
+export function e164Helper(state: FormulaState, phone: unknown, country: unknown): string | undefined {
+  const result = toE164(phone, country, state.subscription?.default_phone_country);
+  if (result.warning) state.warnings.push(result.warning);
+  return result.number ?? undefined;
+}
+
 export interface SyntaxProblem {
   code: string;
   message: string;
@@ -172,10 +182,7 @@ function registerHelpers(expression: jsonata.Expression): void {
   });
   expression.registerFunction('firstMatch', firstMatch);
   expression.registerFunction('e164', function (this: Focus, phone: unknown, country?: unknown) {
-    const state = stateOf(this);
-    const result = toE164(phone, country, state.subscription?.default_phone_country);
-    if (result.warning) state.warnings.push(result.warning);
-    return result.number ?? undefined;
+    return e164Helper(stateOf(this), phone, country);
   });
   expression.registerFunction('countryCode', (v: unknown) => countryCode(v));
   expression.registerFunction('toIso', guard(toIso));

@@ -4,7 +4,7 @@
 // Wherever the data would make JSONata's semantics differ from a plain read (a path stepping through a
 // list, a list as an argument or result), the evaluator answers FALLBACK and the caller asks JSONata.
 import jsonata from 'jsonata';
-import type { FormulaState } from './formula.ts';
+import { e164Helper, type FormulaState } from './formula.ts';
 import {
   addDays,
   coalesce,
@@ -12,7 +12,6 @@ import {
   customField,
   formatDate,
   isEmpty,
-  toE164,
   toIso,
   toUnix,
   truncate,
@@ -47,11 +46,7 @@ const HELPERS: Record<string, (state: FormulaState, record: unknown, args: unkno
   truncate: (_s, _r, [v, n]) => truncate(v, n),
   customField: (_s, record, [name, from]) => customField(from === undefined ? record : from, name),
   countryCode: (_s, _r, [v]) => countryCode(v),
-  e164: (state, _r, [phone, country]) => {
-    const result = toE164(phone, country, state.subscription?.default_phone_country);
-    if (result.warning) state.warnings.push(result.warning);
-    return result.number ?? undefined;
-  },
+  e164: (state, _r, [phone, country]) => e164Helper(state, phone, country),
   toIso: (_s, _r, [v]) => toIso(v),
   toUnix: (_s, _r, [v]) => toUnix(v),
   addDays: (_s, _r, [v, n]) => addDays(v, n),
