@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { addSubscriptionRows } from '../test/helpers/subscriptions.ts';
 
 type ChildMessage =
   | { ready: { baseUrl: string; password: string } }
@@ -21,38 +22,12 @@ async function serve(): Promise<void> {
   const { createService } = await import('../src/app.ts');
   const { loadConfig } = await import('../src/config.ts');
   const service = await createService(loadConfig(process.env), { onSetupLink: () => {}, workers: false });
-  const at = new Date().toISOString();
   for (const id of ['bench-a', 'bench-b']) {
-    await service.ctx.store.db
-      .insertInto('subscriptions')
-      .values({
-        id,
-        name: id,
-        version: 'v1.0',
-        api_url: 'https://a.klaviyo.com',
-        api_key_enc: null,
-        api_key_last4: null,
-        api_revision: null,
-        generate_events: 1,
-        throttle_limit: 3500,
-        throttle_seconds: 60,
-        hub_throttle_limit: 6000,
-        hub_throttle_seconds: 60,
-        concurrent_connections: 10,
-        webhook_key_enc: service.ctx.secrets.encrypt(randomBytes(32).toString('hex')),
-        polling_interval_minutes: 5,
-        default_phone_country: null,
-        create_missing_lists: 0,
-        auth_method: 'api_key',
-        status: 'not_connected',
-        status_message: null,
-        account_id: null,
-        account_name: null,
-        checked_at: null,
-        created_at: at,
-        updated_at: at,
-      })
-      .execute();
+    await addSubscriptionRows(service.ctx.store.db, {
+      id,
+      name: id,
+      webhook_key_enc: service.ctx.secrets.encrypt(randomBytes(32).toString('hex')),
+    });
   }
   const baseUrl = await service.start();
   let peak = process.memoryUsage.rss();

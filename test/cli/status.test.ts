@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { startTestService } from '../helpers/service.ts';
+import { addSubscriptionRows } from '../helpers/subscriptions.ts';
 import { firstStartHints } from '../../src/cli/commands/status.ts';
 import { runCli } from './run-cli.ts';
 
@@ -24,43 +25,16 @@ test('status reads a running service’s store: subscriptions, queue depth per s
   try {
     const db = service.ctx.store.db;
     const now = new Date().toISOString();
-    const subscription = {
-      version: 'v1.0',
-      api_url: 'https://a.klaviyo.com',
-      generate_events: 1,
-      throttle_limit: 3500,
-      throttle_seconds: 60,
-      hub_throttle_limit: 6000,
-      hub_throttle_seconds: 60,
-      concurrent_connections: 10,
-      webhook_key_enc: 'x',
-      polling_interval_minutes: 5,
-      auth_method: 'api_key',
-      api_key_enc: null,
-      api_key_last4: null,
-      api_revision: null,
-      default_phone_country: null,
-      create_missing_lists: 0,
-      status_message: null,
-      account_id: null,
-      account_name: null,
-      checked_at: null,
-      created_at: now,
-      updated_at: now,
-    };
-    await db
-      .insertInto('subscriptions')
-      .values([
-        { ...subscription, id: 'sub_a', name: 'Main store', status: 'connected', account_name: 'Acme' },
-        {
-          ...subscription,
-          id: 'sub_b',
-          name: 'Outlet',
-          status: 'authorization_revoked',
-          status_message: 'Klaviyo access was removed',
-        },
-      ])
-      .execute();
+    await addSubscriptionRows(
+      db,
+      { id: 'sub_a', name: 'Main store', status: 'connected', account_name: 'Acme' },
+      {
+        id: 'sub_b',
+        name: 'Outlet',
+        status: 'authorization_revoked',
+        status_message: 'Klaviyo access was removed',
+      },
+    );
     const transfer = (
       n: number,
       subscriptionId: string,

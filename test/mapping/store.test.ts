@@ -14,42 +14,9 @@ import {
 } from '../../src/mapping/store.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { openStore, type Store } from '../../src/store/db.ts';
+import { addSubscriptionRows } from '../helpers/subscriptions.ts';
 
 const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
-
-async function addSubscription(store: Store, id: string, defaultCountry: string | null = 'US') {
-  const now = new Date().toISOString();
-  await store.db
-    .insertInto('subscriptions')
-    .values({
-      id,
-      name: `Sub ${id}`,
-      version: 'v1.0',
-      api_url: 'https://a.klaviyo.com',
-      api_key_enc: null,
-      api_key_last4: null,
-      api_revision: null,
-      generate_events: 1,
-      throttle_limit: 3500,
-      throttle_seconds: 60,
-      hub_throttle_limit: 6000,
-      hub_throttle_seconds: 60,
-      concurrent_connections: 10,
-      webhook_key_enc: 'x',
-      polling_interval_minutes: 5,
-      default_phone_country: defaultCountry,
-      create_missing_lists: 0,
-      auth_method: 'api_key',
-      status: 'not_connected',
-      status_message: null,
-      account_id: null,
-      account_name: null,
-      checked_at: null,
-      created_at: now,
-      updated_at: now,
-    })
-    .execute();
-}
 
 function storeSuite(kind: 'sqlite' | 'postgres') {
   const skip = kind === 'postgres' && !TEST_DATABASE_URL ? 'TEST_DATABASE_URL is not set' : undefined;
@@ -65,8 +32,11 @@ function storeSuite(kind: 'sqlite' | 'postgres') {
         ...(kind === 'postgres' ? { databaseUrl: TEST_DATABASE_URL, pgSchema } : {}),
       });
       await migrate(store);
-      await addSubscription(store, 'sub-a');
-      await addSubscription(store, 'sub-b');
+      await addSubscriptionRows(
+        store.db,
+        { id: 'sub-a', name: 'Sub sub-a', default_phone_country: 'US' },
+        { id: 'sub-b', name: 'Sub sub-b', default_phone_country: 'US' },
+      );
     });
     after(async () => {
       if (pgSchema) await store.pool?.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`);
