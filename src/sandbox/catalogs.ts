@@ -18,7 +18,7 @@ import {
   relationship,
   sparse,
 } from './http.ts';
-import { newJob } from './jobs.ts';
+import { jobExpiresAt, jobProgress, newJob } from './jobs.ts';
 import type { Handler } from './server.ts';
 import type { Account, CatalogItem, CatalogVariant, Job } from './state.ts';
 
@@ -286,14 +286,9 @@ function jobResource(req: ApiRequest, kind: Kind, action: Action, job: Job): Jso
     type: job.type,
     id: job.id,
     attributes: {
-      status: job.status,
-      created_at: new Date(job.createdAt).toISOString(),
-      total_count: job.totalCount,
-      completed_count: job.completedCount,
-      failed_count: job.failedCount,
-      completed_at: job.completedAt ? new Date(job.completedAt).toISOString() : null,
+      ...jobProgress(job),
       errors: job.errors.map(({ id, code, title, detail, source }) => ({ id, code, title, detail, source })),
-      expires_at: new Date(job.createdAt + 7 * 24 * 3600 * 1000).toISOString(),
+      expires_at: jobExpiresAt(job),
     },
     links: { self: `${req.base}${self}/` },
   };

@@ -2,7 +2,7 @@
 // list removes members of that list from it, and unsubscribes globally a profile that is not on it, which is
 // the trap Klaviyo's documentation warns about.
 import { type ApiRequest, attributesOf, dataOf, invalid, isObject, type Json, notFound } from './http.ts';
-import { newJob } from './jobs.ts';
+import { newJob, profilesData } from './jobs.ts';
 import { readIdentifiers, upsertProfile } from './profile-model.ts';
 import type { Handler } from './server.ts';
 import type { Account, ChannelConsent, Consent, Profile, SandboxList } from './state.ts';
@@ -35,16 +35,7 @@ function readChanges(
   historical: boolean,
   now: number,
 ): ConsentChange[] {
-  const profiles = isObject(attributes.profiles) ? attributes.profiles.data : undefined;
-  if (!Array.isArray(profiles) || profiles.length === 0)
-    throw invalid("'profiles' must contain at least one profile.", {
-      pointer: '/data/attributes/profiles/data',
-    });
-  if (profiles.length > max)
-    throw invalid(`At most ${max} profiles can be given per request.`, {
-      pointer: '/data/attributes/profiles/data',
-    });
-  return profiles.map((entry, i) => {
+  return profilesData(attributes, max).map((entry, i) => {
     const pointer = `/data/attributes/profiles/data/${i}`;
     if (!isObject(entry) || entry.type !== 'profile' || !isObject(entry.attributes))
       throw invalid("Each profile must have type 'profile' and attributes.", { pointer });

@@ -62,7 +62,8 @@ function listsFromRelationship(req: ApiRequest, data: Json, name: 'lists' | 'lis
   });
 }
 
-function profileEntries(attributes: Json, max: number): Json[] {
+/** `profiles.data` of a bulk job's attributes: at least one entry and at most `max`, else a 400. */
+export function profilesData(attributes: Json, max: number): unknown[] {
   const profiles = isObject(attributes.profiles) ? attributes.profiles.data : undefined;
   if (!Array.isArray(profiles) || profiles.length === 0) {
     throw invalid("'profiles' must contain at least one profile.", {
@@ -73,7 +74,11 @@ function profileEntries(attributes: Json, max: number): Json[] {
     throw invalid(`At most ${max} profiles can be given per request.`, {
       pointer: '/data/attributes/profiles/data',
     });
-  return profiles.map((entry, i) => {
+  return profiles;
+}
+
+function profileEntries(attributes: Json, max: number): Json[] {
+  return profilesData(attributes, max).map((entry, i) => {
     if (!isObject(entry) || entry.type !== 'profile')
       throw invalid("Each profile must have type 'profile'.", {
         pointer: `/data/attributes/profiles/data/${i}`,
@@ -126,6 +131,23 @@ const bulkImportProfiles: Handler = (req) => {
   return { status: 202, body: { data: importJobResource(req, job) } };
 };
 
+/** The attributes every bulk job resource starts with: its status, counts and times. */
+export function jobProgress(job: Job): Json {
+  return {
+    status: job.status,
+    created_at: new Date(job.createdAt).toISOString(),
+    total_count: job.totalCount,
+    completed_count: job.completedCount,
+    failed_count: job.failedCount,
+    completed_at: job.completedAt ? new Date(job.completedAt).toISOString() : null,
+  };
+}
+
+/** Klaviyo keeps a bulk job's results for seven days. */
+export function jobExpiresAt(job: Job): string {
+  return new Date(job.createdAt + 7 * 24 * 3600 * 1000).toISOString();
+}
+
 export function importJobResource(req: ApiRequest, job: Job): Json {
   const self = `/api/profile-bulk-import-jobs/${job.id}`;
   const link = (name: string) => ({
@@ -135,13 +157,8 @@ export function importJobResource(req: ApiRequest, job: Job): Json {
     type: 'profile-bulk-import-job',
     id: job.id,
     attributes: {
-      status: job.status,
-      created_at: new Date(job.createdAt).toISOString(),
-      total_count: job.totalCount,
-      completed_count: job.completedCount,
-      failed_count: job.failedCount,
-      completed_at: job.completedAt ? new Date(job.completedAt).toISOString() : null,
-      expires_at: new Date(job.createdAt + 7 * 24 * 3600 * 1000).toISOString(),
+      ...jobProgress(job),
+      expires_at: jobExpiresAt(job),
       started_at: job.startedAt ? new Date(job.startedAt).toISOString() : null,
     },
     relationships: {
