@@ -1,6 +1,7 @@
 // Subscription settings (SPEC S2): the fields, their defaults and their rules, as zod schemas that give
 // the API's validation, its OpenAPI document and the TypeScript types at once.
 import { z } from 'zod';
+import { DEFAULT_FLOW_SETTINGS, type HubScope } from './hub.ts';
 
 export const INTEGRATION_VERSIONS = ['v1.0'] as const;
 export const CURRENT_INTEGRATION_VERSION = 'v1.0';
@@ -36,14 +37,7 @@ export const INITIALIZATION_NOT_SUPPORTED_MESSAGE =
   'Initialization is not supported for Klaviyo: records flow through outbound triggers, polling and manual sync';
 
 /** Outbound data flows (hub scopes) a subscription can turn on or off, with their defaults (SPEC S8.1). */
-export const FLOW_SCOPE_DEFAULTS = {
-  'customer/created': true,
-  'customer/updated': true,
-  'transaction/created': true,
-  'transaction/updated': true,
-  'product/created': false,
-  'product/updated': false,
-} as const;
+export const FLOW_SCOPE_DEFAULTS: Readonly<Record<HubScope, boolean>> = DEFAULT_FLOW_SETTINGS;
 export type FlowScope = keyof typeof FLOW_SCOPE_DEFAULTS;
 export const FLOW_SCOPES = Object.keys(FLOW_SCOPE_DEFAULTS) as FlowScope[];
 
