@@ -28,11 +28,10 @@ const PROFILE_LOCATION: FieldTree = {
   longitude: true,
 };
 
-/** Attributes of Klaviyo's profile create / update / import bodies. */
-export const PROFILE_ATTRIBUTES: FieldTree = {
-  email: true,
-  phone_number: true,
-  external_id: true,
+// A profile's attributes in two parts, so an event's profile can hold its own identifiers (`id`,
+// `anonymous_id`) between them and still list every attribute a profile body takes.
+const PROFILE_IDENTIFIERS: Record<string, FieldTree> = { email: true, phone_number: true, external_id: true };
+const PROFILE_DETAILS: Record<string, FieldTree> = {
   first_name: true,
   last_name: true,
   organization: true,
@@ -43,6 +42,9 @@ export const PROFILE_ATTRIBUTES: FieldTree = {
   properties: 'open',
 };
 
+/** Attributes of Klaviyo's profile create / update / import bodies. */
+export const PROFILE_ATTRIBUTES: FieldTree = { ...PROFILE_IDENTIFIERS, ...PROFILE_DETAILS };
+
 /** An event as the engine produces it; the flow wraps it into Klaviyo's create-event body. */
 export const EVENT_FIELDS: FieldTree = {
   metric: true,
@@ -52,21 +54,7 @@ export const EVENT_FIELDS: FieldTree = {
   value_currency: true,
   unique_id: true,
   backfill: true,
-  profile: {
-    id: true,
-    email: true,
-    phone_number: true,
-    external_id: true,
-    anonymous_id: true,
-    first_name: true,
-    last_name: true,
-    organization: true,
-    locale: true,
-    title: true,
-    image: true,
-    location: PROFILE_LOCATION,
-    properties: 'open',
-  },
+  profile: { id: true, ...PROFILE_IDENTIFIERS, anonymous_id: true, ...PROFILE_DETAILS },
 };
 
 const CATALOG_COMMON = {
