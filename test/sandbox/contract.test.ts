@@ -211,42 +211,15 @@ test('bulk import jobs', async () => {
     'GET',
     '/api/profile-bulk-import-jobs/nope/profiles',
   );
-  await expect(
-    'get_profile_ids_for_bulk_import_profiles_job',
-    200,
-    'GET',
-    `/api/profile-bulk-import-jobs/${jobId}/relationships/profiles`,
-  );
-  await expect(
-    'get_profile_ids_for_bulk_import_profiles_job',
-    404,
-    'GET',
-    '/api/profile-bulk-import-jobs/nope/relationships/profiles',
-  );
-  await expect(
-    'get_list_for_bulk_import_profiles_job',
-    200,
-    'GET',
-    `/api/profile-bulk-import-jobs/${jobId}/lists`,
-  );
-  await expect(
-    'get_list_for_bulk_import_profiles_job',
-    404,
-    'GET',
-    '/api/profile-bulk-import-jobs/nope/lists',
-  );
-  await expect(
-    'get_list_ids_for_bulk_import_profiles_job',
-    200,
-    'GET',
-    `/api/profile-bulk-import-jobs/${jobId}/relationships/lists`,
-  );
-  await expect(
-    'get_list_ids_for_bulk_import_profiles_job',
-    404,
-    'GET',
-    '/api/profile-bulk-import-jobs/nope/relationships/lists',
-  );
+  // The job's other related resources: found for the job, 404 for an unknown one.
+  for (const [operationId, related] of [
+    ['get_profile_ids_for_bulk_import_profiles_job', 'relationships/profiles'],
+    ['get_list_for_bulk_import_profiles_job', 'lists'],
+    ['get_list_ids_for_bulk_import_profiles_job', 'relationships/lists'],
+  ]) {
+    await expect(operationId, 200, 'GET', `/api/profile-bulk-import-jobs/${jobId}/${related}`);
+    await expect(operationId, 404, 'GET', `/api/profile-bulk-import-jobs/nope/${related}`);
+  }
 });
 
 test('subscriptions and deletion', async () => {
