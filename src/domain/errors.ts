@@ -37,6 +37,8 @@ export const ERROR_CODES = {
   KLAVIYO_NOT_FOUND: 404,
   KLAVIYO_CONFLICT: 409,
   KLAVIYO_DUPLICATE_PROFILE: 409,
+  /** An Add met an existing record on the other side and the collection's collision handling is `error`. */
+  RECORD_COLLISION: 409,
   KLAVIYO_PHONE_INVALID: 400,
   KLAVIYO_EMAIL_INVALID: 400,
   KLAVIYO_LIST_NOT_FOUND: 404,

@@ -18,6 +18,13 @@ import {
   mappingContextOf,
   pickCollection,
 } from './flow-deps.ts';
+import {
+  collisionHandlingOf,
+  collisionOutcome,
+  linksOnCollision,
+  profileCollisionMessage,
+  releaseProfileLinks,
+} from './collision.ts';
 import { outcomeForError } from './outcomes.ts';
 import { runProfileActions } from './profile-action-runner.ts';
 import { isEmptyPlan, planProfileActions, type ProfileActionPlan } from './profile-actions.ts';
@@ -87,6 +94,8 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
       const collections = await deps.collectionsFor(ctx.db, ctx.subscriptionId);
       const addCollection = pickCollection(collections, 'customer', 'from_hub', 'add');
       const updateCollection = pickCollection(collections, 'customer', 'from_hub', 'update');
+      // The Add collection owns what an unlinked customer does when its profile already exists.
+      const collision = collisionHandlingOf(addCollection);
       const mappingContext = { subscription: mappingContextOf(subscription) };
 
       // One pending entry per customer: two queued transfers of one record share its outcome.
@@ -135,11 +144,21 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
           );
           for (const pending of unlinked) {
             const match = matches.get(pending.customer.id);
-            if (match) {
-              pending.linkedId = match.profileId;
-              pending.matchedBy = match.by;
-              pending.matchedOtherEmail = match.otherEmail;
+            if (!match) continue;
+            if (collision === 'error') {
+              const message = profileCollisionMessage(
+                pending.customer.id,
+                match.profileId,
+                `found by ${match.by}`,
+                addCollection?.name ?? 'Add Klaviyo Profile FROM hub',
+              );
+              finish(pending, collisionOutcome(addCollection, message));
+              byRecord.delete(pending.customer.id);
+              continue;
             }
+            pending.linkedId = match.profileId;
+            pending.matchedBy = match.by;
+            pending.matchedOtherEmail = match.otherEmail;
           }
         } catch (error) {
           const outcome = outcomeForError(error, 'looking up existing Klaviyo profiles');
@@ -167,7 +186,8 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
             pending,
             'warning',
             `Duplicate prevention: Klaviyo profile ${pending.linkedId} was found by this customer's phone but has ` +
-              `another email (${pending.matchedOtherEmail}); it is linked and its email replaced as the rules say. ` +
+              `another email (${pending.matchedOtherEmail}); it is ${linksOnCollision(collision) ? 'linked' : 'updated'} ` +
+              'and its email replaced as the rules say. ' +
               'Check whether two people share this phone number.',
           );
         }
@@ -175,7 +195,9 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
           stepAll(
             pending,
             'note',
-            `Linked to the existing Klaviyo profile ${pending.linkedId}, found by ${pending.matchedBy}; it is updated, not duplicated.`,
+            linksOnCollision(collision)
+              ? `Linked to the existing Klaviyo profile ${pending.linkedId}, found by ${pending.matchedBy}; it is updated, not duplicated.`
+              : `Found the existing Klaviyo profile ${pending.linkedId} by ${pending.matchedBy}; it is updated, not duplicated, and not linked (collision handling update_no_link).`,
           );
         }
         const mapped = await collection.mapAsync(pending.customer, mappingContext);
@@ -222,6 +244,8 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
           key: pending.customer.id,
           profileId: pending.linkedId,
           attributes: prepared.attributes,
+          // Linked and matched customers already made their choice; only a create can still collide.
+          collision: pending.linkedId ? undefined : collision,
           attributesForUpdate:
             updateCollection && updateCollection !== collection
               ? async () => {
@@ -248,11 +272,22 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
           : await writeProfilesSingly(client, writes);
       const newLinks: { subscription_id: string; table_name: string; hub_id: string; klaviyo_id: string }[] =
         [];
+      const claims: { hubId: string; profileId: string }[] = [];
       const versions: { profileId: string; updated: string }[] = [];
       const actionItems: { key: string; profileId: string; email?: string; plan: ProfileActionPlan }[] = [];
       ready.forEach((pending, index) => {
         const result = results[index];
         for (const warning of result.warnings) stepAll(pending, 'warning', warning);
+        if (!result.ok && result.existingProfileId && pending.write?.collision === 'error') {
+          const message = profileCollisionMessage(
+            pending.customer.id,
+            result.existingProfileId,
+            'Klaviyo answered duplicate_profile to the create',
+            addCollection?.name ?? 'Add Klaviyo Profile FROM hub',
+          );
+          finish(pending, collisionOutcome(addCollection, message));
+          return;
+        }
         if (!result.ok) {
           finish(pending, {
             ...outcomeForError(
@@ -268,7 +303,17 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
           'response',
           `${result.created ? 'Created' : 'Updated'} Klaviyo profile ${result.profileId} (${mode === 'bulk' ? 'bulk import job' : 'single call'})`,
         );
-        if (links.get(pending.customer.id) !== result.profileId) {
+        const collided = pending.matchedBy !== undefined || result.existingProfileId !== undefined;
+        if (collided && collision === 'remove_and_link') {
+          claims.push({ hubId: pending.customer.id, profileId: result.profileId });
+        }
+        if (collided && !linksOnCollision(collision)) {
+          stepAll(
+            pending,
+            'note',
+            `Not linked to Klaviyo profile ${result.profileId} (collision handling update_no_link).`,
+          );
+        } else if (links.get(pending.customer.id) !== result.profileId) {
           newLinks.push({
             subscription_id: ctx.subscriptionId,
             table_name: CUSTOMER_TABLE,
@@ -290,6 +335,17 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
         finish(pending, { status: 'succeeded', collection_id: pending.collectionId });
       });
       if (newLinks.length > 0) await deps.links.set(newLinks, ctx.db);
+      if (claims.length > 0) {
+        const released = await releaseProfileLinks(ctx.db, ctx.subscriptionId, CUSTOMER_TABLE, claims);
+        for (const { hubId, profileId } of released) {
+          const claimant = claims.find((claim) => claim.profileId === profileId)!;
+          stepAll(
+            byRecord.get(claimant.hubId)!,
+            'note',
+            `Removed the link of hub customer ${hubId} to Klaviyo profile ${profileId}: the profile is linked to this customer now (collision handling remove_and_link).`,
+          );
+        }
+      }
       if (versions.length > 0) await rememberProfileVersions(ctx.db, ctx.subscriptionId, versions);
 
       // Custom-field actions, batched across the whole batch.

@@ -13,6 +13,7 @@ import type { Database } from '../store/schema.ts';
 import { PROFILE_TO_CUSTOMER_FLOW } from '../transfer/flows.ts';
 import type { FlowContext, FlowHandler, Outcome, StepInput, Transfer } from '../transfer/types.ts';
 import { chunkWithinLimits } from './batcher.ts';
+import { collisionHandlingOf, collisionOutcome, customerCollisionMessage } from './collision.ts';
 import { type FlowDeps, loadFlowSubscription, mappingContextOf, pickCollection } from './flow-deps.ts';
 import { HubThrottle } from './hub-throttle.ts';
 import { outcomeForError } from './outcomes.ts';
@@ -117,6 +118,8 @@ export function createProfileToCustomerHandler(deps: FlowDeps): FlowHandler {
       const collections = await deps.collectionsFor(ctx.db, ctx.subscriptionId);
       const addCollection = pickCollection(collections, 'customer', 'to_hub', 'add');
       const updateCollection = pickCollection(collections, 'customer', 'to_hub', 'update');
+      // The Add collection owns what an unlinked profile does when its email is already a hub customer.
+      const collision = collisionHandlingOf(addCollection);
       const mappingContext = { subscription: mappingContextOf(subscription) };
       const step = (transfers: Transfer[], input: StepInput) => {
         for (const transfer of transfers) ctx.step(transfer.id, input);
@@ -191,12 +194,40 @@ export function createProfileToCustomerHandler(deps: FlowDeps): FlowHandler {
         if (!customer && typeof source.email === 'string' && source.email) {
           const matches = (await deps.hub.findByEmail('customer', source.email)) as Customer[];
           customer = matches[0];
-          if (customer) {
+          if (customer && collision === 'error') {
+            const message = customerCollisionMessage(
+              profileId,
+              customer.id,
+              addCollection?.name ?? 'Add Klaviyo Profile TO hub',
+            );
+            for (const transfer of entry.transfers) {
+              outcomes.set(transfer.id, collisionOutcome(addCollection, message));
+            }
+            continue;
+          }
+          const otherLink = customer
+            ? await deps.links.klaviyoIdOf(ctx.subscriptionId, CUSTOMER_TABLE, customer.id)
+            : null;
+          if (customer && collision === 'update_no_link') {
+            link = false;
+            step(entry.transfers, {
+              kind: 'note',
+              message: `Matched hub customer ${customer.id} by email; it is updated, not linked (collision handling update_no_link).`,
+            });
+          } else if (customer && collision === 'remove_and_link') {
+            step(entry.transfers, {
+              kind: 'note',
+              message:
+                `Matched hub customer ${customer.id} by email; it is updated and linked` +
+                (otherLink && otherLink !== profileId
+                  ? `, replacing its link to Klaviyo profile ${otherLink} (collision handling remove_and_link).`
+                  : '.'),
+            });
+          } else if (customer) {
             step(entry.transfers, {
               kind: 'note',
               message: `Matched hub customer ${customer.id} by email; it is updated and linked.`,
             });
-            const otherLink = await deps.links.klaviyoIdOf(ctx.subscriptionId, CUSTOMER_TABLE, customer.id);
             if (otherLink && otherLink !== profileId) {
               link = false;
               step(entry.transfers, {

@@ -12,6 +12,7 @@ import type {
   ProfileAttributes,
   ProfileImportInput,
 } from '../klaviyo/index.ts';
+import type { CollisionHandling } from '../domain/collections.ts';
 import { endpoint } from '../klaviyo/index.ts';
 import {
   chunkWithinLimits,
@@ -31,11 +32,21 @@ export interface ProfileWrite {
   attributes: ProfileAttributes;
   /** The Update collection's payload, for a create that finds the profile already exists (409). */
   attributesForUpdate?: () => Promise<ProfileAttributes | undefined>;
+  /** The Add collection's collision handling, for that 409 (default: update and link). */
+  collision?: CollisionHandling;
 }
 
+/** `existingProfileId`: a create met this existing profile (409) — updated, or refused under `error`. */
 export type ProfileWriteResult =
-  | { ok: true; profileId: string; created: boolean; warnings: string[]; updated?: string }
-  | { ok: false; error: unknown; warnings: string[] };
+  | {
+      ok: true;
+      profileId: string;
+      created: boolean;
+      warnings: string[];
+      updated?: string;
+      existingProfileId?: string;
+    }
+  | { ok: false; error: unknown; warnings: string[]; existingProfileId?: string };
 
 export interface WriterOptions {
   concurrency?: number;
@@ -117,12 +128,22 @@ export async function writeProfileSingly(
         ? (error as { duplicateProfileId?: string }).duplicateProfileId
         : undefined;
       if (!existing) throw error;
+      if (write.collision === 'error') return { ok: false, error, warnings, existingProfileId: existing };
+      const linked = write.collision !== 'update_no_link';
       warnings.push(
-        `Klaviyo already had a profile with this customer's identifiers (${existing}); it was linked and updated.`,
+        `Klaviyo already had a profile with this customer's identifiers (${existing}); it was ` +
+          `${linked ? 'linked and updated' : 'updated, not linked (collision handling update_no_link)'}.`,
       );
       const attributes = (await write.attributesForUpdate?.()) ?? write.attributes;
       const profile = await updateResolvingConflict(client, existing, attributes, warnings);
-      return { ok: true, profileId: profile.id, created: false, warnings, updated: updatedOf(profile) };
+      return {
+        ok: true,
+        profileId: profile.id,
+        created: false,
+        warnings,
+        updated: updatedOf(profile),
+        existingProfileId: existing,
+      };
     }
   } catch (error) {
     return { ok: false, error, warnings };

@@ -151,6 +151,8 @@ const common = {
 export const DEFAULT_COLLECTIONS: DefaultCollection[] = [
   {
     ...common,
+    // An existing profile/customer with the same identifiers is updated and linked, never duplicated.
+    collision_handling: 'update_and_link',
     key: 'customer_add',
     name: 'Add Klaviyo Profile FROM hub',
     type: 'customer',
@@ -173,6 +175,8 @@ export const DEFAULT_COLLECTIONS: DefaultCollection[] = [
   },
   {
     ...common,
+    // An existing profile/customer with the same identifiers is updated and linked, never duplicated.
+    collision_handling: 'update_and_link',
     key: 'profile_add',
     name: 'Add Klaviyo Profile TO hub',
     type: 'customer',

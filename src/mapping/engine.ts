@@ -6,6 +6,7 @@
 import type {
   CollectionSpec,
   CollectionType,
+  CollisionHandling,
   CustomFieldAction,
   Direction,
   SubscriptionMappingContext,
@@ -26,7 +27,12 @@ import {
 
 export interface CollectionTree
   extends Pick<CollectionSpec, 'name' | 'type' | 'direction' | 'sync_type' | 'mappings'>,
-    Partial<Pick<CollectionSpec, 'mapping_filter' | 'error_filter' | 'error_message' | 'enabled'>> {
+    Partial<
+      Pick<
+        CollectionSpec,
+        'mapping_filter' | 'error_filter' | 'error_message' | 'enabled' | 'collision_handling'
+      >
+    > {
   id?: string;
   children?: CollectionTree[];
 }
@@ -62,6 +68,8 @@ export interface CompiledCollection {
   readonly type: CollectionType;
   readonly direction: Direction;
   readonly syncType: SyncType;
+  /** What an Add meets when the record already exists on the other side (absent in hand-built trees). */
+  readonly collisionHandling?: CollisionHandling;
   /** True when no formula is involved: `map` then answers without a promise. */
   readonly isSync: boolean;
   readonly children: readonly CompiledCollection[];
@@ -231,6 +239,7 @@ export function compileCollection(
     type: collection.type,
     direction: collection.direction,
     syncType: collection.sync_type,
+    collisionHandling: collection.collision_handling,
     isSync,
     children,
     map,

@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { CollectionInput } from '../../src/domain/collections.ts';
+import type { CollectionInput, CollisionHandling } from '../../src/domain/collections.ts';
 import type { HubScope } from '../../src/domain/hub.ts';
 import { compileKeyedCollections, type FlowSubscription } from '../../src/flows/flow-deps.ts';
 import type { HubThrottle } from '../../src/flows/hub-throttle.ts';
@@ -25,6 +25,8 @@ export interface FlowEnvOptions {
   subscription?: Partial<FlowSubscription>;
   /** Replaces or adds collections by key; `mappings` of a key listed here are appended to the default's. */
   extraMappings?: Record<string, CollectionInput['mappings']>;
+  /** Collision handling of default collections, by key (e.g. `customer_add`). */
+  collisionHandling?: Record<string, CollisionHandling>;
   bulkThreshold?: number;
   scopes?: HubScope[];
   /** Collections beyond the defaults (e.g. a product collection). */
@@ -57,6 +59,7 @@ export async function startFlowEnv(options: FlowEnvOptions = {}) {
   const specs: DefaultCollection[] = [
     ...DEFAULT_COLLECTIONS.map((spec) => ({
       ...spec,
+      collision_handling: options.collisionHandling?.[spec.key] ?? spec.collision_handling,
       mappings: [...spec.mappings, ...(options.extraMappings?.[spec.key] ?? [])],
     })),
     ...(options.extraCollections ?? []),

@@ -11,6 +11,7 @@ import { transfersMigration } from './0101_transfers.ts';
 import { transferLanesMigration } from './0102_transfer_lanes.ts';
 import { mappingMigration } from './0200_mapping.ts';
 import { flowsMigration } from './0300_flows.ts';
+import { collisionHandlingMigration } from './0301_collision_handling.ts';
 
 export interface StoreMigration {
   name: string;
@@ -26,4 +27,5 @@ export const migrations: StoreMigration[] = [
   transferLanesMigration,
   mappingMigration,
   flowsMigration,
+  collisionHandlingMigration,
 ];
