@@ -46,6 +46,8 @@ export interface KlaviyoClientOptions {
   /** Most requests in flight at once; default 10. */
   concurrency?: number;
   onExchange?: (e: ExchangeSummary) => void;
+  /** Asked before each request; false skips building its summary (redacting big bodies costs). */
+  wantsExchange?: () => boolean;
   timeouts?: { connectMs?: number; readMs?: number };
   retry?: Partial<RetryPolicy>;
   /** Injected for tests: the clock, the wait, and the jitter source. */

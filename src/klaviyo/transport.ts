@@ -81,6 +81,7 @@ export class KlaviyoTransport {
   private readonly policy: RetryPolicy;
   private readonly dispatcher: Dispatcher;
   private readonly onExchange?: (e: ExchangeSummary) => void;
+  private readonly wantsExchange?: () => boolean;
   private readonly routes = new Map<string, Route>();
   private readonly budgetKey: string;
   readonly now: () => number;
@@ -110,6 +111,7 @@ export class KlaviyoTransport {
       options.dispatcher ??
       sharedAgent(options.timeouts?.connectMs ?? 10_000, options.timeouts?.readMs ?? 60_000);
     this.onExchange = options.onExchange;
+    this.wantsExchange = options.wantsExchange;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => delay(ms));
     this.random = options.random ?? Math.random;
@@ -193,6 +195,8 @@ export class KlaviyoTransport {
     body: unknown,
     attempt: number,
   ): Promise<{ response: KlaviyoResponse<T> } | { error: KlaviyoError; token?: string }> {
+    // Asked in the caller's async context, before any wait: a hook may decide by who is calling.
+    const onExchange = this.onExchange && (this.wantsExchange?.() ?? true) ? this.onExchange : undefined;
     await this.acquireSlotAndBudget(route);
     let token: string | undefined;
     try {
@@ -203,7 +207,7 @@ export class KlaviyoTransport {
         authorization: this.auth.kind === 'oauth' ? `Bearer ${token}` : `Klaviyo-API-Key ${token}`,
       };
       if (payload !== undefined) headers['content-type'] = JSON_API;
-      const started = this.onExchange ? performance.now() : 0;
+      const started = onExchange ? performance.now() : 0;
       const method = route.spec.method;
       this.counters.calls++;
       let status = 0;
@@ -222,8 +226,8 @@ export class KlaviyoTransport {
       } catch (cause) {
         error = errorFromFailure(cause, route.spec.operationId);
       }
-      if (this.onExchange) {
-        this.onExchange({
+      if (onExchange) {
+        onExchange({
           operationId: route.spec.operationId,
           method,
           url: redactUrl(url),

@@ -15,6 +15,7 @@ import type { ServiceContext } from '../server/context.ts';
 import type { Store } from '../store/db.ts';
 import { RATE_BUDGETS_TABLE } from '../store/migrations/0002_rate_budgets.ts';
 import { getSubscriptionRow } from '../store/repositories/subscriptions.ts';
+import { isRecordingExchanges, recordExchange } from '../transfer/exchange-steps.ts';
 import { createTokenManager, type TokenManager, type TokenManagerOptions } from './token-manager.ts';
 
 export interface KlaviyoClientCache {
@@ -75,6 +76,9 @@ export function createKlaviyoClientCache(
         throttle: { limit: sub.throttle_limit, seconds: sub.throttle_seconds },
         concurrency: sub.concurrent_connections,
         ...(budgets ? { budgets } : {}),
+        // Debug transfers log their requests (SPEC S5.6); other calls build no exchange summary.
+        onExchange: recordExchange,
+        wantsExchange: isRecordingExchanges,
       };
       let client: KlaviyoClient;
       if (sub.auth_method === 'oauth') {

@@ -8,7 +8,7 @@ import type { Database } from '../store/schema.ts';
 import { FROM_HUB_FLOW } from './flows.ts';
 import { LinkRepository } from './links.ts';
 import { DEFAULT_RETENTION_DAYS, TransferLog } from './log.ts';
-import { EmbeddedTransferQueue } from './queue.ts';
+import { EmbeddedTransferQueue, type QueuedTransfer } from './queue.ts';
 import { FlowRegistry } from './registry.ts';
 import type { FlowSettingsSource, NewTransfer } from './types.ts';
 import { WatermarkRepository } from './watermarks.ts';
@@ -74,6 +74,13 @@ export class TransferEngine {
     const n = await this.queue.enqueue(db, transfers);
     if (n > 0) setImmediate(() => this.pool.nudge());
     return n;
+  }
+
+  /** enqueue(), answering the transfer that holds each record (new, or the waiting one it joined). */
+  async enqueueReturning(db: Kysely<Database>, transfers: NewTransfer[]): Promise<QueuedTransfer[]> {
+    const made = await this.queue.enqueueReturning(db, transfers);
+    if (made.length > 0) setImmediate(() => this.pool.nudge());
+    return made;
   }
 
   async start(): Promise<void> {

@@ -22,6 +22,27 @@ export interface EmbeddedQueueOptions {
 
 type Insertable = Omit<TransfersTable, 'id'>;
 
+/** A queued transfer as enqueueReturning answers it. */
+export interface QueuedTransfer {
+  id: string;
+  subscription_id: string;
+  flow: string;
+  record_id: string;
+  tracking_id: string;
+}
+
+const QUEUED_COLUMNS = ['id', 'subscription_id', 'flow', 'record_id', 'tracking_id'] as const;
+
+function queuedOf(row: {
+  id: number | string | bigint;
+  subscription_id: string;
+  flow: string;
+  record_id: string;
+  tracking_id: string;
+}): QueuedTransfer {
+  return { ...row, id: String(row.id) };
+}
+
 export class EmbeddedTransferQueue implements TransferQueue {
   readonly store: Store;
   readonly now: () => number;
@@ -40,7 +61,25 @@ export class EmbeddedTransferQueue implements TransferQueue {
    * version and payload), so a burst of updates makes one transfer of the latest version.
    */
   async enqueue(db: Kysely<Database>, transfers: NewTransfer[]): Promise<number> {
-    if (transfers.length === 0) return 0;
+    await this.insert(db, transfers, false);
+    return transfers.length;
+  }
+
+  /**
+   * enqueue(), answering the transfer that now holds each record: a new one, or the waiting one it was
+   * merged into (manual sync reports these ids).
+   */
+  async enqueueReturning(db: Kysely<Database>, transfers: NewTransfer[]): Promise<QueuedTransfer[]> {
+    return this.insert(db, transfers, true);
+  }
+
+  private async insert(
+    db: Kysely<Database>,
+    transfers: NewTransfer[],
+    answer: boolean,
+  ): Promise<QueuedTransfer[]> {
+    const made: QueuedTransfer[] = [];
+    if (transfers.length === 0) return made;
     const now = this.now();
     const at = new Date(now).toISOString();
     const byKey = new Map<string, Insertable>();
@@ -84,7 +123,7 @@ export class EmbeddedTransferQueue implements TransferQueue {
       }
     }
     for (const part of chunked([...byKey.values()], 300)) {
-      await db
+      const upsert = db
         .insertInto('transfers')
         .values(part)
         .onConflict((oc) =>
@@ -97,17 +136,22 @@ export class EmbeddedTransferQueue implements TransferQueue {
               payload: eb.ref('excluded.payload'),
               updated_at: eb.ref('excluded.updated_at'),
             })),
-        )
-        .execute();
+        );
+      if (answer) made.push(...(await upsert.returning(QUEUED_COLUMNS).execute()).map(queuedOf));
+      else await upsert.execute();
     }
-    for (const part of chunked(loose, 300)) await db.insertInto('transfers').values(part).execute();
+    for (const part of chunked(loose, 300)) {
+      const plain = db.insertInto('transfers').values(part);
+      if (answer) made.push(...(await plain.returning(QUEUED_COLUMNS).execute()).map(queuedOf));
+      else await plain.execute();
+    }
     const lanes = new Map(transfers.map((t) => [`${t.subscription_id}\u0000${t.flow}`, t]));
     await db
       .insertInto('transfer_lanes')
       .values([...lanes.values()].map((t) => ({ subscription_id: t.subscription_id, flow: t.flow })))
       .onConflict((oc) => oc.columns(['subscription_id', 'flow']).doNothing())
       .execute();
-    return transfers.length;
+    return made;
   }
 
   /**

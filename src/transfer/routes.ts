@@ -13,6 +13,8 @@ import { TRANSFER_STATES } from './types.ts';
 
 export const MAX_MANUAL_SYNC_IDS = 3000;
 export const MAX_NOTIFICATIONS = 1000;
+/** Most transfer ids one list request may name (`ids=`). */
+export const MAX_LIST_IDS = 500;
 
 const ListQuery = z.object({
   subscription: z.string().max(100).optional(),
@@ -20,9 +22,21 @@ const ListQuery = z.object({
   record: z.string().max(200).optional(),
   flow: z.string().max(100).optional(),
   error_code: z.string().max(100).optional(),
+  created_after: z.iso.datetime({ offset: true }).optional(),
+  created_before: z.iso.datetime({ offset: true }).optional(),
+  ids: z
+    .string()
+    .regex(/^\d+(,\d+)*$/, 'must be transfer ids separated by commas')
+    .refine((v) => v.split(',').length <= MAX_LIST_IDS, `at most ${MAX_LIST_IDS} ids`)
+    .optional(),
   limit: z.coerce.number().int().min(1).max(500).optional(),
   cursor: z.string().regex(/^\d+$/).optional(),
 });
+
+/** created_at is stored as UTC ISO text: a bound given with another offset is compared as UTC. */
+function utc(value: string | undefined): string | undefined {
+  return value === undefined ? undefined : new Date(value).toISOString();
+}
 
 const ReplayBody = z.strictObject({
   subscription_id: z.string().max(100).optional(),
@@ -65,6 +79,11 @@ export function registerTransferRoutes(app: FastifyInstance, ctx: ServiceContext
 
   app.get('/api/v1/transfers', async (req) => {
     const q = parseOr400(ListQuery, req.query);
+    if (q.created_after && q.created_before && Date.parse(q.created_after) > Date.parse(q.created_before)) {
+      throw new AppError('VALIDATION_FAILED', 'created_before: must not be earlier than created_after', {
+        field: 'created_before',
+      });
+    }
     const page = await svc().engine.log.list(
       {
         subscription_id: q.subscription,
@@ -72,6 +91,9 @@ export function registerTransferRoutes(app: FastifyInstance, ctx: ServiceContext
         record_id: q.record,
         flow: q.flow,
         error_code: q.error_code,
+        created_after: utc(q.created_after),
+        created_before: utc(q.created_before),
+        ids: q.ids?.split(','),
       },
       { limit: q.limit, cursor: q.cursor },
     );
@@ -110,7 +132,11 @@ export function registerTransferRoutes(app: FastifyInstance, ctx: ServiceContext
 
   app.post('/api/v1/transfers/replay', async (req) => {
     const f = parseOr400(ReplayBody, req.body ?? {});
-    return svc().engine.log.replay(f);
+    return svc().engine.log.replay({
+      ...f,
+      created_after: utc(f.created_after),
+      created_before: utc(f.created_before),
+    });
   });
 
   app.post('/api/v1/transfers/pause', async (req) => {
@@ -149,8 +175,8 @@ export function registerTransferRoutes(app: FastifyInstance, ctx: ServiceContext
       );
     }
     const ids = [...new Set(body.ids)];
-    await ctx.store.db.transaction().execute((trx) =>
-      s.engine.enqueue(
+    const made = await ctx.store.db.transaction().execute((trx) =>
+      s.engine.enqueueReturning(
         trx,
         ids.map((recordId) => ({
           subscription_id: id,
@@ -164,7 +190,15 @@ export function registerTransferRoutes(app: FastifyInstance, ctx: ServiceContext
         })),
       ),
     );
-    return reply.status(202).send({ queued: ids.length, debug: body.debug });
+    // In the order of the ids (duplicates dropped): the transfer made, or the waiting one it joined.
+    const byRecord = new Map(made.map((t) => [t.record_id, t]));
+    const held = ids.map((recordId) => byRecord.get(recordId)!);
+    return reply.status(202).send({
+      queued: ids.length,
+      debug: body.debug,
+      transfer_ids: held.map((t) => t.id),
+      tracking_ids: held.map((t) => t.tracking_id),
+    });
   });
 
   // Inbound notifications: authenticated by the subscription's webhook key, not by a sign-in.

@@ -7,7 +7,8 @@ import { AppError } from '../domain/errors.ts';
 import type { Store } from '../store/db.ts';
 import type { EmbeddedTransferQueue } from './queue.ts';
 import type { FlowRegistry } from './registry.ts';
-import type { ClaimedBatch, FlowContext, Outcome, StepInput } from './types.ts';
+import { recordingExchanges } from './exchange-steps.ts';
+import type { ClaimedBatch, FlowContext, FlowHandler, Outcome, StepInput } from './types.ts';
 
 const PAUSING_CODES = new Set(['AUTH_REVOKED', 'AUTH_INVALID_KEY', 'AUTH_MISSING', 'AUTH_FORBIDDEN_SCOPE']);
 
@@ -173,15 +174,26 @@ export class WorkerPool {
       Math.max(1000, Math.floor(leaseMs / 3)),
     );
     renew.unref();
-    let outcomes: Map<string, Outcome>;
+    const outcomes = new Map<string, Outcome>();
     try {
-      outcomes = await handler.handle(batch.transfers, ctx);
-    } catch (err) {
-      outcomes = outcomesForThrow(batch, err);
-      this.options.log.warn(
-        { err, flow: batch.flow, subscription: batch.subscriptionId },
-        'flow handler threw',
-      );
+      // Debug transfers go one at a time, by single calls, each in a scope that logs its Klaviyo requests;
+      // the rest of the batch (claimed behind them) goes together as usual.
+      for (const transfer of batch.transfers) {
+        if (!transfer.debug) continue;
+        if (this.abort.signal.aborted) break; // no outcome: it returns to the queue
+        const one = { ...batch, transfers: [transfer], backlog: 1 };
+        const answered = await recordingExchanges(
+          (step) => ctx.step(transfer.id, step),
+          () => this.handleSafely(handler, one, { ...ctx, backlog: 1 }),
+        );
+        for (const [id, outcome] of answered) outcomes.set(id, outcome);
+      }
+      const rest = batch.transfers.filter((t) => !t.debug);
+      if (rest.length > 0) {
+        const backlog = batch.backlog - (batch.transfers.length - rest.length);
+        const answered = await this.handleSafely(handler, { ...batch, transfers: rest, backlog }, ctx);
+        for (const [id, outcome] of answered) outcomes.set(id, outcome);
+      }
     } finally {
       clearInterval(renew);
     }
@@ -190,6 +202,22 @@ export class WorkerPool {
     } catch (err) {
       // The claim's lease runs out and the sweep returns these transfers to the queue.
       this.options.log.error({ err, flow: batch.flow }, 'recording transfer outcomes failed');
+    }
+  }
+
+  private async handleSafely(
+    handler: FlowHandler,
+    batch: ClaimedBatch,
+    ctx: FlowContext,
+  ): Promise<Map<string, Outcome>> {
+    try {
+      return await handler.handle(batch.transfers, ctx);
+    } catch (err) {
+      this.options.log.warn(
+        { err, flow: batch.flow, subscription: batch.subscriptionId },
+        'flow handler threw',
+      );
+      return outcomesForThrow(batch, err);
     }
   }
 }

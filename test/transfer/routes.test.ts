@@ -212,5 +212,92 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false]) {
       assert.equal(t.direction, 'to_hub');
       assert.equal(t.trigger, 'hook');
     });
+
+    test('manual sync answers the transfer of each id: a new one, or the waiting one it joined', async () => {
+      await svc.api('POST', '/api/v1/transfers/pause', { subscription_id: 'S1' });
+      try {
+        await svc.api('PUT', '/api/v1/customers/ids-waiting', { first_name: 'Waits' });
+        const [waiting] = (await engine().log.list({ record_id: 'ids-waiting', state: 'queued' })).data;
+        assert.ok(waiting, 'the hub write queued a transfer');
+        const plain = await svc.api('POST', '/api/v1/subscriptions/S1/manual-sync', {
+          collection_id: customerCollection,
+          ids: ['ids-waiting', 'ids-new', 'ids-waiting'],
+        });
+        assert.equal(plain.status, 202);
+        assert.equal(plain.body.queued, 2);
+        assert.equal(plain.body.debug, false);
+        assert.equal(plain.body.transfer_ids.length, 2);
+        assert.equal(plain.body.transfer_ids[0], waiting.id, 'merged into the waiting transfer');
+        assert.equal(plain.body.tracking_ids[0], waiting.tracking_id);
+        const fresh = await svc.api('GET', `/api/v1/transfers/${plain.body.transfer_ids[1]}`);
+        assert.equal(fresh.body.record_id, 'ids-new');
+        assert.equal(fresh.body.tracking_id, plain.body.tracking_ids[1]);
+
+        // A debug run is never merged: a transfer of its own.
+        const debug = await svc.api('POST', '/api/v1/subscriptions/S1/manual-sync', {
+          collection_id: customerCollection,
+          ids: ['ids-waiting'],
+          debug: true,
+        });
+        const [debugId] = debug.body.transfer_ids;
+        assert.notEqual(debugId, waiting.id);
+
+        // The ids filter reads exactly these transfers back.
+        const all = [...plain.body.transfer_ids, debugId];
+        const listed = await svc.api('GET', `/api/v1/transfers?ids=${all.join(',')}`);
+        assert.deepEqual(listed.body.data.map((t: { id: string }) => t.id).sort(), [...all].sort());
+        const badIds = await svc.api('GET', '/api/v1/transfers?ids=1,x');
+        assert.equal(badIds.status, 400);
+        assert.equal(badIds.body.error.field, 'ids');
+      } finally {
+        await svc.api('POST', '/api/v1/transfers/resume', { subscription_id: 'S1' });
+      }
+      await waitFor(async () => (await engine().log.count({ state: 'queued' })) === 0, 'the manual sync');
+    });
+
+    test('the transfer list filters by creation time on the server, and refuses a bad time with its field', async () => {
+      await svc.api('POST', '/api/v1/customers/batch', [{ id: 'time-a1' }, { id: 'time-a2' }]);
+      const earlier = (await svc.api('GET', '/api/v1/transfers?subscription=S1&limit=2')).body.data as {
+        record_id: string;
+        created_at: string;
+      }[];
+      assert.deepEqual(earlier.map((t) => t.record_id).sort(), ['time-a1', 'time-a2']);
+      const lastEarly = Math.max(...earlier.map((t) => Date.parse(t.created_at)));
+      while (Date.now() <= lastEarly) await new Promise((resolve) => setImmediate(resolve));
+      const mid = Date.now();
+      await svc.api('POST', '/api/v1/customers/batch', [{ id: 'time-b1' }]);
+
+      const records = async (params: string) => {
+        const answer = await svc.api('GET', `/api/v1/transfers?subscription=S1&${params}`);
+        assert.equal(answer.status, 200, JSON.stringify(answer.body));
+        return new Set((answer.body.data as { record_id: string }[]).map((t) => t.record_id));
+      };
+      const midIso = new Date(mid).toISOString();
+      const after = await records(`created_after=${midIso}`);
+      assert.ok(after.has('time-b1'));
+      assert.ok(!after.has('time-a1') && !after.has('time-a2'));
+      const before = await records(`created_before=${midIso}`);
+      assert.ok(before.has('time-a1') && before.has('time-a2'));
+      assert.ok(!before.has('time-b1'));
+      // The same instant written with another offset selects the same transfers.
+      const plusTwo = `${new Date(mid + 2 * 3600_000).toISOString().slice(0, -1)}+02:00`;
+      assert.deepEqual(await records(`created_after=${encodeURIComponent(plusTwo)}`), after);
+      const window = await records(
+        `created_after=${new Date(lastEarly).toISOString()}&created_before=${midIso}`,
+      );
+      assert.ok(window.has('time-a1') || window.has('time-a2'));
+      assert.ok(!window.has('time-b1'));
+
+      for (const [params, field] of [
+        ['created_after=yesterday', 'created_after'],
+        ['created_before=2026-13-01T00:00:00Z', 'created_before'],
+        [`created_after=${midIso}&created_before=${new Date(mid - 60_000).toISOString()}`, 'created_before'],
+      ]) {
+        const bad = await svc.api('GET', `/api/v1/transfers?${params}`);
+        assert.equal(bad.status, 400, params);
+        assert.equal(bad.body.error.code, 'VALIDATION_FAILED');
+        assert.equal(bad.body.error.field, field, params);
+      }
+    });
   });
 }

@@ -1,6 +1,7 @@
 // `klaviyo-sync sync`: manual sync from the command line (SPEC S5.6). Sends ids to the service's
-// manual-sync route in chunks of at most 3,000 (the route's limit), waits for the transfers to finish with
-// a progress bar, and prints each record's outcome; with --debug, every logged step of each transfer.
+// manual-sync route in chunks of at most 3,000 (the route's limit), follows the transfers the route answers
+// until they finish, with a progress bar, and prints each record's outcome; with --debug, every logged step
+// of each transfer.
 import { readFile } from 'node:fs/promises';
 import {
   ApiError,
@@ -77,43 +78,23 @@ function pick<T extends Named>(items: T[], wanted: string, what: string): T {
 
 const transfersPath = (params: Record<string, string>) => `/api/v1/transfers?${new URLSearchParams(params)}`;
 
-async function newestTransferId(client: ApiClient, subscriptionId: string): Promise<number> {
-  const page = await client.request<Page>('GET', transfersPath({ subscription: subscriptionId, limit: '1' }));
-  return page.data.length > 0 ? Number(page.data[0].id) : 0;
+/** Most ids the transfer list takes in one `ids=` filter. */
+const IDS_PER_READ = 500;
+
+interface SyncAnswer {
+  queued: number;
+  transfer_ids: string[];
 }
 
-/**
- * The transfer of each record made by this sync: the newest one above `baseline` (the log's newest id
- * before the sync). A manual sync of a record that already had an update queued may be merged into that
- * transfer, so a record with none above the baseline is looked up by its record id.
- */
-async function readTransfers(
-  client: ApiClient,
-  subscriptionId: string,
-  recordIds: string[],
-  baseline: number,
-) {
-  const wanted = new Set(recordIds);
+/** The transfers by id (the ones manual sync answered), read 500 at a time. */
+async function readTransfers(client: ApiClient, transferIds: string[]): Promise<Map<string, TransferRow>> {
   const found = new Map<string, TransferRow>();
-  let cursor: string | null = null;
-  do {
-    const params: Record<string, string> = { subscription: subscriptionId, limit: '500' };
-    if (cursor) params.cursor = cursor;
-    const page: Page = await client.request<Page>('GET', transfersPath(params));
-    for (const t of page.data) {
-      if (Number(t.id) > baseline && wanted.has(t.record_id) && !found.has(t.record_id))
-        found.set(t.record_id, t);
-    }
-    const last = page.data.at(-1);
-    cursor = last && Number(last.id) > baseline + 1 && found.size < wanted.size ? page.next_cursor : null;
-  } while (cursor);
-  for (const recordId of recordIds) {
-    if (found.has(recordId)) continue;
+  for (const part of chunk(transferIds, IDS_PER_READ)) {
     const page = await client.request<Page>(
       'GET',
-      transfersPath({ subscription: subscriptionId, record: recordId, limit: '1' }),
+      transfersPath({ ids: part.join(','), limit: String(IDS_PER_READ) }),
     );
-    if (page.data[0]) found.set(recordId, page.data[0]);
+    for (const t of page.data) found.set(t.id, t);
   }
   return found;
 }
@@ -131,14 +112,19 @@ export async function runSync(options: SyncOptions, io: SyncIo): Promise<Transfe
   const collections = await client.request<{ data: Named[] }>('GET', `${subscriptionPath}/collections`);
   const collection = pick(collections.data, options.collection, `collection in '${subscription.name}'`);
 
-  const baseline = await newestTransferId(client, subscription.id);
+  // The record each transfer carries; a record already waiting shares the waiting transfer.
+  const recordOf = new Map<string, string>();
   for (const part of chunk(ids, MANUAL_SYNC_MAX_IDS)) {
-    await client.request('POST', `${subscriptionPath}/manual-sync`, {
+    const answer = await client.request<SyncAnswer>('POST', `${subscriptionPath}/manual-sync`, {
       collection_id: collection.id,
       ids: part,
       debug: options.debug === true,
     });
+    answer.transfer_ids.forEach((transferId, i) => {
+      recordOf.set(transferId, part[i]);
+    });
   }
+  const transferIds = [...recordOf.keys()];
   io.out(
     `Queued ${ids.length} record${ids.length === 1 ? '' : 's'} through '${collection.name}' of ` +
       `'${subscription.name}'${options.debug ? ' (debug: ahead of the queue, every step logged)' : ''}.`,
@@ -146,15 +132,17 @@ export async function runSync(options: SyncOptions, io: SyncIo): Promise<Transfe
   if (options.wait === false) return [];
 
   const deadline = Date.now() + (options.timeout ?? 600) * 1000;
-  const progress = createProgress({ label: 'sync', total: ids.length, stream: io.progressStream });
-  let states = new Map<string, TransferRow>();
+  const progress = createProgress({ label: 'sync', total: transferIds.length, stream: io.progressStream });
+  const states = new Map<string, TransferRow>();
   for (;;) {
-    states = await readTransfers(client, subscription.id, ids, baseline);
+    // Finished transfers are not read again: each poll asks only for those still going.
+    const going = transferIds.filter((id) => !FINISHED.has(states.get(id)?.state ?? ''));
+    for (const [id, row] of await readTransfers(client, going)) states.set(id, row);
     const rows = [...states.values()];
     const done = rows.filter((t) => FINISHED.has(t.state)).length;
     const failed = rows.filter((t) => t.state === 'failed' || t.state === 'dead').length;
     progress.update(done, failed ? `${failed} failed` : '');
-    if (done >= ids.length) break;
+    if (done >= transferIds.length) break;
     if (Date.now() > deadline) {
       progress.stop('still running');
       io.out(`Stopped waiting after ${options.timeout ?? 600}s; the transfers go on in the service.`);
@@ -173,7 +161,7 @@ export async function runSync(options: SyncOptions, io: SyncIo): Promise<Transfe
     io.out(`  ${t.record_id}  ${t.state}${error}  (transfer ${t.id})`);
     if (options.debug) await printSteps(client, t.id, io.out);
   }
-  const missing = ids.filter((id) => !states.has(id));
+  const missing = transferIds.filter((id) => !states.has(id)).map((id) => recordOf.get(id));
   if (missing.length > 0) io.out(`  no transfer found for: ${missing.join(', ')}`);
   const counts = new Map<string, number>();
   for (const t of rows) counts.set(t.state, (counts.get(t.state) ?? 0) + 1);

@@ -22,10 +22,23 @@ export function parseIds(text: string): string[] {
 }
 
 interface SyncAnswer {
-  data?: Transfer[];
-  transfers?: Transfer[];
-  tracking_id?: string;
-  queued?: number;
+  queued: number;
+  /** The transfer of each id, in the order sent (a record already waiting shares the waiting one). */
+  transfer_ids: string[];
+}
+
+const IDS_PER_READ = 500;
+const FINISHED = new Set(['succeeded', 'skipped', 'failed', 'dead']);
+
+/** The transfers by id, 500 to a request (the list's `ids` filter). */
+async function readTransfers(transferIds: string[]): Promise<Transfer[]> {
+  const found: Transfer[] = [];
+  for (let i = 0; i < transferIds.length; i += IDS_PER_READ) {
+    const part = transferIds.slice(i, i + IDS_PER_READ);
+    const page = await get(`/api/v1/transfers${query({ ids: part.join(','), limit: IDS_PER_READ })}`);
+    found.push(...listData(page as { data: Transfer[] }));
+  }
+  return found;
 }
 
 export function ManualSync({ subscriptionId }: { subscriptionId: string | null }) {
@@ -35,7 +48,11 @@ export function ManualSync({ subscriptionId }: { subscriptionId: string | null }
   const [error, setError] = useState<unknown>(null);
   const [fieldError, setFieldError] = useState<{ field: string; message: string } | null>(null);
   const [busy, setBusy] = useState(false);
-  const [submitted, setSubmitted] = useState<{ ids: string[]; debug: boolean; at: string } | null>(null);
+  const [submitted, setSubmitted] = useState<{
+    ids: string[];
+    debug: boolean;
+    transferIds: string[];
+  } | null>(null);
   const [transfers, setTransfers] = useState<Transfer[]>([]);
   const ids = parseIds(idsText);
   const pick = useCallback(
@@ -48,33 +65,24 @@ export function ManualSync({ subscriptionId }: { subscriptionId: string | null }
       setCollectionId(collections[0]?.id ?? '');
   }, [collections, collectionId]);
 
-  const refresh = useCallback(async () => {
-    if (!submitted || !subscriptionId) return;
-    // A record already waiting is merged into the waiting transfer, so "touched since" is the test.
-    const fresh = (t: Transfer) => t.updated_at >= submitted.at;
-    if (submitted.ids.length <= 20) {
-      const found: Transfer[] = [];
-      for (const id of submitted.ids) {
-        const page = await get(
-          `/api/v1/transfers${query({ subscription: subscriptionId, record: id, limit: 5 })}`,
-        );
-        found.push(...listData(page as { data: Transfer[] }).filter(fresh));
-      }
-      setTransfers(found);
-      return;
-    }
-    // Many ids: one page of the subscription's latest transfers, narrowed to these ids.
-    const wanted = new Set(submitted.ids);
-    const page = await get(`/api/v1/transfers${query({ subscription: subscriptionId, limit: 500 })}`);
-    setTransfers(listData(page as { data: Transfer[] }).filter((t) => wanted.has(t.record_id) && fresh(t)));
-  }, [submitted, subscriptionId]);
-
   useEffect(() => {
     if (!submitted) return;
+    let stopped = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const refresh = async () => {
+      const found = await readTransfers(submitted.transferIds);
+      if (stopped) return;
+      setTransfers(found);
+      // Once every transfer has finished there is nothing left to follow.
+      const going = found.length < submitted.transferIds.length || found.some((t) => !FINISHED.has(t.state));
+      if (going) timer = setTimeout(() => refresh().catch(() => {}), 2000);
+    };
     refresh().catch(setError);
-    const timer = setInterval(() => refresh().catch(() => {}), 2000);
-    return () => clearInterval(timer);
-  }, [submitted, refresh]);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }, [submitted]);
 
   const run = async (debug: boolean) => {
     setError(null);
@@ -86,7 +94,6 @@ export function ManualSync({ subscriptionId }: { subscriptionId: string | null }
         message: `At most ${MAX_IDS} ids at once; you entered ${ids.length}.`,
       });
     setBusy(true);
-    const at = new Date(Date.now() - 2000).toISOString();
     try {
       const answer = await post<SyncAnswer>(
         `/api/v1/subscriptions/${encodeURIComponent(subscriptionId!)}/manual-sync`,
@@ -96,9 +103,8 @@ export function ManualSync({ subscriptionId }: { subscriptionId: string | null }
           debug,
         },
       );
-      const made = answer?.data ?? answer?.transfers;
-      if (Array.isArray(made)) setTransfers(made);
-      setSubmitted({ ids, debug, at });
+      setTransfers([]);
+      setSubmitted({ ids, debug, transferIds: answer.transfer_ids });
     } catch (err) {
       const f = (err as { field?: string }).field?.replace(/^body\./, '');
       if (f === 'ids' || f === 'collection_id') setFieldError({ field: f, message: (err as Error).message });

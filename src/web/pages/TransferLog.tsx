@@ -1,5 +1,6 @@
-// The transfer log: filters (subscription, state, record id, time), the list, and each transfer's
-// steps and payloads (redacted by the service) with retry and replay.
+// The transfer log: filters (subscription, state, record id, time — all applied by the server, so paging
+// stays exact), the list, and each transfer's steps and payloads (redacted by the service) with retry and
+// replay.
 import { type FormEvent, Fragment, useCallback, useEffect, useState } from 'react';
 import { get, listData, post, query } from '../api.ts';
 import { ErrorBanner, formatTime, Json, Notice } from '../components/ui.tsx';
@@ -47,18 +48,11 @@ export function TransferLog({ initial }: { initial: URLSearchParams }) {
         subscription: f.subscription,
         state: f.state,
         record: f.record.trim(),
+        created_after: toIso(f.from),
+        created_before: toIso(f.to),
         limit: 100,
         cursor: after ?? undefined,
       }),
-    [],
-  );
-
-  const inTime = useCallback(
-    (f: Filters) => (t: Transfer) => {
-      const from = toIso(f.from);
-      const to = toIso(f.to);
-      return (!from || t.created_at >= from) && (!to || t.created_at <= to);
-    },
     [],
   );
 
@@ -69,13 +63,13 @@ export function TransferLog({ initial }: { initial: URLSearchParams }) {
         const page = await get<{ data: Transfer[]; next_cursor: string | null }>(
           `/api/v1/transfers${params(f)}`,
         );
-        setRows(listData(page).filter(inTime(f)));
+        setRows(listData(page));
         setCursor(page.next_cursor ?? null);
       } catch (err) {
         setError(err);
       }
     },
-    [params, inTime],
+    [params],
   );
 
   useEffect(() => {
@@ -87,7 +81,7 @@ export function TransferLog({ initial }: { initial: URLSearchParams }) {
       const page = await get<{ data: Transfer[]; next_cursor: string | null }>(
         `/api/v1/transfers${params(applied, cursor)}`,
       );
-      setRows((r) => [...(r ?? []), ...listData(page).filter(inTime(applied))]);
+      setRows((r) => [...(r ?? []), ...listData(page)]);
       setCursor(page.next_cursor ?? null);
     } catch (err) {
       setError(err);
