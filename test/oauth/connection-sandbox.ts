@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
+import { createTokenManager } from '../../src/oauth/token-manager.ts';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.ts';
 import { startCountingProxy, type CountingProxy } from '../helpers/counting-proxy.ts';
 import { startTestService, type TestService } from '../helpers/service.ts';
@@ -106,6 +107,12 @@ export function connectionSuite(label: string, postgres: boolean) {
       await sandbox?.close();
     });
 
+    /** The id of the OAuth subscription an earlier test connects (the tests run in order). */
+    async function oauthSubscriptionId(): Promise<string> {
+      const list = await svc.api('GET', '/api/v1/subscriptions');
+      return list.body.data.find((s: { name: string }) => s.name === 'OAuth').id;
+    }
+
     /** Every token the sandbox issued so far (for the at-rest and log checks). */
     function collectIssuedTokens() {
       const state = sandbox.state as unknown as {
@@ -188,9 +195,7 @@ export function connectionSuite(label: string, postgres: boolean) {
     });
 
     test('50 concurrent calls near expiry make exactly one refresh request', async () => {
-      const id = (await svc.api('GET', '/api/v1/subscriptions')).body.data.find(
-        (s: { name: string }) => s.name === 'OAuth',
-      ).id;
+      const id = await oauthSubscriptionId();
       const client = await svc.ctx.klaviyoFor(id);
       await client.lists.list();
       const before = proxy.count('grant:refresh_token');
@@ -208,10 +213,7 @@ export function connectionSuite(label: string, postgres: boolean) {
     });
 
     test('two processes refreshing at once: the database lease lets exactly one refresh through', async () => {
-      const id = (await svc.api('GET', '/api/v1/subscriptions')).body.data.find(
-        (s: { name: string }) => s.name === 'OAuth',
-      ).id;
-      const { createTokenManager } = await import('../../src/oauth/token-manager.ts');
+      const id = await oauthSubscriptionId();
       const a = createTokenManager(svc.ctx, id, { owner: 'process-a' });
       const b = createTokenManager(svc.ctx, id, { owner: 'process-b' });
       const before = proxy.count('grant:refresh_token');
@@ -226,10 +228,7 @@ export function connectionSuite(label: string, postgres: boolean) {
     });
 
     test('a 401 on a token the sandbox does not know refreshes once and retries', async () => {
-      const id = (await svc.api('GET', '/api/v1/subscriptions')).body.data.find(
-        (s: { name: string }) => s.name === 'OAuth',
-      ).id;
-      const { createTokenManager } = await import('../../src/oauth/token-manager.ts');
+      const id = await oauthSubscriptionId();
       await svc.ctx.store.db
         .updateTable('oauth_tokens')
         .set({
@@ -248,10 +247,7 @@ export function connectionSuite(label: string, postgres: boolean) {
     });
 
     test('a failed refresh cools down 30 s before the next try', async () => {
-      const id = (await svc.api('GET', '/api/v1/subscriptions')).body.data.find(
-        (s: { name: string }) => s.name === 'OAuth',
-      ).id;
-      const { createTokenManager } = await import('../../src/oauth/token-manager.ts');
+      const id = await oauthSubscriptionId();
       const manager = createTokenManager(svc.ctx, id);
       const realSecret = svc.ctx.config.oauthClientSecret;
       svc.ctx.config.oauthClientSecret = 'not-the-secret';
@@ -274,9 +270,7 @@ export function connectionSuite(label: string, postgres: boolean) {
     });
 
     test('app removed in Klaviyo → next refresh → authorization_revoked; authenticate again → connected', async () => {
-      const id = (await svc.api('GET', '/api/v1/subscriptions')).body.data.find(
-        (s: { name: string }) => s.name === 'OAuth',
-      ).id;
+      const id = await oauthSubscriptionId();
       const removed = await fetch(`${sandbox.url}/__sandbox/apps/remove`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -335,9 +329,7 @@ export function connectionSuite(label: string, postgres: boolean) {
     });
 
     test('unlink revokes the refresh token at Klaviyo, then deletes the tokens', async () => {
-      const id = (await svc.api('GET', '/api/v1/subscriptions')).body.data.find(
-        (s: { name: string }) => s.name === 'OAuth',
-      ).id;
+      const id = await oauthSubscriptionId();
       const before = proxy.count('POST /oauth/revoke');
       const res = await fetch(`${svc.baseUrl}/api/v1/subscriptions/${id}/oauth/unlink`, {
         method: 'POST',
