@@ -8,7 +8,7 @@ export {
   SlidingWindowLog,
   windowsFor,
 } from './budgets.ts';
-export { FlexibleRateBudgetStore, type LimiterFactory } from './budgets-flexible.ts';
+export { PostgresRateBudgetStore, type PostgresRateBudgetStoreOptions } from './budgets-postgres.ts';
 export { createKlaviyoClient, type KlaviyoClient } from './client.ts';
 export { ENDPOINTS, type EndpointSpec, endpoint, type RateTier, tierKey } from './endpoints.ts';
 export {

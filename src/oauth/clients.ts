@@ -3,17 +3,16 @@
 // subscription's settings change (its updated_at moves). Token managers live as long as the service, so
 // their single-flight refresh spans every client of a subscription.
 import { AppError } from '../domain/errors.ts';
-import { RateLimiterPostgres } from 'rate-limiter-flexible';
 import {
   createKlaviyoClient,
-  FlexibleRateBudgetStore,
   type KlaviyoClient,
+  PostgresRateBudgetStore,
   type RateBudgetStore,
 } from '../klaviyo/index.ts';
 import { sha256Hex } from '../secrets/index.ts';
 import type { ServiceContext } from '../server/context.ts';
 import type { Store } from '../store/db.ts';
-import { RATE_BUDGETS_TABLE } from '../store/migrations/0002_rate_budgets.ts';
+import { RATE_BUDGET_WINDOWS_TABLE } from '../store/migrations/0003_rate_budget_windows.ts';
 import { getSubscriptionRow } from '../store/repositories/subscriptions.ts';
 import { isRecordingExchanges, recordExchange } from '../transfer/exchange-steps.ts';
 import { createTokenManager, type TokenManager, type TokenManagerOptions } from './token-manager.ts';
@@ -26,24 +25,13 @@ export interface KlaviyoClientCache {
 
 /**
  * On PostgreSQL every process spends one shared budget per (account, tier), so N workers use one quota
- * (SPEC S7, S10). The embedded store runs one process: the client's default in-memory budgets suffice.
+ * (SPEC S7, S10), on sliding windows like the in-memory store's. The embedded store runs one process: the
+ * client's default in-memory budgets suffice.
  */
 export function sharedBudgetStore(store: Store): RateBudgetStore | undefined {
   const pool = store.pool;
   if (store.kind !== 'postgres' || !pool) return undefined;
-  return new FlexibleRateBudgetStore(
-    (shape) =>
-      new RateLimiterPostgres({
-        storeClient: pool,
-        storeType: 'pool',
-        tableName: RATE_BUDGETS_TABLE,
-        schemaName: store.pgSchema,
-        tableCreated: true,
-        keyPrefix: shape.keyPrefix,
-        points: shape.points,
-        duration: shape.duration,
-      }),
-  );
+  return new PostgresRateBudgetStore({ pool, table: RATE_BUDGET_WINDOWS_TABLE, schema: store.pgSchema });
 }
 
 export function createKlaviyoClientCache(

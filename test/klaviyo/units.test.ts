@@ -18,6 +18,7 @@ import {
   parseRetryAfter,
   type RetryPolicy,
 } from '../../src/klaviyo/retry.ts';
+import { budgetCases } from './budget-cases.ts';
 import { sharedFile } from './shared-spec.ts';
 
 describe('error parsing', () => {
@@ -174,69 +175,8 @@ describe('budget arithmetic (injected clock)', () => {
     assert.equal(log.count(t0 + 2000, 1000), 0);
   });
 
-  test('a tier spends from burst and steady windows; the tighter one decides', async () => {
-    const store = new MemoryRateBudgetStore();
-    const windows = windowsFor({ burst: 3, steady: 5 }, 0);
-    const waits: number[] = [];
-    for (let i = 0; i < 3; i++) waits.push(await store.take('k', windows, t0));
-    assert.deepEqual(waits, [0, 0, 0]);
-    assert.equal(await store.take('k', windows, t0 + 10), 990, 'burst is spent until t0 + 1 s');
-    assert.equal(await store.take('k', windows, t0 + 1000), 0);
-    assert.equal(await store.take('k', windows, t0 + 1000), 0);
-    assert.equal(await store.take('k', windows, t0 + 1000), 60_000 - 1000, 'steady (5/min) is spent');
-    const usage = await store.usage('k', windows, t0 + 1000);
-    assert.deepEqual(
-      usage.windows.map((w) => [w.name, w.used, w.limit]),
-      [
-        ['burst', 2, 3],
-        ['steady', 5, 5],
-      ],
-    );
-  });
-
-  test('a refused take spends nothing', async () => {
-    const store = new MemoryRateBudgetStore();
-    const windows = windowsFor({ burst: 1, steady: 100 }, 0);
-    await store.take('k', windows, t0);
-    for (let i = 0; i < 5; i++) assert.ok((await store.take('k', windows, t0 + 1)) > 0);
-    const usage = await store.usage('k', windows, t0 + 1);
-    assert.equal(usage.windows.find((w) => w.name === 'steady')?.used, 1);
-  });
-
-  test('buckets are independent per key', async () => {
-    const store = new MemoryRateBudgetStore();
-    const windows = windowsFor({ burst: 1, steady: 10 }, 0);
-    assert.equal(await store.take('acct-a|1/s', windows, t0), 0);
-    assert.equal(await store.take('acct-b|1/s', windows, t0), 0);
-    assert.ok((await store.take('acct-a|1/s', windows, t0)) > 0);
-  });
-
-  test('a block holds the bucket until its end', async () => {
-    const store = new MemoryRateBudgetStore();
-    const windows = windowsFor({ burst: 10, steady: 100 }, 0);
-    await store.block('k', t0 + 5000);
-    assert.equal(await store.take('k', windows, t0), 5000);
-    assert.equal(await store.take('k', windows, t0 + 4999), 1);
-    assert.equal(await store.take('k', windows, t0 + 5000), 0);
-  });
-
-  test('the server report lowers the steady budget to what is really left', async () => {
-    const store = new MemoryRateBudgetStore();
-    const windows = windowsFor({ burst: 100, steady: 10 }, 0);
-    await store.take('k', windows, t0);
-    // We spent 1 of 10, the server says 4 remain: 5 were spent by someone else, freed when its window resets.
-    await store.observe('k', windows, { limit: 10, remaining: 4, resetMs: 20_000 }, t0);
-    for (let i = 0; i < 4; i++) assert.equal(await store.take('k', windows, t0 + 1), 0);
-    assert.equal(await store.take('k', windows, t0 + 1), 19_999, 'others’ calls free at the server reset');
-  });
-
-  test('a lower RateLimit-Limit than the table wins', async () => {
-    const store = new MemoryRateBudgetStore();
-    const windows = windowsFor({ burst: 100, steady: 750 }, 0);
-    await store.observe('k', windows, { limit: 700 }, t0);
-    const usage = await store.usage('k', windows, t0);
-    assert.equal(usage.windows.find((w) => w.name === 'steady')?.limit, 700);
-  });
+  // The store cases are shared with the PostgreSQL store's tests (budget-cases.ts).
+  for (const c of budgetCases) test(`memory store: ${c.name}`, () => c.run(new MemoryRateBudgetStore()));
 
   test('a daily cap adds a third window', () => {
     const windows = windowsFor({ burst: 10, steady: 150, daily: 150 }, 0);
