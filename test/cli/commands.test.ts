@@ -145,6 +145,7 @@ test('sync sends ids through a collection by name, waits, and with --debug print
   assert.match(out, /^succeeded 3$/m);
   // Debug steps: what was mapped and what Klaviyo answered, with the API key nowhere.
   assert.match(out, / {6}\S+ {2}mapped/);
+  assert.match(out, / {6}\S+ {2}request {2}(GET|POST|PATCH) \/api\/\S+ → 2\d\d /);
   assert.ok(!out.includes(sandbox.apiKey));
 });
 

@@ -81,6 +81,21 @@ describe('console manual sync, transfer log and dashboard', { skip: chromiumMiss
     );
     await screenshot(page, '14-transfer-log');
 
+    // The time filter goes to the server: a From in the future matches nothing, cleared it shows all again.
+    const from = page.getByLabel('From');
+    await from.fill('2099-01-01T00:00');
+    const [timeRequest] = await Promise.all([
+      page.waitForRequest(
+        (r) => r.url().includes('/api/v1/transfers?') && r.url().includes('created_after='),
+      ),
+      page.getByRole('button', { name: 'Apply filters' }).click(),
+    ]);
+    assert.match(new URL(timeRequest.url()).searchParams.get('created_after') ?? '', /^2099-01-01T/);
+    await page.getByText('No transfers match.').waitFor();
+    await from.fill('');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    for (const c of CUSTOMERS) await log.locator(`tr[data-record-id="${c.id}"]`).first().waitFor();
+
     // Filtering by record id narrows the log to that record.
     await page.getByRole('textbox', { name: 'Record id' }).fill(CUSTOMERS[1].id);
     await page.getByRole('button', { name: 'Apply filters' }).click();
