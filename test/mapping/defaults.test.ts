@@ -10,6 +10,7 @@ import { DEFAULT_COLLECTIONS, type DefaultCollection } from '../../src/mapping/d
 import { type CollectionTree, compileCollection, type MappingOutcome } from '../../src/mapping/engine.ts';
 import { SAMPLE_CUSTOMER, SAMPLE_PROFILE, SAMPLE_TRANSACTION } from '../../src/mapping/samples.ts';
 import { type SiblingCollection, validateCollection } from '../../src/mapping/validate.ts';
+import { openApiNullable } from '../helpers/openapi.ts';
 
 const subscription = { id: 'sub-1', default_phone_country: 'US' };
 
@@ -239,19 +240,6 @@ if (!existsSync(specPath)) {
   skip = `${specPath} is absent; Klaviyo contract checks of the default collections skipped`;
   if (process.env.CI === 'true') throw new Error(`${skip} — CI needs it`);
   console.log(`# ${skip}`);
-}
-
-/** OpenAPI 3.0 `nullable` next to `$ref` (no `type`) is not JSON Schema: rewrite it as anyOf with null. */
-function openApiNullable(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(openApiNullable);
-  if (!node || typeof node !== 'object') return node;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(node)) out[key] = openApiNullable(value);
-  if (out.nullable === true && out.type === undefined) {
-    delete out.nullable;
-    return { anyOf: [out, { type: 'null' }] };
-  }
-  return out;
 }
 
 function eventBody(payload: Record<string, unknown>) {
