@@ -7,6 +7,7 @@ import type { FlowRegistry } from '../transfer/registry.ts';
 import type { Poller } from '../transfer/scheduler.ts';
 import { createCustomerToProfileHandler } from './customer-to-profile.ts';
 import type { FlowDeps } from './flow-deps.ts';
+import { createPrivacyDeletionHandler } from './privacy-deletion.ts';
 import { createProfilePoller } from './profile-poller.ts';
 import { createProductToCatalogHandler } from './product-to-catalog.ts';
 import { createProfileToCustomerHandler } from './profile-to-customer.ts';
@@ -20,6 +21,7 @@ export function klaviyoFlowHandlers(deps: FlowDeps) {
     createTransactionToEventsHandler(deps),
     createProfileToCustomerHandler(deps),
     createProductToCatalogHandler(deps),
+    createPrivacyDeletionHandler(deps),
   ];
 }
 
