@@ -197,4 +197,55 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false])
       assert.equal(answer.body.error.code, 'AUTH_MISSING');
       assert.equal(JSON.stringify(answer.body).includes(sandbox.apiKey), false);
     });
+
+    test('Klaviyo refusals map to S12 codes; a scope refusal pauses and later requests answer its code', async () => {
+      const { apiKey } = sandbox.createAccount('Refusing store');
+      const refusing = await makeSubscription('Refusing', apiKey);
+      const links = svc.ctx.transfers!.engine.links;
+      await svc.ctx.hub!.upsert(
+        'customer',
+        { id: 'pd-3', email_address: 'kept@example.com' },
+        {
+          originSubscriptionId: refusing,
+        },
+      );
+      await links.set([
+        { subscription_id: refusing, table_name: 'customer', hub_id: 'pd-3', klaviyo_id: 'P-KEPT' },
+      ]);
+      const fault = (status: number) =>
+        fetch(`${sandbox.url}/__sandbox/faults`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ operation: 'request_profile_deletion', errorRate: 1, status }),
+        });
+      const clearFaults = () => fetch(`${sandbox.url}/__sandbox/faults`, { method: 'DELETE' });
+      try {
+        await fault(400);
+        const asked = await svc.api('POST', deletions(refusing), { customer_id: 'pd-3' });
+        assert.equal(asked.status, 202, JSON.stringify(asked.body));
+        const transfer = await finished(asked.body.transfer_id);
+        assert.equal(transfer.state, 'failed');
+        assert.equal(transfer.error_code, 'KLAVIYO_INVALID_INPUT', transfer.error_message ?? '');
+        assert.equal(await links.klaviyoIdOf(refusing, 'customer', 'pd-3'), 'P-KEPT', 'the link stays');
+        const detail = await svc.api('GET', `/api/v1/transfers/${transfer.id}`);
+        assert.ok((detail.body.steps as { kind: string }[]).some((s) => s.kind === 'error'));
+        assert.equal(JSON.stringify(detail.body).includes(apiKey), false, 'no secret in the log');
+
+        await clearFaults();
+        await fault(403);
+        const scoped = await svc.api('POST', deletions(refusing), { profile_id: 'P-OTHER' });
+        assert.equal(scoped.status, 202);
+        await waitFor('the subscription paused', async () => {
+          const stats = await svc.api('GET', `/api/v1/transfers/stats?subscription=${refusing}`);
+          return stats.body.paused?.code === 'AUTH_FORBIDDEN_SCOPE';
+        });
+        const later = await svc.api('POST', deletions(refusing), { profile_id: 'P-OTHER' });
+        assert.equal(later.status, 403, JSON.stringify(later.body));
+        assert.equal(later.body.error.code, 'AUTH_FORBIDDEN_SCOPE');
+        assert.equal(JSON.stringify(later.body).includes(apiKey), false);
+      } finally {
+        await clearFaults();
+        await svc.api('POST', '/api/v1/transfers/resume', { subscription_id: refusing });
+      }
+    });
   });
