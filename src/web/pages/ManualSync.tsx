@@ -6,6 +6,7 @@ import { ErrorBanner, FieldRow, Notice } from '../components/ui.tsx';
 import { navigate } from '../router.tsx';
 import type { Transfer } from '../types.ts';
 import { SubscriptionPicker, useCollections } from './Mappings.tsx';
+import { PrivacyDeletion } from './PrivacyDeletion.tsx';
 import { TransferTable } from './TransferLog.tsx';
 
 const MAX_IDS = 3000;
@@ -188,6 +189,7 @@ export function ManualSync({ subscriptionId }: { subscriptionId: string | null }
           <TransferTable transfers={transfers} />
         </div>
       ) : null}
+      {subscriptionId ? <PrivacyDeletion subscriptionId={subscriptionId} /> : null}
     </section>
   );
 }
