@@ -14,6 +14,7 @@ import { openStore } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { getSetting, setSettingIfAbsent } from './store/repositories/settings.ts';
 import { startTransferServices } from './transfer/service.ts';
+import { registerHubWebhooks } from './webhooks/index.ts';
 
 /** Log paths that may hold secrets; pino replaces them before anything is written. */
 export const LOG_REDACT_PATHS = [
@@ -139,6 +140,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     ctx.klaviyoFor = (subscriptionId) => clients.get(subscriptionId);
     await startTransferServices(ctx, { workers: options.workers });
     registerServiceFlows(ctx);
+    registerHubWebhooks(ctx);
 
     const setupLink = await bootstrapAdmin(ctx);
     if (setupLink) {

@@ -56,6 +56,9 @@ export const ERROR_CODES = {
   MANUAL_SYNC_TOO_MANY_IDS: 400,
   TRANSFER_NOT_RETRYABLE: 409,
   RECORD_NOT_FOUND: 404,
+  // Outbound hub webhooks
+  WEBHOOK_URL_NOT_ALLOWED: 400,
+  WEBHOOK_DELIVERY_FAILED: 502,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -5,6 +5,7 @@ import { registerPrivacyDeletionRoutes } from '../flows/privacy-deletion-routes.
 import { registerHubRoutes } from '../hub/routes.ts';
 import { registerMappingRoutes } from '../mapping/routes.ts';
 import { registerTransferRoutes } from '../transfer/routes.ts';
+import { registerWebhookRoutes } from '../webhooks/routes.ts';
 import type { ServiceContext } from './context.ts';
 import { register as consoleRoutes } from './routes/console.ts';
 import { register as dashboardRoutes } from './routes/dashboard.ts';
@@ -18,4 +19,5 @@ export const routeModules: RouteModule[] = [
   registerTransferRoutes,
   registerMappingRoutes,
   registerPrivacyDeletionRoutes,
+  registerWebhookRoutes,
 ];

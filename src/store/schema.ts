@@ -5,5 +5,12 @@ import type { FlowTables } from './tables/flows.ts';
 import type { HubTables } from './tables/hub.ts';
 import type { MappingTables } from './tables/mapping.ts';
 import type { TransferTables } from './tables/transfer.ts';
+import type { WebhookTables } from './tables/webhooks.ts';
 
-export interface Database extends CoreTables, HubTables, TransferTables, MappingTables, FlowTables {}
+export interface Database
+  extends CoreTables,
+    HubTables,
+    TransferTables,
+    MappingTables,
+    FlowTables,
+    WebhookTables {}

@@ -85,7 +85,7 @@ export class EmbeddedTransferQueue implements TransferQueue {
     const byKey = new Map<string, Insertable>();
     const loose: Insertable[] = [];
     for (const t of transfers) {
-      const collapseKey = t.debug ? null : `${t.flow}:${t.record_id}`;
+      const collapseKey = t.debug || t.collapse === false ? null : `${t.flow}:${t.record_id}`;
       const row: Insertable = {
         subscription_id: t.subscription_id,
         collection_id: t.collection_id ?? null,

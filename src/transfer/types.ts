@@ -64,6 +64,8 @@ export interface NewTransfer {
   collection_id?: string | null;
   /** Manual-sync debug runs go ahead of the queue, record every step, and are never merged. */
   debug?: boolean;
+  /** false: never merged with a waiting transfer of the same record (each is an event of its own). */
+  collapse?: boolean;
   payload?: unknown;
   max_attempts?: number;
 }
