@@ -8,6 +8,7 @@ import { SignIn } from './pages/SignIn.tsx';
 import { SubscriptionPage } from './pages/SubscriptionPage.tsx';
 import { SubscriptionsList } from './pages/SubscriptionsList.tsx';
 import { TransferLog } from './pages/TransferLog.tsx';
+import { Webhooks } from './pages/Webhooks.tsx';
 import { Link, match, navigate, useLocation } from './router.tsx';
 
 type SessionState = 'checking' | 'signed_in' | 'signed_out';
@@ -18,6 +19,7 @@ const NAV = [
   { to: '/sync', label: 'Manual sync' },
   { to: '/transfers', label: 'Transfer log' },
   { to: '/dashboard', label: 'Dashboard' },
+  { to: '/webhooks', label: 'Webhooks' },
 ];
 
 /** A subscription's mappings live under /subscriptions/:id/mappings but belong to the Mappings tab. */
@@ -115,6 +117,7 @@ function Page({ path, search }: { path: string; search: URLSearchParams }) {
   if (path === '/sync') return <ManualSync subscriptionId={search.get('subscription')} />;
   if (path === '/transfers') return <TransferLog initial={search} />;
   if (path === '/dashboard') return <Dashboard />;
+  if (path === '/webhooks') return <Webhooks />;
   if (path === '/' || path === '/signin') return null;
   return (
     <section>

@@ -21,6 +21,7 @@ export const CONSOLE_PATHS = [
   '/transfers',
   '/transfers/*',
   '/dashboard',
+  '/webhooks',
 ];
 
 // Everything the console loads comes from this service; nothing from other origins.
