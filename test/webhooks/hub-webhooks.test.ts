@@ -232,6 +232,66 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false])
       assert.equal((await svc.api('DELETE', `/api/v1/webhooks/${endpoint.id}`)).status, 204);
     });
 
+    test('a receiver answering 404 fails the delivery for good (no retry)', async () => {
+      const endpoint = await makeEndpoint(['customer/created']);
+      answers.push(404);
+      await klaviyoChange('gone@example.com', 'Gone');
+      const customer = await customerByEmail('gone@example.com');
+      const [failed] = await waitFor('the delivery to fail', async () => {
+        const list = await deliveriesOf(customer.id);
+        return list.length === 1 && list[0].state === 'failed' && list;
+      });
+      assert.equal(failed.error_code, 'WEBHOOK_DELIVERY_FAILED');
+      const detail = await svc.api('GET', `/api/v1/transfers/${failed.id}`);
+      assert.match(detail.body.error_message, /HTTP 404/);
+      const messages = (detail.body.steps as { message: string }[]).map((s) => s.message).join('\n');
+      assert.match(messages, /Not retried automatically/);
+      assert.equal((await svc.api('DELETE', `/api/v1/webhooks/${endpoint.id}`)).status, 204);
+    });
+
+    test('only enabled endpoints that want the event and the subscription get a delivery', async () => {
+      const wanted = await svc.api('POST', '/api/v1/webhooks', {
+        url: receiverUrl,
+        events: ['customer/created'],
+        subscription_ids: [subscriptionId],
+      });
+      const otherSubscription = await svc.api('POST', '/api/v1/webhooks', {
+        url: receiverUrl,
+        events: ['customer/created'],
+        subscription_ids: ['some-other-subscription'],
+      });
+      const otherEvent = await svc.api('POST', '/api/v1/webhooks', {
+        url: receiverUrl,
+        events: ['customer/updated'],
+      });
+      const disabled = await svc.api('POST', '/api/v1/webhooks', {
+        url: receiverUrl,
+        events: ['customer/created'],
+        enabled: false,
+      });
+      const made = [wanted, otherSubscription, otherEvent, disabled];
+      for (const m of made) {
+        assert.equal(m.status, 201, JSON.stringify(m.body));
+        shownSecrets.push(m.body.secret);
+      }
+      const before = received.length;
+      await klaviyoChange('filtered@example.com', 'Filtered');
+      const customer = await customerByEmail('filtered@example.com');
+      const list = await waitFor('the delivery to succeed', async () => {
+        const found = await svc.api('GET', `/api/v1/transfers?flow=hub-webhook&record=${customer.id}`);
+        const data = found.body.data as { state: string; collection_id: string }[];
+        return data.length > 0 && data.every((t) => t.state === 'succeeded') && data;
+      });
+      assert.deepEqual(
+        list.map((t) => t.collection_id),
+        [wanted.body.id],
+      );
+      assert.equal(received.length, before + 1);
+      assert.ok(verify(wanted.body.secret, received[before].headers, received[before].raw));
+      for (const m of made)
+        assert.equal((await svc.api('DELETE', `/api/v1/webhooks/${m.body.id}`)).status, 204);
+    });
+
     test('a hub write made through the REST API sends no webhook', async () => {
       const endpoint = await makeEndpoint();
       const before = received.length;
