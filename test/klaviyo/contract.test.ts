@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { createKlaviyoClient, ENDPOINTS, type KlaviyoClient } from '../../src/klaviyo/index.ts';
+import { openApiNullable } from '../helpers/openapi.ts';
 import { json, type Recorded, startServer } from './helpers.ts';
 import { sharedFile } from './shared-spec.ts';
 
@@ -15,22 +16,6 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 interface Operation {
   parameters?: Array<{ name: string; in: string }>;
   requestBody?: { content: Record<string, { schema: unknown }> };
-}
-
-/**
- * OpenAPI 3.0 puts `nullable: true` next to `$ref` or `allOf` without a `type`, which JSON Schema cannot
- * express; Ajv refuses it there. Rewrite those as `anyOf: [schema, null]` (typed ones Ajv handles itself).
- */
-function openApiNullable(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(openApiNullable);
-  if (!node || typeof node !== 'object') return node;
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(node)) out[key] = openApiNullable(value);
-  if (out.nullable === true && out.type === undefined) {
-    delete out.nullable;
-    return { anyOf: [out, { type: 'null' }] };
-  }
-  return out;
 }
 
 function pointerEscape(segment: string): string {
