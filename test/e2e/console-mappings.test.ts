@@ -1,25 +1,18 @@
 // Browser tests of the mappings editor: a formula mapping with a syntax error is marked at the mapping,
 // fixed, saved, and previewed on a hub record.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   apiKeySubscription,
   chromiumMissing,
-  type ConsoleWorld,
   screenshot,
   signedInPage,
-  startConsoleWorld,
+  useConsoleWorld,
   unlabelledControls,
 } from './harness.ts';
 
 describe('console mappings', { skip: chromiumMissing }, () => {
-  let world: ConsoleWorld;
-  before(async () => {
-    world = await startConsoleWorld();
-  });
-  after(async () => {
-    await world?.close();
-  });
+  const world = useConsoleWorld();
 
   test('a formula with a syntax error is marked at its mapping; fixed, it saves and previews a record', async () => {
     const sub = await apiKeySubscription(world, 'Mapping shop');

@@ -1,23 +1,11 @@
 // Browser test of OAuth from the console: Authenticate, the sandbox's consent page (Continue, Allow),
 // the callback, and the masked tokens with their expiry after a refresh; then Unlink.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import {
-  chromiumMissing,
-  type ConsoleWorld,
-  screenshot,
-  signedInPage,
-  startConsoleWorld,
-} from './harness.ts';
+import { describe, test } from 'node:test';
+import { chromiumMissing, screenshot, signedInPage, useConsoleWorld } from './harness.ts';
 
 describe('console OAuth', { skip: chromiumMissing }, () => {
-  let world: ConsoleWorld;
-  before(async () => {
-    world = await startConsoleWorld();
-  });
-  after(async () => {
-    await world?.close();
-  });
+  const world = useConsoleWorld();
 
   test('Authenticate through the consent page, then see the masked tokens after a refresh', async () => {
     const { page, context, errors } = await signedInPage(world);

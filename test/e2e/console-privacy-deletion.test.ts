@@ -1,25 +1,18 @@
 // Browser test of "Request deletion in Klaviyo" on the Manual sync page: a refused value shown on its
 // field, the confirmation step, and a linked customer's profile deleted in the sandbox.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   apiKeySubscription,
   chromiumMissing,
-  type ConsoleWorld,
   screenshot,
   signedInPage,
-  startConsoleWorld,
+  useConsoleWorld,
   unlabelledControls,
 } from './harness.ts';
 
 describe('console privacy deletion request', { skip: chromiumMissing }, () => {
-  let world: ConsoleWorld;
-  before(async () => {
-    world = await startConsoleWorld();
-  });
-  after(async () => {
-    await world?.close();
-  });
+  const world = useConsoleWorld();
 
   test('asks for confirmation, shows refusals on the field, and the profile goes', async () => {
     const sub = await apiKeySubscription(world, 'Deletion shop');

@@ -1,22 +1,10 @@
 // Browser test: signing in to the console, by mouse and by keyboard alone.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import {
-  chromiumMissing,
-  type ConsoleWorld,
-  screenshot,
-  startConsoleWorld,
-  unlabelledControls,
-} from './harness.ts';
+import { describe, test } from 'node:test';
+import { chromiumMissing, screenshot, useConsoleWorld, unlabelledControls } from './harness.ts';
 
 describe('console sign-in', { skip: chromiumMissing }, () => {
-  let world: ConsoleWorld;
-  before(async () => {
-    world = await startConsoleWorld();
-  });
-  after(async () => {
-    await world?.close();
-  });
+  const world = useConsoleWorld();
 
   test('a wrong password is refused on the page, the right one opens the subscriptions', async () => {
     const context = await world.browser.newContext({ viewport: { width: 1280, height: 800 } });

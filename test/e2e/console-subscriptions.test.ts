@@ -1,24 +1,11 @@
 // Browser tests of the subscription screens: creating an API-key subscription against the sandbox and
 // seeing it connected; a throttling value refused inline; the toolbar's disabled Initialize.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import {
-  chromiumMissing,
-  type ConsoleWorld,
-  screenshot,
-  signedInPage,
-  startConsoleWorld,
-  unlabelledControls,
-} from './harness.ts';
+import { describe, test } from 'node:test';
+import { chromiumMissing, screenshot, signedInPage, useConsoleWorld, unlabelledControls } from './harness.ts';
 
 describe('console subscriptions', { skip: chromiumMissing }, () => {
-  let world: ConsoleWorld;
-  before(async () => {
-    world = await startConsoleWorld();
-  });
-  after(async () => {
-    await world?.close();
-  });
+  const world = useConsoleWorld();
 
   test('create an API-key subscription against the sandbox and see it connected', async () => {
     const { page, context, errors } = await signedInPage(world);

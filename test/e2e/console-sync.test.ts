@@ -1,14 +1,13 @@
 // Browser test of the traffic screens: manual sync of three customers, their transfers in the log with
 // their steps, and the dashboard's charts non-empty afterwards.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   apiKeySubscription,
   chromiumMissing,
-  type ConsoleWorld,
   screenshot,
   signedInPage,
-  startConsoleWorld,
+  useConsoleWorld,
   unlabelledControls,
 } from './harness.ts';
 
@@ -19,13 +18,7 @@ const CUSTOMERS = [
 ];
 
 describe('console manual sync, transfer log and dashboard', { skip: chromiumMissing }, () => {
-  let world: ConsoleWorld;
-  before(async () => {
-    world = await startConsoleWorld();
-  });
-  after(async () => {
-    await world?.close();
-  });
+  const world = useConsoleWorld();
 
   test('manual sync of three customers; their transfers in the log; the dashboard charts the traffic', async () => {
     // Customers first, so that only the manual sync (not the created triggers) moves them.

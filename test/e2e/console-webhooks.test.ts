@@ -1,24 +1,11 @@
 // Browser test of the webhooks page: a bad URL is refused next to its field, an endpoint is added and its
 // secret shown once, the list masks it, rotation shows a new one, and disable and delete work.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import {
-  chromiumMissing,
-  type ConsoleWorld,
-  screenshot,
-  signedInPage,
-  startConsoleWorld,
-  unlabelledControls,
-} from './harness.ts';
+import { describe, test } from 'node:test';
+import { chromiumMissing, screenshot, signedInPage, useConsoleWorld, unlabelledControls } from './harness.ts';
 
 describe('console webhooks page', { skip: chromiumMissing }, () => {
-  let world: ConsoleWorld;
-  before(async () => {
-    world = await startConsoleWorld();
-  });
-  after(async () => {
-    await world?.close();
-  });
+  const world = useConsoleWorld();
 
   test('add an endpoint (secret shown once), rotate its secret, disable and delete it', async () => {
     const { page, context, errors } = await signedInPage(world);

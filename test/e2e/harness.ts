@@ -2,6 +2,7 @@
 // wired to a Klaviyo sandbox, signing in through the page, and screenshots under test-output/console/.
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { ensureWebBuilt } from '../../scripts/build-web.ts';
@@ -56,6 +57,22 @@ export async function startConsoleWorld(): Promise<ConsoleWorld> {
       await sandbox.close();
     },
   };
+}
+
+/**
+ * Starts one console world for the enclosing describe and closes it after: call it inside `describe`.
+ * The object is filled in by the `before` hook, so tests read it as they would the world itself.
+ */
+export function useConsoleWorld(): ConsoleWorld {
+  const world = {} as ConsoleWorld;
+  before(async () => {
+    Object.assign(world, await startConsoleWorld());
+  });
+  after(async () => {
+    // Absent when the start failed: there is nothing to close then.
+    await world.close?.();
+  });
+  return world;
 }
 
 /**
