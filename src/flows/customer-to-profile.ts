@@ -5,10 +5,12 @@
 // then run the custom-field actions (consent, lists) in batched calls. Every transfer ends with its own
 // outcome and log steps.
 import type { Customer } from '../domain/hub.ts';
-import type { KlaviyoClient, ProfileAttributes } from '../klaviyo/index.ts';
+import type { ProfileAttributes } from '../klaviyo/index.ts';
 import type { MappingOutcome } from '../mapping/engine.ts';
 import { FROM_HUB_FLOW } from '../transfer/flows.ts';
+import type { Link } from '../transfer/links.ts';
 import type { FlowContext, FlowHandler, Outcome, Transfer } from '../transfer/types.ts';
+import { clientForBatch, groupByRecord, leaveAbortFailuresToQueue } from './batch-handling.ts';
 import { chooseSendMode } from './batcher.ts';
 import {
   DEFAULT_BULK_THRESHOLD,
@@ -82,14 +84,8 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
         }
       };
 
-      let client: KlaviyoClient;
-      try {
-        client = await deps.klaviyoFor(ctx.subscriptionId);
-      } catch (error) {
-        const outcome = outcomeForError(error, 'connecting to Klaviyo');
-        for (const transfer of batch) outcomes.set(transfer.id, outcome);
-        return outcomes;
-      }
+      const client = await clientForBatch(deps, ctx, batch, outcomes);
+      if (!client) return outcomes;
       const subscription = await (deps.subscriptionFor ?? loadFlowSubscription)(ctx.db, ctx.subscriptionId);
       const collections = await deps.collectionsFor(ctx.db, ctx.subscriptionId);
       const addCollection = pickCollection(collections, 'customer', 'from_hub', 'add');
@@ -99,26 +95,15 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
       const mappingContext = { subscription: mappingContextOf(subscription) };
 
       // One pending entry per customer: two queued transfers of one record share its outcome.
-      const byRecord = new Map<string, Pending>();
       const ids = [...new Set(batch.map((transfer) => transfer.record_id))];
       const customers = (await deps.hub.getMany('customer', ids)) as Map<string, Customer>;
-      for (const transfer of batch) {
-        const known = byRecord.get(transfer.record_id);
-        if (known) {
-          known.transfers.push(transfer);
-          continue;
-        }
-        const customer = customers.get(transfer.record_id);
-        if (!customer) {
-          outcomes.set(transfer.id, {
-            status: 'skipped',
-            reason:
-              'The customer no longer exists in the hub; Klaviyo profiles are never deleted by the service.',
-          });
-          continue;
-        }
-        byRecord.set(transfer.record_id, { transfers: [transfer], customer });
-      }
+      const byRecord = groupByRecord<Customer, Pending>(
+        batch,
+        customers,
+        outcomes,
+        'The customer no longer exists in the hub; Klaviyo profiles are never deleted by the service.',
+        (transfer, customer) => ({ transfers: [transfer], customer }),
+      );
       const pendings = [...byRecord.values()];
       const links = await deps.links.klaviyoIdsOf(ctx.subscriptionId, CUSTOMER_TABLE, [...byRecord.keys()]);
       for (const pending of pendings) pending.linkedId = links.get(pending.customer.id);
@@ -270,8 +255,7 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
         mode === 'bulk'
           ? await writeProfilesInBulk(client, writes, { signal: ctx.signal, jobPollMs: deps.jobPollMs })
           : await writeProfilesSingly(client, writes);
-      const newLinks: { subscription_id: string; table_name: string; hub_id: string; klaviyo_id: string }[] =
-        [];
+      const newLinks: Link[] = [];
       const claims: { hubId: string; profileId: string }[] = [];
       const versions: { profileId: string; updated: string }[] = [];
       const actionItems: { key: string; profileId: string; email?: string; plan: ProfileActionPlan }[] = [];
@@ -369,10 +353,7 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
         }
       }
 
-      // At shutdown, failures caused by the abort are not the records' fault: leave them to the queue.
-      if (ctx.signal.aborted) {
-        for (const [id, outcome] of outcomes) if (outcome.status === 'failed') outcomes.delete(id);
-      }
+      leaveAbortFailuresToQueue(outcomes, ctx.signal);
       return outcomes;
     },
   };

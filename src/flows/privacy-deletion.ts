@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import type { DeletionTarget } from '../klaviyo/index.ts';
 import type { Database } from '../store/schema.ts';
 import type { FlowHandler, Outcome, Transfer } from '../transfer/types.ts';
+import { clientForBatch } from './batch-handling.ts';
 import { CUSTOMER_TABLE } from './customer-to-profile.ts';
 import type { FlowDeps } from './flow-deps.ts';
 import { outcomeForError } from './outcomes.ts';
@@ -92,15 +93,9 @@ export function createPrivacyDeletionHandler(deps: Pick<FlowDeps, 'klaviyoFor' |
     maxBatch: 10,
     async handle(batch, ctx) {
       const outcomes = new Map<string, Outcome>();
-      let client: Awaited<ReturnType<FlowDeps['klaviyoFor']>>;
-      try {
-        client = await deps.klaviyoFor(ctx.subscriptionId);
-      } catch (err) {
-        // No usable credentials: every request of the batch waits (auth failures pause the subscription).
-        const outcome = outcomeForError(err, 'requesting the profile deletion');
-        for (const transfer of batch) outcomes.set(transfer.id, outcome);
-        return outcomes;
-      }
+      // No usable credentials: every request of the batch waits (auth failures pause the subscription).
+      const client = await clientForBatch(deps, ctx, batch, outcomes, 'requesting the profile deletion');
+      if (!client) return outcomes;
       for (const transfer of batch) {
         if (ctx.signal.aborted) break;
         const payload = payloadOf(transfer);

@@ -3,10 +3,11 @@
 // of it. Items go first, then the variants of the items that made it; each product's transfer takes the
 // outcome of its item and variants together. Links: `product` → item id, `product_variant` → variant id.
 import type { Product, ProductVariant } from '../domain/hub.ts';
-import type { KlaviyoClient } from '../klaviyo/index.ts';
 import { catalogId } from '../klaviyo/index.ts';
 import { FROM_HUB_FLOW } from '../transfer/flows.ts';
+import type { Link } from '../transfer/links.ts';
 import type { FlowContext, FlowHandler, Outcome, StepInput, Transfer } from '../transfer/types.ts';
+import { clientForBatch, groupByRecord, leaveAbortFailuresToQueue } from './batch-handling.ts';
 import { chooseSendMode } from './batcher.ts';
 import { type CatalogWrite, writeCatalog } from './catalog-writer.ts';
 import {
@@ -49,14 +50,8 @@ export function createProductToCatalogHandler(deps: FlowDeps): FlowHandler {
     maxBatch: 500,
     async handle(batch: Transfer[], ctx: FlowContext): Promise<Map<string, Outcome>> {
       const outcomes = new Map<string, Outcome>();
-      let client: KlaviyoClient;
-      try {
-        client = await deps.klaviyoFor(ctx.subscriptionId);
-      } catch (error) {
-        const outcome = outcomeForError(error, 'connecting to Klaviyo');
-        for (const transfer of batch) outcomes.set(transfer.id, outcome);
-        return outcomes;
-      }
+      const client = await clientForBatch(deps, ctx, batch, outcomes);
+      if (!client) return outcomes;
       const subscription = await (deps.subscriptionFor ?? loadFlowSubscription)(ctx.db, ctx.subscriptionId);
       const collections = await deps.collectionsFor(ctx.db, ctx.subscriptionId);
       const mappingContext = { subscription: mappingContextOf(subscription) };
@@ -66,20 +61,13 @@ export function createProductToCatalogHandler(deps: FlowDeps): FlowHandler {
       const ids = [...new Set(batch.map((t) => t.record_id))];
       const products = (await deps.hub.getMany('product', ids)) as Map<string, Product>;
       const itemLinks = await deps.links.klaviyoIdsOf(ctx.subscriptionId, PRODUCT_TABLE, ids);
-      const entries = new Map<string, Entry>();
-      for (const transfer of batch) {
-        const known = entries.get(transfer.record_id);
-        if (known) known.transfers.push(transfer);
-        else {
-          const product = products.get(transfer.record_id);
-          if (product) entries.set(transfer.record_id, { transfers: [transfer], product, variants: [] });
-          else
-            outcomes.set(transfer.id, {
-              status: 'skipped',
-              reason: 'The product no longer exists in the hub; catalog items are not deleted.',
-            });
-        }
-      }
+      const entries = groupByRecord<Product, Entry>(
+        batch,
+        products,
+        outcomes,
+        'The product no longer exists in the hub; catalog items are not deleted.',
+        (transfer, product) => ({ transfers: [transfer], product, variants: [] }),
+      );
       const variantKeys = [...entries.values()].flatMap((e) =>
         (e.product.variants ?? []).map((v, i) => `${e.product.id}:${v.id ?? v.sku ?? i + 1}`),
       );
@@ -204,7 +192,7 @@ export function createProductToCatalogHandler(deps: FlowDeps): FlowHandler {
         variantWrites.map((v) => v.write),
         { bulk, jobPollMs: deps.jobPollMs },
       );
-      const links: { subscription_id: string; table_name: string; hub_id: string; klaviyo_id: string }[] = [];
+      const links: Link[] = [];
       variantResults.forEach((result, i) => {
         const { entry, key, write } = variantWrites[i];
         if (!result.ok) {
@@ -242,9 +230,7 @@ export function createProductToCatalogHandler(deps: FlowDeps): FlowHandler {
         const outcome: Outcome = entry.failure ?? { status: 'succeeded', collection_id: entry.collectionId };
         for (const transfer of entry.transfers) outcomes.set(transfer.id, outcome);
       }
-      if (ctx.signal.aborted) {
-        for (const [id, outcome] of outcomes) if (outcome.status === 'failed') outcomes.delete(id);
-      }
+      leaveAbortFailuresToQueue(outcomes, ctx.signal);
       return outcomes;
     },
   };

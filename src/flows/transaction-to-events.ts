@@ -4,10 +4,12 @@
 // Klaviyo's unique_id rule would keep it from counting twice). On a status that the status collection
 // maps to Fulfilled / Canceled / Refunded Order, that event goes once, with the Placed Order's unique_id.
 import type { Transaction } from '../domain/hub.ts';
-import type { EventInput, KlaviyoClient } from '../klaviyo/index.ts';
+import type { EventInput } from '../klaviyo/index.ts';
 import type { CompiledCollection } from '../mapping/engine.ts';
 import { FROM_HUB_FLOW } from '../transfer/flows.ts';
+import type { Link } from '../transfer/links.ts';
 import type { FlowContext, FlowHandler, Outcome, StepInput, Transfer } from '../transfer/types.ts';
+import { clientForBatch, groupByRecord, leaveAbortFailuresToQueue } from './batch-handling.ts';
 import { chooseSendMode } from './batcher.ts';
 import { orderedProductUniqueIds, orderUniqueId } from './event-ids.ts';
 import { sendEventsInBulk, sendEventsSingly } from './event-writer.ts';
@@ -59,14 +61,8 @@ export function createTransactionToEventsHandler(deps: FlowDeps): FlowHandler {
         }
         return outcomes;
       }
-      let client: KlaviyoClient;
-      try {
-        client = await deps.klaviyoFor(ctx.subscriptionId);
-      } catch (error) {
-        const outcome = outcomeForError(error, 'connecting to Klaviyo');
-        for (const transfer of batch) outcomes.set(transfer.id, outcome);
-        return outcomes;
-      }
+      const client = await clientForBatch(deps, ctx, batch, outcomes);
+      if (!client) return outcomes;
       const collections = await deps.collectionsFor(ctx.db, ctx.subscriptionId);
       const placedOrder = pickCollection(collections, 'transaction', 'from_hub', 'add');
       const statusCollection = collections.find(
@@ -79,23 +75,13 @@ export function createTransactionToEventsHandler(deps: FlowDeps): FlowHandler {
 
       const ids = [...new Set(batch.map((t) => t.record_id))];
       const transactions = (await deps.hub.getMany('transaction', ids)) as Map<string, Transaction>;
-      const orders = new Map<string, Order>();
-      for (const transfer of batch) {
-        const existing = orders.get(transfer.record_id);
-        if (existing) {
-          existing.transfers.push(transfer);
-          continue;
-        }
-        const transaction = transactions.get(transfer.record_id);
-        if (!transaction) {
-          outcomes.set(transfer.id, {
-            status: 'skipped',
-            reason: 'The transaction no longer exists in the hub.',
-          });
-          continue;
-        }
-        orders.set(transfer.record_id, { transfers: [transfer], transaction, events: [], notes: [] });
-      }
+      const orders = groupByRecord<Transaction, Order>(
+        batch,
+        transactions,
+        outcomes,
+        'The transaction no longer exists in the hub.',
+        (transfer, transaction) => ({ transfers: [transfer], transaction, events: [], notes: [] }),
+      );
       const placed = await deps.links.klaviyoIdsOf(ctx.subscriptionId, TRANSACTION_TABLE, [...orders.keys()]);
       const customerIds = [...orders.values()]
         .map((o) => o.transaction.customer_id)
@@ -211,7 +197,7 @@ export function createTransactionToEventsHandler(deps: FlowDeps): FlowHandler {
         if (!result.ok && !failures.has(flat[index].order)) failures.set(flat[index].order, result.error);
       });
 
-      const links: { subscription_id: string; table_name: string; hub_id: string; klaviyo_id: string }[] = [];
+      const links: Link[] = [];
       const marks: { recordId: string; metric: string; uniqueId: string }[] = [];
       for (const order of orders.values()) {
         const id = order.transaction.id;
@@ -260,9 +246,7 @@ export function createTransactionToEventsHandler(deps: FlowDeps): FlowHandler {
       }
       if (links.length > 0) await deps.links.set(links, ctx.db);
       if (marks.length > 0) await markStatusEventsSent(ctx.db, ctx.subscriptionId, marks);
-      if (ctx.signal.aborted) {
-        for (const [id, outcome] of outcomes) if (outcome.status === 'failed') outcomes.delete(id);
-      }
+      leaveAbortFailuresToQueue(outcomes, ctx.signal);
       return outcomes;
     },
   };

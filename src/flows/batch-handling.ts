@@ -1,0 +1,58 @@
+// The steps every FROM-hub handler takes around its own work: get the subscription's Klaviyo client (or
+// fail the whole batch with the cause), group the batch by record so two queued transfers of one record
+// share one outcome, and at shutdown leave abort-caused failures to the queue.
+import type { KlaviyoClient } from '../klaviyo/index.ts';
+import type { FlowContext, Outcome, Transfer } from '../transfer/types.ts';
+import type { FlowDeps } from './flow-deps.ts';
+import { outcomeForError } from './outcomes.ts';
+
+/** The subscription's client; without one every transfer of the batch takes the failure and it is undefined. */
+export async function clientForBatch(
+  deps: Pick<FlowDeps, 'klaviyoFor'>,
+  ctx: Pick<FlowContext, 'subscriptionId'>,
+  batch: readonly Transfer[],
+  outcomes: Map<string, Outcome>,
+  doing = 'connecting to Klaviyo',
+): Promise<KlaviyoClient | undefined> {
+  try {
+    return await deps.klaviyoFor(ctx.subscriptionId);
+  } catch (error) {
+    const outcome = outcomeForError(error, doing);
+    for (const transfer of batch) outcomes.set(transfer.id, outcome);
+    return undefined;
+  }
+}
+
+/**
+ * One entry per hub record, in batch order, made by `entryFor` from the first transfer; later transfers of
+ * the record join it. A transfer whose record is gone from the hub is skipped with `goneReason`.
+ */
+export function groupByRecord<R, E extends { transfers: Transfer[] }>(
+  batch: readonly Transfer[],
+  records: ReadonlyMap<string, R>,
+  outcomes: Map<string, Outcome>,
+  goneReason: string,
+  entryFor: (transfer: Transfer, record: R) => E,
+): Map<string, E> {
+  const entries = new Map<string, E>();
+  for (const transfer of batch) {
+    const known = entries.get(transfer.record_id);
+    if (known) {
+      known.transfers.push(transfer);
+      continue;
+    }
+    const record = records.get(transfer.record_id);
+    if (record === undefined) {
+      outcomes.set(transfer.id, { status: 'skipped', reason: goneReason });
+      continue;
+    }
+    entries.set(transfer.record_id, entryFor(transfer, record));
+  }
+  return entries;
+}
+
+/** At shutdown, failures caused by the abort are not the records' fault: leave them to the queue. */
+export function leaveAbortFailuresToQueue(outcomes: Map<string, Outcome>, signal: AbortSignal): void {
+  if (!signal.aborted) return;
+  for (const [id, outcome] of outcomes) if (outcome.status === 'failed') outcomes.delete(id);
+}
