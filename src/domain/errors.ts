@@ -55,6 +55,8 @@ export const ERROR_CODES = {
   MAPPING_DUPLICATE_ADD_COLLECTION: 400,
   MANUAL_SYNC_TOO_MANY_IDS: 400,
   TRANSFER_NOT_RETRYABLE: 409,
+  /** The worker stopped (crash, expired lease) while running the transfer too many times: set aside. */
+  TRANSFER_ABANDONED: 500,
   RECORD_NOT_FOUND: 404,
   // Outbound hub webhooks
   WEBHOOK_URL_NOT_ALLOWED: 400,

@@ -10,6 +10,7 @@ import type { Store } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 import type { TransfersTable } from '../store/tables/transfer.ts';
 import { redact, redactString } from './redact.ts';
+import { countInterruptions } from './interruptions.ts';
 import { DEFAULT_MAX_ATTEMPTS, hasAttemptsLeft, retryDelayMs } from './retry.ts';
 import { chunked, requeue, toTransfer } from './rows.ts';
 import type { ClaimedBatch, ClaimLimits, NewTransfer, Outcome, StepInput, TransferQueue } from './types.ts';
@@ -20,7 +21,7 @@ export interface EmbeddedQueueOptions {
   defaultMaxAttempts?: number;
 }
 
-type Insertable = Omit<TransfersTable, 'id'>;
+type Insertable = Omit<TransfersTable, 'id' | 'interruptions'>;
 
 /** A queued transfer as enqueueReturning answers it. */
 export interface QueuedTransfer {
@@ -217,6 +218,10 @@ export class EmbeddedTransferQueue implements TransferQueue {
     const rows = await part(1, max);
     if (rows.length < max) rows.push(...(await part(0, max - rows.length)));
     if (rows.length === 0) return null;
+    // A transfer that was running when its worker stopped runs alone next time: if it is what stops the
+    // worker, only it collects interruptions, not the transfers that shared its batch.
+    const suspect = rows.findIndex((r) => Number(r.interruptions) > 0);
+    if (suspect >= 0) rows.length = Math.max(1, suspect);
     const at = new Date(now).toISOString();
     for (const ids of chunked(rows.map((r) => r.id))) {
       await trx
@@ -409,9 +414,9 @@ export class EmbeddedTransferQueue implements TransferQueue {
   async recover(options: { all?: boolean } = {}): Promise<number> {
     const now = this.now();
     return this.store.db.transaction().execute(async (trx) => {
-      let q = trx.selectFrom('transfers').select('id').where('state', '=', 'running');
+      let q = trx.selectFrom('transfers').select(['id', 'interruptions']).where('state', '=', 'running');
       if (!options.all) q = q.where('lease_until', '<', now);
-      const stale = (await q.execute()).map((r) => Number(r.id));
+      const stale = await countInterruptions(trx, await q.execute(), now);
       const due = (
         await trx
           .selectFrom('transfers')

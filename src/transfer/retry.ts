@@ -13,3 +13,9 @@ export function retryDelayMs(failedAttempts: number): number {
 export function hasAttemptsLeft(failedAttempts: number, maxAttempts: number): boolean {
   return failedAttempts < maxAttempts;
 }
+
+/**
+ * How many times a transfer's worker may stop while running it (a crash, an expired lease) before the
+ * transfer is set aside as `dead` (TRANSFER_ABANDONED). A graceful shutdown does not count.
+ */
+export const MAX_INTERRUPTIONS = 3;

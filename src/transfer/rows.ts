@@ -133,7 +133,7 @@ export async function requeue(
         lease_until: null,
         claimed_by: null,
         updated_at: at,
-        ...(extra.resetAttempts ? { attempts: 0 } : {}),
+        ...(extra.resetAttempts ? { attempts: 0, interruptions: 0 } : {}),
       })
       .where('id', 'in', part)
       .execute();

@@ -10,6 +10,7 @@ import { rateBudgetWindowsMigration } from './0003_rate_budget_windows.ts';
 import { hubMigration } from './0100_hub.ts';
 import { transfersMigration } from './0101_transfers.ts';
 import { transferLanesMigration } from './0102_transfer_lanes.ts';
+import { transferInterruptionsMigration } from './0103_transfer_interruptions.ts';
 import { hubWebhooksMigration } from './0110_hub_webhooks.ts';
 import { mappingMigration } from './0200_mapping.ts';
 import { flowsMigration } from './0300_flows.ts';
@@ -28,6 +29,7 @@ export const migrations: StoreMigration[] = [
   hubMigration,
   transfersMigration,
   transferLanesMigration,
+  transferInterruptionsMigration,
   hubWebhooksMigration,
   mappingMigration,
   flowsMigration,

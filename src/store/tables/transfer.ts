@@ -25,6 +25,8 @@ export interface TransfersTable {
   next_attempt_at: number | null;
   lease_until: number | null;
   claimed_by: string | null;
+  /** Claims that ended without an outcome because the worker stopped (crash, expired lease). */
+  interruptions: Generated<number>;
   error_code: string | null;
   error_message: string | null;
   tracking_id: string;
