@@ -4,20 +4,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.ts';
+import { postToSandbox } from '../helpers/sandbox-api.ts';
 import { startTestService, TEST_DATABASE_URL, type TestService } from '../helpers/service.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let sandbox: Sandbox;
 let svc: TestService;
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 interface TransferRow {
   id: string;
@@ -123,15 +115,10 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false])
 
     test('by email: every profile with that email is deleted', async () => {
       const account = sandbox.state.account();
-      const made = await fetch(`${sandbox.url}/api/profiles`, {
-        method: 'POST',
-        headers: {
-          authorization: `Klaviyo-API-Key ${sandbox.apiKey}`,
-          revision: '2026-07-15',
-          'content-type': 'application/vnd.api+json',
-        },
-        body: JSON.stringify({ data: { type: 'profile', attributes: { email: 'gone@example.com' } } }),
-      }).then((r) => r.json());
+      const made = await postToSandbox(sandbox, '/api/profiles', {
+        type: 'profile',
+        attributes: { email: 'gone@example.com' },
+      });
       const asked = await svc.api('POST', deletions(subscriptionId), { email: 'gone@example.com' });
       assert.equal(asked.status, 202, JSON.stringify(asked.body));
       assert.deepEqual(asked.body.requested, { email: 'gone@example.com' });

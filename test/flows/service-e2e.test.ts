@@ -4,24 +4,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.ts';
+import { postToSandbox } from '../helpers/sandbox-api.ts';
 import { startTestService, TEST_DATABASE_URL, type TestService } from '../helpers/service.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let sandbox: Sandbox;
 let svc: TestService;
-
-async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 /** The record's transfers once none is queued or running any more. */
 async function settled(subscriptionId: string, recordId: string, count = 1) {
@@ -89,17 +77,10 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false])
 
     test('customers: linked not duplicated, invalid phone dropped, consent and lists as the custom fields say', async () => {
       const account = sandbox.state.account();
-      const existing = await fetch(`${sandbox.url}/api/profiles`, {
-        method: 'POST',
-        headers: {
-          authorization: `Klaviyo-API-Key ${sandbox.apiKey}`,
-          revision: '2026-07-15',
-          'content-type': 'application/vnd.api+json',
-        },
-        body: JSON.stringify({
-          data: { type: 'profile', attributes: { email: 'known@example.com', first_name: 'K' } },
-        }),
-      }).then((r) => r.json());
+      const existing = await postToSandbox(sandbox, '/api/profiles', {
+        type: 'profile',
+        attributes: { email: 'known@example.com', first_name: 'K' },
+      });
       const vip = [...account.lists.values()].find((l) => l.name === 'VIP') ?? (await createList('VIP'));
       const news = [...account.lists.values()].find((l) => l.name === 'News') ?? (await createList('News'));
 
@@ -235,17 +216,10 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false])
 
     test('manual sync by Klaviyo profile id creates the hub customer', async () => {
       const account = sandbox.state.account();
-      const made = await fetch(`${sandbox.url}/api/profiles`, {
-        method: 'POST',
-        headers: {
-          authorization: `Klaviyo-API-Key ${sandbox.apiKey}`,
-          revision: '2026-07-15',
-          'content-type': 'application/vnd.api+json',
-        },
-        body: JSON.stringify({
-          data: { type: 'profile', attributes: { email: 'manual@example.com', first_name: 'Manu' } },
-        }),
-      }).then((r) => r.json());
+      const made = await postToSandbox(sandbox, '/api/profiles', {
+        type: 'profile',
+        attributes: { email: 'manual@example.com', first_name: 'Manu' },
+      });
       const collections = await svc.api('GET', `/api/v1/subscriptions/${subscriptionId}/collections`);
       const addToHub = collections.body.data.find(
         (c: { type: string; direction: string; sync_type: string; parent_id: string | null }) =>
@@ -267,15 +241,7 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false])
   });
 
 async function createList(name: string) {
-  const answer = await fetch(`${sandbox.url}/api/lists`, {
-    method: 'POST',
-    headers: {
-      authorization: `Klaviyo-API-Key ${sandbox.apiKey}`,
-      revision: '2026-07-15',
-      'content-type': 'application/vnd.api+json',
-    },
-    body: JSON.stringify({ data: { type: 'list', attributes: { name } } }),
-  }).then((r) => r.json());
+  const answer = await postToSandbox(sandbox, '/api/lists', { type: 'list', attributes: { name } });
   return sandbox.state.account().lists.get(answer.data.id)!;
 }
 
