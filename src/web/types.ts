@@ -1,11 +1,10 @@
-// Shapes of the API's answers as the console reads them (SPEC S2, S4, S8.1).
+// Shapes of the API's answers as the console reads them (SPEC S2, S4, S8.1). Enumerations come from
+// src/domain as types only: the console bundle takes no server code, and its build hash covers src/web.
+import type { Direction, MappingType, SyncType } from '../domain/collections.ts';
+import type { SubscriptionStatus } from '../domain/subscription.ts';
 
-export type ConnectionStatus =
-  | 'not_connected'
-  | 'connected'
-  | 'needs_authorization'
-  | 'authorization_revoked'
-  | 'error';
+export type { MappingType };
+export type ConnectionStatus = SubscriptionStatus;
 
 export interface Subscription {
   id: string;
@@ -35,8 +34,6 @@ export interface Subscription {
   updated_at?: string;
 }
 
-export type MappingType = 'static' | 'field' | 'dynamic_formula' | 'lookup_translation';
-
 export interface Mapping {
   destination: string;
   type: MappingType;
@@ -53,8 +50,8 @@ export interface Collection {
   subscription_id?: string;
   name: string;
   type: string;
-  direction: 'to_hub' | 'from_hub';
-  sync_type: 'add' | 'update' | 'add_and_update';
+  direction: Direction;
+  sync_type: SyncType;
   parent_id: string | null;
   enabled: boolean;
   mapping_filter?: string | null;
