@@ -5,9 +5,11 @@
 // retry schedule, the transfer log with steps, retry and replay by hand.
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { fetch, type Response } from 'undici';
 import type { ChangeListener, HubChange } from '../hub/store.ts';
 import type { Database } from '../store/schema.ts';
 import type { FlowContext, FlowHandler, NewTransfer, Outcome, Transfer } from '../transfer/types.ts';
+import { EgressRefused, egressAgent, literalRefusal, type Resolver } from './egress.ts';
 import type { WebhookEndpoint, WebhookEndpoints } from './endpoints.ts';
 import { DELIVERY_HEADER, SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './signing.ts';
 
@@ -167,11 +169,34 @@ export interface WebhookHandlerOptions {
   timeoutMs?: number;
   /** Epoch ms, for the timestamp header. */
   now?: () => number;
+  /** Loopback receivers are reachable (KLAVIYO_SYNC_ALLOW_SANDBOX_URLS); private networks never are. */
+  allowLoopback?: boolean;
+  /** Name resolution for deliveries (tests map names of their own); the system resolver by default. */
+  resolve?: Resolver;
+}
+
+/** The refusal behind a failed fetch, when the egress check is what stopped it. */
+function egressRefusalIn(err: unknown): EgressRefused | null {
+  for (let e = err; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) {
+    if (e instanceof EgressRefused) return e;
+  }
+  return null;
+}
+
+function refusedOutcome(refused: EgressRefused): Outcome {
+  return {
+    status: 'failed',
+    code: 'WEBHOOK_URL_NOT_ALLOWED',
+    message: `Not delivered: ${refused.message}. Point the endpoint at a public https:// URL`,
+    retryable: false,
+  };
 }
 
 export function createHubWebhookHandler(options: WebhookHandlerOptions): FlowHandler {
   const timeoutMs = options.timeoutMs ?? WEBHOOK_TIMEOUT_MS;
   const now = options.now ?? Date.now;
+  const allowLoopback = options.allowLoopback ?? false;
+  const dispatcher = egressAgent(allowLoopback, options.resolve);
 
   async function deliver(t: Transfer, ctx: FlowContext): Promise<Outcome | null> {
     const payload = t.payload as DeliveryPayload | null;
@@ -193,8 +218,18 @@ export function createHubWebhookHandler(options: WebhookHandlerOptions): FlowHan
       message: `POST ${shownUrl(endpoint.url)} (${payload.delivery.event}, delivery ${payload.delivery.id})`,
       data: { endpoint_id: endpoint.id, delivery_id: payload.delivery.id, event: payload.delivery.event },
     });
+    const literal = literalRefusal(new URL(endpoint.url), allowLoopback);
+    if (literal) {
+      ctx.step(t.id, {
+        kind: 'error',
+        level: 'error',
+        message: `WEBHOOK_URL_NOT_ALLOWED: ${literal.message}`,
+      });
+      return refusedOutcome(literal);
+    }
     try {
       const res = await fetch(endpoint.url, {
+        dispatcher,
         method: 'POST',
         redirect: 'manual',
         headers: {
@@ -217,6 +252,15 @@ export function createHubWebhookHandler(options: WebhookHandlerOptions): FlowHan
       return outcomeOfStatus(res.status, shown);
     } catch (err) {
       if (ctx.signal.aborted) return null; // shutdown: back to the queue, not counted as an attempt
+      const refused = egressRefusalIn(err);
+      if (refused) {
+        ctx.step(t.id, {
+          kind: 'error',
+          level: 'error',
+          message: `WEBHOOK_URL_NOT_ALLOWED: ${refused.message}`,
+        });
+        return refusedOutcome(refused);
+      }
       const e = err as Error & { cause?: { code?: string; message?: string } };
       const message =
         e.name === 'TimeoutError'

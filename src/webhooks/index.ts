@@ -18,5 +18,11 @@ export function registerHubWebhooks(ctx: ServiceContext): void {
   if (!hub || !transfers) throw new Error('registerHubWebhooks needs the transfer services started first');
   const endpoints = new WebhookEndpoints(ctx.store.db, ctx.secrets);
   hub.onChange(webhookChangeListener(endpoints, (db, list) => transfers.engine.enqueue(db, list)));
-  transfers.engine.registry.register(createHubWebhookHandler({ endpoints, now: () => ctx.now() }));
+  transfers.engine.registry.register(
+    createHubWebhookHandler({
+      endpoints,
+      now: () => ctx.now(),
+      allowLoopback: ctx.config.allowSandboxUrls,
+    }),
+  );
 }
