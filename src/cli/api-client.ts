@@ -108,11 +108,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     }
     const code = body?.error?.code ?? `HTTP_${response.status}`;
     let message = body?.error?.message ?? `${response.status} ${response.statusText}`;
-    if (response.status === 401) {
-      message +=
-        ' — pass an API token with --token or KLAVIYO_SYNC_TOKEN (create one in the console or with ' +
-        'POST /api/v1/tokens), or set KLAVIYO_SYNC_ADMIN_PASSWORD to sign in as admin.';
-    }
+    if (response.status === 401) message += ` — ${signInHint(options)}`;
     throw new ApiError(response.status, code, message, body?.error?.field);
   };
 
@@ -199,6 +195,26 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   };
 }
 
+/** What to do about a 401, depending on which credential the CLI sent (a retry with the same one fails again). */
+function signInHint(connection: Connection): string {
+  if (connection.token) {
+    return (
+      'the API token (--token or KLAVIYO_SYNC_TOKEN) was refused: it is wrong or was revoked. Make a new ' +
+      'one in the console or with POST /api/v1/tokens.'
+    );
+  }
+  if (connection.adminPassword) {
+    return (
+      'signing in as admin with KLAVIYO_SYNC_ADMIN_PASSWORD was refused: the admin password was changed or ' +
+      'set differently at first start. Pass an API token with --token or KLAVIYO_SYNC_TOKEN instead.'
+    );
+  }
+  return (
+    'pass an API token with --token or KLAVIYO_SYNC_TOKEN (create one in the console or with ' +
+    'POST /api/v1/tokens), or set KLAVIYO_SYNC_ADMIN_PASSWORD to sign in as admin.'
+  );
+}
+
 /** The hub's import answer (`{accepted, rejected: <count>, errors: [{line, message, field}]}`) in one shape. */
 export function normalizeImportReport(raw: unknown): ImportReport {
   const r = (raw ?? {}) as Record<string, unknown>;
@@ -217,6 +233,17 @@ export function normalizeImportReport(raw: unknown): ImportReport {
 }
 
 /**
+ * The service's answers and an unreachable service carry their stable code (docs/errors.md), so scripts
+ * and people can look it up; the CLI's own checks of its arguments need none.
+ */
+export function describeError(error: Error): string {
+  if (error instanceof ApiError && (error.status > 0 || error.code === 'SERVICE_UNREACHABLE')) {
+    return `${error.code}: ${error.message}`;
+  }
+  return error.message;
+}
+
+/**
  * Runs a command body and turns the errors a person can act on into one line on stderr and exit code 1,
  * instead of a stack trace. Anything else is a bug and keeps its stack.
  */
@@ -228,7 +255,7 @@ export async function reportErrors(
     await body();
   } catch (error) {
     if (error instanceof ApiError || known.some((kind) => error instanceof kind)) {
-      process.stderr.write(`klaviyo-sync: ${(error as Error).message}\n`);
+      process.stderr.write(`klaviyo-sync: ${describeError(error as Error)}\n`);
       process.exitCode = 1;
       return;
     }

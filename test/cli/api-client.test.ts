@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { ApiError, createApiClient, resolveConnection } from '../../src/cli/api-client.ts';
+import { ApiError, createApiClient, describeError, resolveConnection } from '../../src/cli/api-client.ts';
 
 // A stand-in for the service's API: just enough routes to check what the client sends and how it reads
 // the answers. The real service is exercised by the command tests.
@@ -121,6 +121,31 @@ test('error answers become ApiErrors with the code, and 401 says how to authenti
     .then(unexpected, (e: ApiError) => e);
   assert.equal(wrongPassword.code, 'UNAUTHENTICATED');
   assert.doesNotMatch(wrongPassword.message, /nope/);
+});
+
+test('a refused credential is named, instead of advising the credential that was just refused', async () => {
+  const wrongToken = await createApiClient({ baseUrl, token: 'tok_revoked' })
+    .request('GET', '/api/v1/things')
+    .then(unexpected, (e: ApiError) => e);
+  assert.match(wrongToken.message, /the API token \(--token or KLAVIYO_SYNC_TOKEN\) was refused/);
+  assert.doesNotMatch(wrongToken.message, /tok_revoked|set KLAVIYO_SYNC_ADMIN_PASSWORD to sign in/);
+  const wrongPassword = await createApiClient({ baseUrl, adminPassword: 'nope' })
+    .request('GET', '/api/v1/things')
+    .then(unexpected, (e: ApiError) => e);
+  assert.match(wrongPassword.message, /signing in as admin with KLAVIYO_SYNC_ADMIN_PASSWORD was refused/);
+  assert.doesNotMatch(wrongPassword.message, /nope/);
+});
+
+test('errors printed by the CLI carry the stable code of the service; its own argument checks do not', () => {
+  assert.equal(
+    describeError(new ApiError(401, 'UNAUTHENTICATED', 'Wrong username or password.')),
+    'UNAUTHENTICATED: Wrong username or password.',
+  );
+  assert.equal(
+    describeError(new ApiError(0, 'SERVICE_UNREACHABLE', 'Could not reach it.')),
+    'SERVICE_UNREACHABLE: Could not reach it.',
+  );
+  assert.equal(describeError(new ApiError(0, 'VALIDATION_FAILED', 'No such file: x')), 'No such file: x');
 });
 
 test('an unreachable service is reported with the URL and what to do', async () => {

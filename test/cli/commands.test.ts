@@ -166,3 +166,59 @@ test('sync names the known subscriptions when the one asked for does not exist',
     `klaviyo-sync: No subscription 'Nope'. Known: '${SUBSCRIPTION}' (${subscriptionId}).\n`,
   );
 });
+
+test('import --json prints the service answer as docs/api.md shows it: rejected is a count, errors the lines', async () => {
+  const input = `${JSON.stringify({ id: 'C-json-1', email_address: 'json1@example.com' })}\n{"id":\n`;
+  const result = await runCli(['import', 'customers', '-', '--json', ...connection()], {}, 60_000, input);
+  assert.equal(result.code, 2, result.stderr);
+  const answer = JSON.parse(result.stdout);
+  assert.equal(answer.accepted, 1);
+  assert.equal(answer.rejected, 1);
+  assert.deepEqual(
+    answer.errors.map((e: { line: number }) => e.line),
+    [2],
+  );
+  assert.equal('rejectedCount' in answer, false);
+});
+
+test('a refused token is reported with its code and what to do, never the token', async () => {
+  const result = await runCli(
+    ['import', 'customers', '-', '--url', service.baseUrl, '--token', 'kst_not_a_real_token'],
+    {},
+    60_000,
+    '{"id":"C-never"}\n',
+  );
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /klaviyo-sync: UNAUTHENTICATED: .* the API token .* was refused/);
+  assert.doesNotMatch(result.stderr, /kst_not_a_real_token/);
+});
+
+test('sync names an unknown collection plainly and says why a record was skipped', async () => {
+  const unknown = await runCli([
+    'sync',
+    '--subscription',
+    SUBSCRIPTION,
+    '--collection',
+    'Nope',
+    '--ids',
+    'a',
+    ...connection(),
+  ]);
+  assert.equal(unknown.code, 1);
+  assert.match(
+    unknown.stderr,
+    new RegExp(`^klaviyo-sync: No collection 'Nope' in '${SUBSCRIPTION}'\\. Known: `),
+  );
+  const skipped = await runCli([
+    'sync',
+    '--subscription',
+    SUBSCRIPTION,
+    '--collection',
+    'Add Klaviyo Profile FROM hub',
+    '--ids',
+    'C-not-in-the-hub',
+    ...connection(),
+  ]);
+  assert.equal(skipped.code, 0, skipped.stderr);
+  assert.match(skipped.stdout, /^ {2}C-not-in-the-hub {2}skipped {2}\S.* {2}\(transfer \d+\)$/m);
+});

@@ -96,7 +96,9 @@ export async function runImport(
   progress.stop(`${report.rejectedCount} rejected`);
 
   if (options.json) {
-    io.out(JSON.stringify(report));
+    // The service's own answer ({lines, accepted, rejected: <count>, errors: […]}), as docs/api.md shows it.
+    const { rejectedCount, rejected, ...answer } = report;
+    io.out(JSON.stringify({ ...answer, rejected: rejectedCount, errors: rejected }));
     return report;
   }
   io.out(

@@ -64,14 +64,14 @@ export function chunk<T>(items: T[], size: number): T[][] {
 }
 
 /** Finds a subscription or collection by id, else by exact name, else by name ignoring case. */
-function pick<T extends Named>(items: T[], wanted: string, what: string): T {
+function pick<T extends Named>(items: T[], wanted: string, what: string, where = ''): T {
   const found =
     items.find((i) => i.id === wanted) ??
     items.find((i) => i.name === wanted) ??
     items.find((i) => i.name.toLowerCase() === wanted.toLowerCase());
   if (!found) {
     const known = items.map((i) => `'${i.name}' (${i.id})`).join(', ') || 'none';
-    throw new ApiError(0, 'NOT_FOUND', `No ${what} '${wanted}'. Known: ${known}.`);
+    throw new ApiError(0, 'NOT_FOUND', `No ${what} '${wanted}'${where}. Known: ${known}.`);
   }
   return found;
 }
@@ -110,7 +110,7 @@ export async function runSync(options: SyncOptions, io: SyncIo): Promise<Transfe
   const subscription = pick(subscriptions, options.subscription, 'subscription');
   const subscriptionPath = `/api/v1/subscriptions/${encodeURIComponent(subscription.id)}`;
   const collections = await client.request<{ data: Named[] }>('GET', `${subscriptionPath}/collections`);
-  const collection = pick(collections.data, options.collection, `collection in '${subscription.name}'`);
+  const collection = pick(collections.data, options.collection, 'collection', ` in '${subscription.name}'`);
 
   // The record each transfer carries; a record already waiting shares the waiting transfer.
   const recordOf = new Map<string, string>();
@@ -157,7 +157,12 @@ export async function runSync(options: SyncOptions, io: SyncIo): Promise<Transfe
     return rows;
   }
   for (const t of rows) {
-    const error = t.error_code ? `  ${t.error_code}: ${t.error_message ?? ''}` : '';
+    // A skipped transfer says why in its message alone, without a code.
+    const error = t.error_code
+      ? `  ${t.error_code}: ${t.error_message ?? ''}`
+      : t.error_message
+        ? `  ${t.error_message}`
+        : '';
     io.out(`  ${t.record_id}  ${t.state}${error}  (transfer ${t.id})`);
     if (options.debug) await printSteps(client, t.id, io.out);
   }
