@@ -1,5 +1,5 @@
 // One mapping collection: its settings, its mappings, save/delete, and the preview of a record.
-import { type FormEvent, useState } from 'react';
+import { type ChangeEvent, type FormEvent, useState } from 'react';
 import { ApiError, del, put } from '../api.ts';
 import { ErrorBanner, FieldRow, Notice } from '../components/ui.tsx';
 import { COLLECTION_TYPES, type Collection } from '../types.ts';
@@ -204,57 +204,29 @@ export function CollectionEditor(props: {
                 />
               )}
             </FieldRow>
-            <FieldRow
+            <OptionalTextField
               label="Mapping filter"
               hint="A formula returning true or false; false skips the record."
+              formula
+              value={draft.mapping_filter}
               error={fieldErr('mapping_filter')}
-            >
-              {({ id, describedBy, invalid }) => (
-                <textarea
-                  id={id}
-                  rows={2}
-                  className="mono"
-                  spellCheck={false}
-                  value={draft.mapping_filter ?? ''}
-                  onChange={(e) => set('mapping_filter', e.target.value || null)}
-                  aria-describedby={describedBy}
-                  aria-invalid={invalid || undefined}
-                />
-              )}
-            </FieldRow>
-            <FieldRow
+              onChange={(value) => set('mapping_filter', value)}
+            />
+            <OptionalTextField
               label="Error filter"
               hint="A formula; true fails the record with the filter's message."
+              formula
+              value={draft.error_filter}
               error={fieldErr('error_filter')}
-            >
-              {({ id, describedBy, invalid }) => (
-                <textarea
-                  id={id}
-                  rows={2}
-                  className="mono"
-                  spellCheck={false}
-                  value={draft.error_filter ?? ''}
-                  onChange={(e) => set('error_filter', e.target.value || null)}
-                  aria-describedby={describedBy}
-                  aria-invalid={invalid || undefined}
-                />
-              )}
-            </FieldRow>
-            <FieldRow
+              onChange={(value) => set('error_filter', value)}
+            />
+            <OptionalTextField
               label="Error filter message"
               hint="What a record fails with when the error filter is true."
+              value={draft.error_message}
               error={fieldErr('error_message')}
-            >
-              {({ id, describedBy, invalid }) => (
-                <input
-                  id={id}
-                  value={draft.error_message ?? ''}
-                  onChange={(e) => set('error_message', e.target.value || null)}
-                  aria-describedby={describedBy}
-                  aria-invalid={invalid || undefined}
-                />
-              )}
-            </FieldRow>
+              onChange={(value) => set('error_message', value)}
+            />
             <FieldRow label="Sort order" error={fieldErr('sort_order')}>
               {({ id, describedBy, invalid }) => (
                 <input
@@ -279,6 +251,36 @@ export function CollectionEditor(props: {
       </form>
       <Preview collection={draft} dirty={dirty} />
     </div>
+  );
+}
+
+/** A described, validated text setting that the API stores as null when empty; formulas get a code box. */
+function OptionalTextField(props: {
+  label: string;
+  hint: string;
+  formula?: boolean;
+  value: string | null | undefined;
+  error: string | null;
+  onChange: (value: string | null) => void;
+}) {
+  return (
+    <FieldRow label={props.label} hint={props.hint} error={props.error}>
+      {({ id, describedBy, invalid }) => {
+        const control = {
+          id,
+          value: props.value ?? '',
+          onChange: (e: ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) =>
+            props.onChange(e.target.value || null),
+          'aria-describedby': describedBy,
+          'aria-invalid': invalid || undefined,
+        };
+        return props.formula ? (
+          <textarea rows={2} className="mono" spellCheck={false} {...control} />
+        ) : (
+          <input {...control} />
+        );
+      }}
+    </FieldRow>
   );
 }
 
