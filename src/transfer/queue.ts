@@ -354,7 +354,7 @@ export class EmbeddedTransferQueue implements TransferQueue {
         } else if (o.status === 'failed') {
           const attempts = h.attempts + 1;
           const again = o.retryable && hasAttemptsLeft(attempts, h.max_attempts);
-          const nextAt = again ? now + retryDelayMs(attempts) : null;
+          const nextAt = again ? now + Math.max(retryDelayMs(attempts), o.retryAfterMs ?? 0) : null;
           const state = again || !o.retryable ? 'failed' : 'dead';
           await trx
             .updateTable('transfers')

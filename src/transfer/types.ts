@@ -79,6 +79,11 @@ export type Outcome =
       message: string;
       retryable: boolean;
       collection_id?: string;
+      /**
+       * The other side asked not to be called again for this long (an HTTP Retry-After): the retry is
+       * scheduled no sooner than this, and no sooner than the usual schedule either.
+       */
+      retryAfterMs?: number;
     }
   /** The subscription cannot call Klaviyo (auth revoked, key rejected): pause it; the transfer waits. */
   | { status: 'paused'; code: ErrorCode | string; message: string };

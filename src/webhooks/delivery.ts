@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import { fetch, type Response } from 'undici';
 import type { ChangeListener, HubChange } from '../hub/store.ts';
 import type { Database } from '../store/schema.ts';
+import { retryAfterMs } from '../transfer/retry.ts';
 import type { FlowContext, FlowHandler, NewTransfer, Outcome, Transfer } from '../transfer/types.ts';
 import { EgressRefused, egressAgent, literalRefusal, type Resolver } from './egress.ts';
 import type { WebhookEndpoint, WebhookEndpoints } from './endpoints.ts';
@@ -151,16 +152,21 @@ async function answerStart(res: Response): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').slice(0, SHOWN_ANSWER_CHARS);
 }
 
-/** 2xx: done. 408, 429, 5xx: the receiver may recover, retry. Other answers (4xx, 3xx) will not change by waiting. */
-function outcomeOfStatus(status: number, shown: string): Outcome {
+/**
+ * 2xx: done. 408, 429, 5xx: the receiver may recover, retry (a 429 or 503 with Retry-After no sooner
+ * than it asked). Other answers (4xx, 3xx) will not change by waiting.
+ */
+function outcomeOfStatus(status: number, shown: string, waitMs: number | undefined): Outcome {
   if (status >= 200 && status < 300) return { status: 'succeeded' };
   const retryable = status === 408 || status === 429 || status >= 500;
   const why = status >= 300 && status < 400 ? ' (redirects are not followed)' : '';
+  const honoured = retryable && (status === 429 || status === 503) ? waitMs : undefined;
   return {
     status: 'failed',
     code: 'WEBHOOK_DELIVERY_FAILED',
     message: `The receiver answered HTTP ${status}${why}${shown ? `: ${shown}` : ''}`,
     retryable,
+    ...(honoured === undefined ? {} : { retryAfterMs: honoured }),
   };
 }
 
@@ -243,13 +249,14 @@ export function createHubWebhookHandler(options: WebhookHandlerOptions): FlowHan
         signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]),
       });
       const shown = await answerStart(res);
+      const retryAfter = res.headers.get('retry-after');
       ctx.step(t.id, {
         kind: 'response',
         level: res.ok ? 'info' : 'warn',
-        message: `HTTP ${res.status}`,
-        data: { status: res.status, answer: shown },
+        message: `HTTP ${res.status}${retryAfter ? ` (Retry-After: ${retryAfter.slice(0, 40)})` : ''}`,
+        data: { status: res.status, answer: shown, ...(retryAfter ? { retry_after: retryAfter } : {}) },
       });
-      return outcomeOfStatus(res.status, shown);
+      return outcomeOfStatus(res.status, shown, retryAfterMs(retryAfter, now()));
     } catch (err) {
       if (ctx.signal.aborted) return null; // shutdown: back to the queue, not counted as an attempt
       const refused = egressRefusalIn(err);

@@ -102,11 +102,15 @@ describe('webhook egress at delivery', () => {
   let receiver: Server;
   let port: number;
   let hits = 0;
+  let answer: { status: number; headers: Record<string, string> } | null = null;
   before(async () => {
     receiver = createServer((req, res) => {
       hits++;
       req.resume();
-      req.on('end', () => res.end('ok'));
+      req.on('end', () => {
+        res.writeHead(answer?.status ?? 200, answer?.headers ?? {});
+        res.end('ok');
+      });
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     port = (receiver.address() as AddressInfo).port;
@@ -148,6 +152,30 @@ describe('webhook egress at delivery', () => {
     });
     assert.deepEqual(outcome, { status: 'succeeded' });
     assert.equal(hits, before + 1);
+  });
+
+  test('a 429 or 503 with Retry-After (seconds or HTTP date) asks the engine to wait at least that long', async () => {
+    const now = Date.parse('2026-03-01T12:00:00Z');
+    const url = `http://127.0.0.1:${port}/in`;
+    try {
+      answer = { status: 429, headers: { 'retry-after': '7200' } };
+      const seconds = await deliverTo(url, { allowLoopback: true, now: () => now });
+      assert.ok(seconds.outcome.status === 'failed' && seconds.outcome.retryable);
+      assert.equal(seconds.outcome.retryAfterMs, 7_200_000);
+      assert.ok(seconds.steps.some((s) => s.message === 'HTTP 429 (Retry-After: 7200)'));
+
+      answer = { status: 503, headers: { 'retry-after': new Date(now + 3 * 3_600_000).toUTCString() } };
+      const date = await deliverTo(url, { allowLoopback: true, now: () => now });
+      assert.ok(date.outcome.status === 'failed');
+      assert.equal(date.outcome.retryAfterMs, 3 * 3_600_000);
+
+      answer = { status: 500, headers: {} };
+      const plain = await deliverTo(url, { allowLoopback: true, now: () => now });
+      assert.ok(plain.outcome.status === 'failed' && plain.outcome.retryable);
+      assert.equal(plain.outcome.retryAfterMs, undefined, 'no Retry-After: the usual schedule');
+    } finally {
+      answer = null;
+    }
   });
 
   test('the address rules: private, loopback, link-local, CGNAT, mapped and NAT64 forms refused', () => {
