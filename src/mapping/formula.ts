@@ -191,6 +191,75 @@ function registerHelpers(expression: jsonata.Expression): void {
   expression.registerFunction('formatDate', guard(formatDate));
 }
 
+/** The helpers registerHelpers adds, by name. */
+export const HELPER_NAMES = [
+  'isEmpty',
+  'coalesce',
+  'truncate',
+  'customField',
+  'firstMatch',
+  'e164',
+  'countryCode',
+  'toIso',
+  'toUnix',
+  'addDays',
+  'formatDate',
+];
+
+/** JSONata's own functions (jsonata 2: the static frame, plus `now` and `millis` bound per evaluation). */
+export const JSONATA_FUNCTION_NAMES = [
+  ...'sum count max min average string substring substringBefore substringAfter lowercase uppercase length'.split(
+    ' ',
+  ),
+  ...'trim pad match contains replace split join formatNumber formatBase formatInteger parseInteger number'.split(
+    ' ',
+  ),
+  ...'floor ceil round abs sqrt power random boolean not map zip filter single reduce sift keys lookup'.split(
+    ' ',
+  ),
+  ...'append exists spread merge reverse each error assert type sort shuffle distinct base64encode'.split(
+    ' ',
+  ),
+  ...'base64decode encodeUrlComponent encodeUrl decodeUrlComponent decodeUrl eval toMillis fromMillis'.split(
+    ' ',
+  ),
+  ...'clone now millis'.split(' '),
+];
+
+const KNOWN_FUNCTIONS = new Set([...HELPER_NAMES, ...JSONATA_FUNCTION_NAMES]);
+
+/**
+ * Functions a formula calls that exist nowhere: JSONata only finds out when it runs ("Attempted to invoke
+ * a non-function"), so a misspelt helper would pass the save and fail every record. Names the formula
+ * binds itself (`$f := function…`, lambda parameters) count as known. Assumes the formula parses.
+ */
+export function unknownFunctions(text: string): string[] {
+  const called = new Set<string>();
+  const bound = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const item of node) visit(item);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    const n = node as { type?: string; lhs?: { type?: string; value?: unknown }; procedure?: unknown };
+    const procedure = n.procedure as { type?: string; value?: unknown } | undefined;
+    if ((n.type === 'function' || n.type === 'partial') && procedure?.type === 'variable') {
+      if (typeof procedure.value === 'string' && procedure.value) called.add(procedure.value);
+    }
+    if (n.type === 'bind' && n.lhs?.type === 'variable' && typeof n.lhs.value === 'string')
+      bound.add(n.lhs.value);
+    if (n.type === 'lambda') {
+      for (const arg of (node as { arguments?: { value?: unknown }[] }).arguments ?? []) {
+        if (typeof arg.value === 'string') bound.add(arg.value);
+      }
+    }
+    for (const value of Object.values(node)) visit(value);
+  };
+  visit(jsonata(text).ast());
+  return [...called].filter((name) => !KNOWN_FUNCTIONS.has(name) && !bound.has(name));
+}
+
 /** Copies a JSONata result into plain JSON values: sequences become arrays, functions vanish. */
 export function toPlain(value: unknown): unknown {
   if (value === null || typeof value !== 'object') {

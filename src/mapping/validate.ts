@@ -17,7 +17,7 @@ import {
 import { AppError } from '../domain/errors.ts';
 import { customFieldTarget, destinationTree, isKnownDestination, sourceFields } from './destinations.ts';
 import { compileCollection } from './engine.ts';
-import { checkFormulaSyntax, compileFormula } from './formula.ts';
+import { checkFormulaSyntax, compileFormula, unknownFunctions } from './formula.ts';
 import { PathSyntaxError, parseDestinationPath, parseSourcePath } from './paths.ts';
 import { sampleRecord } from './samples.ts';
 
@@ -150,6 +150,15 @@ function checkFormula(text: string, field: string, what: string): void {
       'MAPPING_FORMULA_INVALID',
       `${what} does not parse at line ${problem.line}, column ${problem.column}: ${problem.message}`,
       { field, details: { line: problem.line, column: problem.column } },
+    );
+  }
+  const unknown = unknownFunctions(text);
+  if (unknown.length > 0) {
+    throw new AppError(
+      'MAPPING_FORMULA_INVALID',
+      `${what} calls ${unknown.map((name) => `$${name}`).join(', ')}, which is neither a JSONata function nor ` +
+        'a helper of this service (docs/mappings.md lists the helpers); check the spelling',
+      { field },
     );
   }
 }

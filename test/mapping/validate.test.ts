@@ -188,6 +188,51 @@ describe('validation on save', () => {
     );
   });
 
+  test('a formula calling a function that exists nowhere is refused on save, naming it', async () => {
+    await refused(
+      base({
+        mappings: [
+          { destination: 'email', type: 'field', source: 'email_address' },
+          { destination: 'properties.x', type: 'dynamic_formula', formula: '$uppercse(first_name)' },
+        ],
+      }),
+      'MAPPING_FORMULA_INVALID',
+      'mappings[1].formula',
+      /calls \$uppercse, which is neither a JSONata function nor a helper/,
+    );
+    await refused(
+      base({ mapping_filter: '$isEmty(email_address)' }),
+      'MAPPING_FORMULA_INVALID',
+      'mapping_filter',
+    );
+    // JSONata functions, the service's helpers and functions the formula defines itself all pass.
+    const formula =
+      '($greet := function($n) { "Hi " & $n }; $greet($uppercase($coalesce(first_name, "x"))) & ' +
+      '$string($count($map([1, 2], function($v) { $v * 2 }))) & $formatDate($now(), "YYYY"))';
+    await validateCollection(
+      base({
+        mappings: [
+          { destination: 'email', type: 'field', source: 'email_address' },
+          { destination: 'properties.x', type: 'dynamic_formula', formula },
+        ],
+      }),
+      { siblings: [] },
+    );
+  });
+
+  test('the list of JSONata functions holds every function JSONata defines', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { createRequire } = await import('node:module');
+    const { JSONATA_FUNCTION_NAMES } = await import('../../src/mapping/formula.ts');
+    const source = readFileSync(createRequire(import.meta.url).resolve('jsonata'), 'utf8');
+    const defined = [...source.matchAll(/staticFrame\.bind\('(\w+)'/g)].map((m) => m[1]);
+    assert.ok(defined.length > 50, 'found the functions in the jsonata source');
+    assert.deepEqual(
+      defined.filter((name) => !JSONATA_FUNCTION_NAMES.includes(name)),
+      [],
+    );
+  });
+
   test('a lookup translation needs a source or a formula, not both', async () => {
     await refused(
       base({ mappings: [{ destination: 'properties.x', type: 'lookup_translation', table: {} }] }),
