@@ -1,10 +1,31 @@
-// The steps every FROM-hub handler takes around its own work: get the subscription's Klaviyo client (or
-// fail the whole batch with the cause), group the batch by record so two queued transfers of one record
-// share one outcome, and at shutdown leave abort-caused failures to the queue.
+// The steps the record handlers take around their own work: read the subscription's settings and
+// collections, get its Klaviyo client (or fail the whole batch with the cause), group the batch by record
+// so two queued transfers of one record share one outcome, and at shutdown leave abort-caused failures to
+// the queue.
 import type { KlaviyoClient } from '../klaviyo/index.ts';
 import type { FlowContext, Outcome, Transfer } from '../transfer/types.ts';
-import type { FlowDeps } from './flow-deps.ts';
+import { type FlowDeps, type FlowSubscription, loadFlowSubscription, mappingContextOf } from './flow-deps.ts';
 import { outcomeForError } from './outcomes.ts';
+
+type BatchContext = Pick<FlowContext, 'db' | 'subscriptionId'>;
+
+/** The settings of the batch's subscription (tests and the bench may hand them in). */
+export function subscriptionForBatch(
+  deps: Pick<FlowDeps, 'subscriptionFor'>,
+  ctx: BatchContext,
+): Promise<FlowSubscription> {
+  return (deps.subscriptionFor ?? loadFlowSubscription)(ctx.db, ctx.subscriptionId);
+}
+
+/** The subscription's settings, its enabled compiled collections, and the context its mappings run in. */
+export async function settingsForBatch(
+  deps: Pick<FlowDeps, 'subscriptionFor' | 'collectionsFor'>,
+  ctx: BatchContext,
+) {
+  const subscription = await subscriptionForBatch(deps, ctx);
+  const collections = await deps.collectionsFor(ctx.db, ctx.subscriptionId);
+  return { subscription, collections, mappingContext: { subscription: mappingContextOf(subscription) } };
+}
 
 /** The subscription's client; without one every transfer of the batch takes the failure and it is undefined. */
 export async function clientForBatch(

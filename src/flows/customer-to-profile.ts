@@ -10,16 +10,14 @@ import type { MappingOutcome } from '../mapping/engine.ts';
 import { FROM_HUB_FLOW } from '../transfer/flows.ts';
 import type { Link } from '../transfer/links.ts';
 import type { FlowContext, FlowHandler, Outcome, Transfer } from '../transfer/types.ts';
-import { clientForBatch, groupByRecord, leaveAbortFailuresToQueue } from './batch-handling.ts';
-import { chooseSendMode } from './batcher.ts';
 import {
-  DEFAULT_BULK_THRESHOLD,
-  type FlowDeps,
-  listDirectoryFor,
-  loadFlowSubscription,
-  mappingContextOf,
-  pickCollection,
-} from './flow-deps.ts';
+  clientForBatch,
+  groupByRecord,
+  leaveAbortFailuresToQueue,
+  settingsForBatch,
+} from './batch-handling.ts';
+import { chooseSendMode } from './batcher.ts';
+import { DEFAULT_BULK_THRESHOLD, type FlowDeps, listDirectoryFor, pickCollection } from './flow-deps.ts';
 import {
   collisionHandlingOf,
   collisionOutcome,
@@ -86,13 +84,11 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
 
       const client = await clientForBatch(deps, ctx, batch, outcomes);
       if (!client) return outcomes;
-      const subscription = await (deps.subscriptionFor ?? loadFlowSubscription)(ctx.db, ctx.subscriptionId);
-      const collections = await deps.collectionsFor(ctx.db, ctx.subscriptionId);
+      const { subscription, collections, mappingContext } = await settingsForBatch(deps, ctx);
       const addCollection = pickCollection(collections, 'customer', 'from_hub', 'add');
       const updateCollection = pickCollection(collections, 'customer', 'from_hub', 'update');
       // The Add collection owns what an unlinked customer does when its profile already exists.
       const collision = collisionHandlingOf(addCollection);
-      const mappingContext = { subscription: mappingContextOf(subscription) };
 
       // One pending entry per customer: two queued transfers of one record share its outcome.
       const ids = [...new Set(batch.map((transfer) => transfer.record_id))];

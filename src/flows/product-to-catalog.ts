@@ -7,16 +7,15 @@ import { catalogId } from '../klaviyo/index.ts';
 import { FROM_HUB_FLOW } from '../transfer/flows.ts';
 import type { Link } from '../transfer/links.ts';
 import type { FlowContext, FlowHandler, Outcome, StepInput, Transfer } from '../transfer/types.ts';
-import { clientForBatch, groupByRecord, leaveAbortFailuresToQueue } from './batch-handling.ts';
+import {
+  clientForBatch,
+  groupByRecord,
+  leaveAbortFailuresToQueue,
+  settingsForBatch,
+} from './batch-handling.ts';
 import { chooseSendMode } from './batcher.ts';
 import { type CatalogWrite, writeCatalog } from './catalog-writer.ts';
-import {
-  DEFAULT_BULK_THRESHOLD,
-  type FlowDeps,
-  loadFlowSubscription,
-  mappingContextOf,
-  pickCollection,
-} from './flow-deps.ts';
+import { DEFAULT_BULK_THRESHOLD, type FlowDeps, pickCollection } from './flow-deps.ts';
 import { outcomeForError } from './outcomes.ts';
 
 const PRODUCT_TABLE = 'product';
@@ -52,9 +51,7 @@ export function createProductToCatalogHandler(deps: FlowDeps): FlowHandler {
       const outcomes = new Map<string, Outcome>();
       const client = await clientForBatch(deps, ctx, batch, outcomes);
       if (!client) return outcomes;
-      const subscription = await (deps.subscriptionFor ?? loadFlowSubscription)(ctx.db, ctx.subscriptionId);
-      const collections = await deps.collectionsFor(ctx.db, ctx.subscriptionId);
-      const mappingContext = { subscription: mappingContextOf(subscription) };
+      const { collections, mappingContext } = await settingsForBatch(deps, ctx);
       const step = (entry: Entry, input: StepInput) => {
         for (const transfer of entry.transfers) ctx.step(transfer.id, input);
       };

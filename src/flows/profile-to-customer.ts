@@ -14,7 +14,8 @@ import { PROFILE_TO_CUSTOMER_FLOW } from '../transfer/flows.ts';
 import type { FlowContext, FlowHandler, Outcome, StepInput, Transfer } from '../transfer/types.ts';
 import { chunkWithinLimits } from './batcher.ts';
 import { collisionHandlingOf, collisionOutcome, customerCollisionMessage } from './collision.ts';
-import { type FlowDeps, loadFlowSubscription, mappingContextOf, pickCollection } from './flow-deps.ts';
+import { settingsForBatch } from './batch-handling.ts';
+import { type FlowDeps, pickCollection } from './flow-deps.ts';
 import { HubThrottle } from './hub-throttle.ts';
 import { outcomeForError } from './outcomes.ts';
 import { rememberProfileVersions } from './profile-versions.ts';
@@ -114,13 +115,11 @@ export function createProfileToCustomerHandler(deps: FlowDeps): FlowHandler {
     maxBatch: 500,
     async handle(batch: Transfer[], ctx: FlowContext): Promise<Map<string, Outcome>> {
       const outcomes = new Map<string, Outcome>();
-      const subscription = await (deps.subscriptionFor ?? loadFlowSubscription)(ctx.db, ctx.subscriptionId);
-      const collections = await deps.collectionsFor(ctx.db, ctx.subscriptionId);
+      const { subscription, collections, mappingContext } = await settingsForBatch(deps, ctx);
       const addCollection = pickCollection(collections, 'customer', 'to_hub', 'add');
       const updateCollection = pickCollection(collections, 'customer', 'to_hub', 'update');
       // The Add collection owns what an unlinked profile does when its email is already a hub customer.
       const collision = collisionHandlingOf(addCollection);
-      const mappingContext = { subscription: mappingContextOf(subscription) };
       const step = (transfers: Transfer[], input: StepInput) => {
         for (const transfer of transfers) ctx.step(transfer.id, input);
       };

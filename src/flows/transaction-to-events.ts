@@ -9,17 +9,16 @@ import type { CompiledCollection } from '../mapping/engine.ts';
 import { FROM_HUB_FLOW } from '../transfer/flows.ts';
 import type { Link } from '../transfer/links.ts';
 import type { FlowContext, FlowHandler, Outcome, StepInput, Transfer } from '../transfer/types.ts';
-import { clientForBatch, groupByRecord, leaveAbortFailuresToQueue } from './batch-handling.ts';
+import {
+  clientForBatch,
+  groupByRecord,
+  leaveAbortFailuresToQueue,
+  subscriptionForBatch,
+} from './batch-handling.ts';
 import { chooseSendMode } from './batcher.ts';
 import { orderedProductUniqueIds, orderUniqueId } from './event-ids.ts';
 import { sendEventsInBulk, sendEventsSingly } from './event-writer.ts';
-import {
-  DEFAULT_BULK_THRESHOLD,
-  type FlowDeps,
-  loadFlowSubscription,
-  mappingContextOf,
-  pickCollection,
-} from './flow-deps.ts';
+import { DEFAULT_BULK_THRESHOLD, type FlowDeps, mappingContextOf, pickCollection } from './flow-deps.ts';
 import { buildEvent, markStatusEventsSent, sentStatusEvents } from './order-events.ts';
 import { outcomeForError } from './outcomes.ts';
 
@@ -51,7 +50,7 @@ export function createTransactionToEventsHandler(deps: FlowDeps): FlowHandler {
     maxBatch: 1000,
     async handle(batch: Transfer[], ctx: FlowContext): Promise<Map<string, Outcome>> {
       const outcomes = new Map<string, Outcome>();
-      const subscription = await (deps.subscriptionFor ?? loadFlowSubscription)(ctx.db, ctx.subscriptionId);
+      const subscription = await subscriptionForBatch(deps, ctx);
       if (!subscription.generate_events) {
         for (const transfer of batch) {
           outcomes.set(transfer.id, {
