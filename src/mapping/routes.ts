@@ -19,6 +19,9 @@ import {
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 
+/** Fields a collection's GET answer has that are the service's to set. */
+const READ_ONLY_FIELDS = ['id', 'subscription_id', 'created_at', 'updated_at'];
+
 export function registerMappingRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['collections'];
@@ -66,6 +69,23 @@ export function registerMappingRoutes(app: FastifyInstance, ctx: ServiceContext)
         summary: 'Replace a mapping collection (validated)',
         params: IdParams,
         body: CollectionInput,
+      },
+      // A collection read with GET can be sent back as it is: its read-only fields are dropped here
+      // rather than refused, so "GET, edit, PUT" works; an id naming another collection is still refused.
+      preValidation: async (req) => {
+        const body = req.body as Record<string, unknown> | null;
+        if (!body || typeof body !== 'object' || Array.isArray(body)) return;
+        const { id } = req.params as { id: string };
+        if (body.id !== undefined && body.id !== id) {
+          throw new AppError(
+            'VALIDATION_FAILED',
+            `id: the body is collection ${String(body.id)}, the path ${id}`,
+            {
+              field: 'id',
+            },
+          );
+        }
+        for (const key of READ_ONLY_FIELDS) delete body[key];
       },
     },
     async (req) => replaceCollection(db, req.params.id, req.body),

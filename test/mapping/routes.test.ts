@@ -73,6 +73,27 @@ describe('collection routes', () => {
     assert.equal((await svc.api('PUT', `/api/v1/collections/${made.body.id}`, input)).status, 404);
   });
 
+  test('a collection read with GET can be changed and sent back with PUT as it is', async () => {
+    const list = await svc.api('GET', `/api/v1/subscriptions/${subscriptionId}/collections`);
+    const original = list.body.data.find((c: { name: string }) => c.name === 'Add Klaviyo Profile FROM hub');
+    assert.ok(original, 'the default collection exists');
+    const read = await svc.api('GET', `/api/v1/collections/${original.id}`);
+    const edited = { ...read.body, description: 'edited after a GET' };
+    const put = await svc.api('PUT', `/api/v1/collections/${original.id}`, edited);
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+    assert.equal(put.body.description, 'edited after a GET');
+    assert.equal(put.body.collision_handling, read.body.collision_handling);
+    assert.deepEqual(put.body.mappings, read.body.mappings);
+    assert.equal(put.body.created_at, read.body.created_at);
+    const elsewhere = await svc.api('PUT', `/api/v1/collections/${original.id}`, {
+      ...edited,
+      id: 'another',
+    });
+    assert.equal(elsewhere.status, 400);
+    assert.equal(elsewhere.body.error.code, 'VALIDATION_FAILED');
+    assert.equal(elsewhere.body.error.field, 'id');
+  });
+
   test('saving refuses what validation refuses, naming the mapping', async () => {
     const base = { name: 'Bad', type: 'customer', direction: 'from_hub', sync_type: 'update' };
     const unknown = await svc.api('POST', `/api/v1/subscriptions/${subscriptionId}/collections`, {
