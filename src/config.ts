@@ -1,5 +1,6 @@
 // Service configuration from the environment (SPEC S8.1), validated with zod so a bad value stops the
 // start with a message naming the variable and saying what is expected. docs/configuration.md lists them.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const FLAG_VALUES = ['1', '0', 'true', 'false', 'yes', 'no', ''];
@@ -23,6 +24,31 @@ const httpUrl = (name: string) =>
       return false;
     }
   }, `${name} must be an http(s) URL such as https://sync.example.com`);
+
+const TRUST_PROXY_HELP =
+  'KLAVIYO_SYNC_TRUST_PROXY must be 1/true (trust every proxy), 0/false, a hop count (2 or more), or a comma-separated list of proxy addresses or CIDRs such as 10.0.0.0/8,192.168.1.10';
+
+/** One address or CIDR (`10.0.0.0/8`, `fd00::/8`) of a proxy to trust. */
+function proxyAddress(entry: string): boolean {
+  const [address, prefix, extra] = entry.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** Fastify's `trustProxy`: which X-Forwarded-For hops decide a request's client address. */
+export type TrustProxy = boolean | number | string[];
+
+function parseTrustProxy(raw: string | undefined): TrustProxy | null {
+  const text = (raw ?? '').trim().toLowerCase();
+  if (['', '0', 'false', 'no'].includes(text)) return false;
+  if (['1', 'true', 'yes'].includes(text)) return true;
+  if (/^\d+$/.test(text)) return Number(text) <= 100 ? Number(text) : null;
+  const list = text.split(',').map((entry) => entry.trim());
+  return list.every(proxyAddress) ? list : null;
+}
 
 const blankIsUnset = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
@@ -58,6 +84,11 @@ const ConfigSchema = z
     KLAVIYO_OAUTH_CLIENT_ID: z.preprocess(blankIsUnset, z.string().optional()),
     KLAVIYO_OAUTH_CLIENT_SECRET: z.preprocess(blankIsUnset, z.string().optional()),
     KLAVIYO_SYNC_ALLOW_SANDBOX_URLS: boolFlag('KLAVIYO_SYNC_ALLOW_SANDBOX_URLS'),
+    KLAVIYO_SYNC_TRUST_PROXY: z
+      .string()
+      .optional()
+      .refine((v) => parseTrustProxy(v) !== null, TRUST_PROXY_HELP)
+      .transform((v) => parseTrustProxy(v) ?? false),
     KLAVIYO_SYNC_LOG_LEVEL: z.preprocess(
       blankIsUnset,
       z
@@ -90,6 +121,8 @@ export interface Config {
   oauthClientId?: string;
   oauthClientSecret?: string;
   allowSandboxUrls: boolean;
+  /** Behind a reverse proxy: whose X-Forwarded-For to believe for the client address (off by default). */
+  trustProxy: TrustProxy;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -113,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     oauthClientId: e.KLAVIYO_OAUTH_CLIENT_ID,
     oauthClientSecret: e.KLAVIYO_OAUTH_CLIENT_SECRET,
     allowSandboxUrls: e.KLAVIYO_SYNC_ALLOW_SANDBOX_URLS,
+    trustProxy: e.KLAVIYO_SYNC_TRUST_PROXY,
     logLevel: e.KLAVIYO_SYNC_LOG_LEVEL,
   };
 }

@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { Counter } from 'prom-client';
+import type { TrustProxy } from '../config.ts';
 import { registerOAuthRoutes } from '../oauth/routes.ts';
 import { installAuthGuard } from './auth/guard.ts';
 import type { ServiceContext } from './context.ts';
@@ -21,6 +22,13 @@ export interface ServerOptions extends SessionRouteOptions {
   bodyLimit?: number;
 }
 
+/** A hop count as the hop-index test Fastify's number form stands for (its types know no number). */
+function trustProxyOption(
+  trust: TrustProxy,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
+}
+
 export async function buildServer(
   ctx: ServiceContext,
   options: ServerOptions = {},
@@ -28,6 +36,8 @@ export async function buildServer(
   const app = Fastify({
     loggerInstance: ctx.log,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // Off unless configured: a forged X-Forwarded-For must not pick the address the login limit keys on.
+    trustProxy: trustProxyOption(ctx.config.trustProxy),
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
