@@ -135,8 +135,11 @@ export function createProgress(options: ProgressOptions): Progress {
       total === undefined
         ? `${count(done)} ${unit}`
         : `${count(done)}/${count(total)} ${unit} (${total > 0 ? Math.floor((done * 100) / total) : 100}%)`;
-    const eta = total === undefined ? '' : `, ETA ${formatDuration(etaMs)}`;
-    stream.write(`${options.label}: ${counts}, ${formatRate(rate)}${eta}${extra ? `, ${extra}` : ''}\n`);
+    // These lines stay in logs: a rate not measured yet is left out rather than written as "0/s, ETA ?",
+    // and a finished count needs no ETA.
+    const eta = total === undefined || done >= total ? '' : `, ETA ${formatDuration(etaMs)}`;
+    const speed = rate > 0 ? `, ${formatRate(rate)}${eta}` : '';
+    stream.write(`${options.label}: ${counts}${speed}${extra ? `, ${extra}` : ''}\n`);
   };
   return {
     update(value, text) {

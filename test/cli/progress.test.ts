@@ -38,10 +38,23 @@ test('without a terminal, progress is a few plain lines with counts, rate and ET
     'import customers: 100/1,000 records (10%), 200/s, ETA 4.5s\n',
     'import customers: 500/1,000 records (50%), 200/s, ETA 2.5s\n',
     'import customers: 900/1,000 records (90%), 200/s, ETA 0.5s\n',
-    'import customers: 1,000/1,000 records (100%), 200/s, ETA 0.0s\n',
+    'import customers: 1,000/1,000 records (100%), 200/s\n',
     'import customers: 1,000 records in 5.0s (200/s), 3 rejected\n',
   ]);
   for (const chunk of chunks) assert.doesNotMatch(chunk, /\u001b\[/, 'no terminal escapes on a pipe');
+});
+
+test('without a terminal, a rate not measured yet is left out instead of printed as 0/s with no ETA', () => {
+  const { chunks, stream } = collector(false);
+  let clock = 0;
+  const progress = createProgress({ label: 'import customers', total: 1000, stream, now: () => clock });
+  clock = 10; // a first chunk read at once: too soon for a rate
+  progress.update(200);
+  progress.update(1000);
+  assert.deepEqual(chunks, [
+    'import customers: 200/1,000 records (20%)\n',
+    'import customers: 1,000/1,000 records (100%)\n',
+  ]);
 });
 
 test('without a terminal, a count that does not move is repeated only every 30 s', () => {
@@ -59,7 +72,7 @@ test('without a terminal, a count that does not move is repeated only every 30 s
     progress.update(second < 45 ? 3 : 4);
   }
   assert.deepEqual(
-    chunks.map((c) => c.split(',')[0]),
+    chunks.map((c) => c.split(/[,\n]/)[0]),
     ['drain: 3/10 records (30%)', 'drain: 3/10 records (30%)', 'drain: 4/10 records (40%)'],
   );
 });
