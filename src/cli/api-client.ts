@@ -107,7 +107,11 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
       body = undefined;
     }
     const code = body?.error?.code ?? `HTTP_${response.status}`;
-    let message = body?.error?.message ?? `${response.status} ${response.statusText}`;
+    // An answer without the service's error shape comes from something else listening at that address.
+    let message =
+      body?.error?.message ??
+      `${baseUrl} answered ${response.status} ${response.statusText}, which is not an answer of klaviyo-sync: ` +
+        'check --url or KLAVIYO_SYNC_URL.';
     if (response.status === 401) message += ` — ${signInHint(options)}`;
     throw new ApiError(response.status, code, message, body?.error?.field);
   };

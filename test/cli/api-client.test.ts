@@ -22,6 +22,11 @@ const server = createServer(async (req: IncomingMessage, res: ServerResponse) =>
       return json(401, { error: { code: 'UNAUTHENTICATED', message: 'Wrong password.' } });
     return json(200, { csrf_token: 'csrf-1' }, { 'set-cookie': ['ks_session=abc; HttpOnly; Path=/'] });
   }
+  if (req.url === '/elsewhere/api/v1/things') {
+    // Another web server at the address the CLI was given.
+    res.writeHead(404, { 'content-type': 'text/html' });
+    return res.end('<h1>Not Found</h1>');
+  }
   const authorized = req.headers.authorization === 'Bearer tok_1' || req.headers.cookie === 'ks_session=abc';
   if (!authorized) return json(401, { error: { code: 'UNAUTHENTICATED', message: 'Sign in first.' } });
   if (req.url?.startsWith('/api/v1/things')) {
@@ -146,6 +151,14 @@ test('errors printed by the CLI carry the stable code of the service; its own ar
     'SERVICE_UNREACHABLE: Could not reach it.',
   );
   assert.equal(describeError(new ApiError(0, 'VALIDATION_FAILED', 'No such file: x')), 'No such file: x');
+});
+
+test('an answer that is not from klaviyo-sync says so and points at --url', async () => {
+  const error = await createApiClient({ baseUrl: `${baseUrl}/elsewhere`, token: 'tok_1' })
+    .request('GET', '/api/v1/things')
+    .then(unexpected, (e: ApiError) => e);
+  assert.equal(error.code, 'HTTP_404');
+  assert.match(error.message, /answered 404 Not Found, which is not an answer of klaviyo-sync: check --url/);
 });
 
 test('an unreachable service is reported with the URL and what to do', async () => {

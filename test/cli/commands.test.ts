@@ -222,3 +222,21 @@ test('sync names an unknown collection plainly and says why a record was skipped
   assert.equal(skipped.code, 0, skipped.stderr);
   assert.match(skipped.stdout, /^ {2}C-not-in-the-hub {2}skipped {2}\S.* {2}\(transfer \d+\)$/m);
 });
+
+test('sync with an ids file that does not exist says so, without a stack trace', async () => {
+  const result = await runCli([
+    'sync',
+    '--subscription',
+    SUBSCRIPTION,
+    '--collection',
+    'Add Klaviyo Profile FROM hub',
+    '--ids-file',
+    path.join(folder, 'no-such-ids.txt'),
+    ...connection(),
+  ]);
+  assert.equal(result.code, 1);
+  assert.match(
+    result.stderr,
+    /^klaviyo-sync: Cannot read the ids file .*no-such-ids\.txt: no such file\.\n$/,
+  );
+});

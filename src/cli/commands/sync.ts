@@ -99,8 +99,18 @@ async function readTransfers(client: ApiClient, transferIds: string[]): Promise<
   return found;
 }
 
+async function readIdsFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const reason =
+      (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new ApiError(0, 'VALIDATION_FAILED', `Cannot read the ids file ${file}: ${reason}.`);
+  }
+}
+
 export async function runSync(options: SyncOptions, io: SyncIo): Promise<TransferRow[]> {
-  const source = options.idsFile ? await readFile(options.idsFile, 'utf8') : (options.ids ?? '');
+  const source = options.idsFile ? await readIdsFile(options.idsFile) : (options.ids ?? '');
   const ids = parseIds(source);
   if (ids.length === 0) {
     throw new ApiError(0, 'VALIDATION_FAILED', 'Give the ids with --ids a,b,c or --ids-file <file>.');
