@@ -14,12 +14,22 @@ function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function page(title: string, body: string, back?: string): string {
+// People land here from Klaviyo's consent page, so it looks like the console (its colours and type) and
+// not like a bare error page; inline because it loads nothing else (the CSP allows inline styles only).
+const PAGE_STYLE =
+  'body{margin:0;background:#f5f7fa;color:#1f2430;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}' +
+  'main{max-width:34rem;margin:12vh auto;padding:1.5rem 1.75rem;background:#fff;border:1px solid #d9dee7;border-radius:8px}' +
+  'h1{font-size:1.35rem;margin:0 0 .75rem}p{margin:.5rem 0}a{color:#1d4ed8}code{font-size:.9em}';
+
+/** The callback's answer page for people: the outcome, and the way back. */
+export function renderOAuthPage(title: string, body: string, back?: string): string {
   const link = back
     ? `<p><a href="${escapeHtml(back)}">Back to the subscription</a></p>`
     : '<p><a href="/">Back to the console</a></p>';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><main><h1>${escapeHtml(title)}</h1>${body}${link}</main></body></html>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)} · klaviyo-sync</title><style>${PAGE_STYLE}</style></head><body><main><h1>${escapeHtml(title)}</h1>${body}${link}</main></body></html>`;
 }
+
+const page = renderOAuthPage;
 
 export function registerOAuthRoutes(app: FastifyInstance, ctx: ServiceContext) {
   const r = app.withTypeProvider<ZodTypeProvider>();
