@@ -24,12 +24,20 @@ const toInt = (value: string | undefined, name: string): number | undefined => {
   return n;
 };
 
+const toPort = (value: string | undefined, name: string): number | undefined => {
+  const port = toInt(value, name);
+  if (port !== undefined && port > 65535) {
+    throw new DemoFlagError(`--${name} must be a port from 0 to 65535, 0 for any free one (got '${value}')`);
+  }
+  return port;
+};
+
 /** Starts the demo; a busy port or a bad flag ends it with one line and exit code 1. */
 async function startDemo(options: DemoCommandOptions, out: (line: string) => void) {
   try {
     return await runDemo({
-      port: toInt(options.port, 'port'),
-      sandboxPort: toInt(options.sandboxPort, 'sandbox-port'),
+      port: toPort(options.port, 'port'),
+      sandboxPort: toPort(options.sandboxPort, 'sandbox-port'),
       dataDir: options.dataDir,
       seed: options.seed,
       customers: toInt(options.customers, 'customers'),
@@ -39,9 +47,12 @@ async function startDemo(options: DemoCommandOptions, out: (line: string) => voi
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === 'EADDRINUSE') {
+      // The sandbox's port or the service's: the error names the one that was taken.
+      const taken = (error as { port?: number }).port;
+      const flag = taken !== undefined && String(taken) === options.sandboxPort ? '--sandbox-port' : '--port';
+      const port = taken ?? options.port ?? process.env.KLAVIYO_SYNC_PORT ?? 3000;
       process.stderr.write(
-        `klaviyo-sync demo: port ${options.port ?? process.env.KLAVIYO_SYNC_PORT ?? 3000} is in use; ` +
-          'pass --port <free port> (or --port 0 for any free one).\n',
+        `klaviyo-sync demo: port ${port} is in use; pass ${flag} <free port> (or ${flag} 0 for any free one).\n`,
       );
     } else if (error instanceof ConfigError || error instanceof DemoFlagError) {
       process.stderr.write(`klaviyo-sync demo: ${error.message}\n`);
