@@ -44,7 +44,8 @@ export interface StatusOptions {
 
 export class StatusError extends Error {}
 
-function describeStore(config: Config): string {
+/** Where the store is, with no password. */
+export function describeStore(config: Config): string {
   if (config.databaseUrl) {
     const url = new URL(config.databaseUrl);
     // Only host and database: the URL may carry a password.
@@ -53,15 +54,33 @@ function describeStore(config: Config): string {
   return `SQLite ${path.resolve(config.dataDir, 'klaviyo-sync.db')}`;
 }
 
+const MISSING_TABLE = /no such table|relation .* does not exist/i;
+
+/**
+ * A store that cannot be opened or reached, in one line that says what to check. The driver's own words
+ * (e.g. "connect ECONNREFUSED 127.0.0.1:5432", "database \"x\" does not exist") carry no password.
+ */
+export function describeStoreFailure(error: unknown, where: string): string {
+  const e = error as { code?: string; message?: string };
+  const reason = e.message || e.code || String(error);
+  const check = where.startsWith('PostgreSQL')
+    ? 'check DATABASE_URL (host, port, database, user and password) and that the server runs'
+    : 'check KLAVIYO_SYNC_DATA_DIR and the rights on that folder';
+  return `Cannot open ${where} (${reason}): ${check}.`;
+}
+
 async function readReport(store: Store, where: string, failureLimit: number): Promise<StatusReport> {
-  const hasTables = await sql<{ n: number }>`select count(*) as n from subscriptions`
-    .execute(store.db)
-    .then(() => true)
-    .catch(() => false);
-  if (!hasTables) {
-    throw new StatusError(
-      `${where} holds no klaviyo-sync data yet: start the service once (klaviyo-sync start).`,
-    );
+  try {
+    await sql<{ n: number }>`select count(*) as n from subscriptions`.execute(store.db);
+  } catch (error) {
+    // Only a missing table means a store the service never started on; anything else is a store that
+    // cannot be reached, and "start the service once" would send the user the wrong way.
+    if (MISSING_TABLE.test((error as Error).message ?? '')) {
+      throw new StatusError(
+        `${where} holds no klaviyo-sync data yet: start the service once (klaviyo-sync start).`,
+      );
+    }
+    throw new StatusError(describeStoreFailure(error, where));
   }
   const subscriptions = await store.db
     .selectFrom('subscriptions')
