@@ -42,14 +42,19 @@ export async function buildServer(
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
+  // Over plain http (a LAN address) upgrading sub-resources to https would leave the console blank, and
+  // HSTS would lock browsers out of the http address: both only when the service is reached over https.
+  const overHttps = ctx.config.publicUrl.startsWith('https://');
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
         // Swagger UI at /docs and the console's charts use inline styles.
         'style-src': ["'self'", "'unsafe-inline'"],
         'img-src': ["'self'", 'data:'],
+        'upgrade-insecure-requests': overHttps ? [] : null,
       },
     },
+    strictTransportSecurity: overHttps,
   });
   await app.register(cookie);
   await app.register(formbody);
