@@ -50,7 +50,7 @@ export function isPublicRoute(method: string, pattern: string | undefined): bool
 async function authenticate(ctx: ServiceContext, req: FastifyRequest): Promise<AuthInfo | undefined> {
   const header = req.headers.authorization;
   if (header?.startsWith('Bearer ')) {
-    const found = await findApiToken(ctx.store.db, header.slice(7).trim());
+    const found = await findApiToken(ctx.store.db, header.slice(7).trim(), ctx.now());
     return found ? { userId: found.userId, username: found.username, via: 'token' } : undefined;
   }
   const cookie = req.cookies[SESSION_COOKIE];

@@ -119,16 +119,35 @@ export async function createApiToken(
   return { id, token };
 }
 
+/** Marking a token used at most this often keeps a busy machine client from writing on every request. */
+const TOKEN_USE_RESOLUTION_MS = 60_000;
+
 export async function findApiToken(
   db: Db,
   token: string,
+  now: number = Date.now(),
 ): Promise<{ userId: string; username: string; tokenId: string } | undefined> {
-  return db
+  const found = await db
     .selectFrom('api_tokens')
     .innerJoin('users', 'users.id', 'api_tokens.user_id')
-    .select(['users.id as userId', 'users.username as username', 'api_tokens.id as tokenId'])
+    .select([
+      'users.id as userId',
+      'users.username as username',
+      'api_tokens.id as tokenId',
+      'api_tokens.last_used_at as lastUsedAt',
+    ])
     .where('api_tokens.token_hash', '=', sha256Hex(token))
     .executeTakeFirst();
+  if (!found) return undefined;
+  const lastUsed = found.lastUsedAt ? Date.parse(found.lastUsedAt) : Number.NaN;
+  if (!(now - lastUsed < TOKEN_USE_RESOLUTION_MS)) {
+    await db
+      .updateTable('api_tokens')
+      .set({ last_used_at: new Date(now).toISOString() })
+      .where('id', '=', found.tokenId)
+      .execute();
+  }
+  return { userId: found.userId, username: found.username, tokenId: found.tokenId };
 }
 
 export async function listApiTokens(db: Db, userId: string) {
