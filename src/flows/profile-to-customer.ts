@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import { type Customer, type CustomerAddress, CustomerInput } from '../domain/hub.ts';
 import type { KlaviyoClient, KlaviyoResource, ProfileAttributes } from '../klaviyo/index.ts';
 import type { CompiledCollection } from '../mapping/engine.ts';
+import { plainIssueMessage } from '../server/errors.ts';
 import type { Database } from '../store/schema.ts';
 import { PROFILE_TO_CUSTOMER_FLOW } from '../transfer/flows.ts';
 import type { FlowContext, FlowHandler, Outcome, StepInput, Transfer } from '../transfer/types.ts';
@@ -290,7 +291,7 @@ export function createProfileToCustomerHandler(deps: FlowDeps): FlowHandler {
             outcomes.set(transfer.id, {
               status: 'failed',
               code: 'VALIDATION_FAILED',
-              message: `The hub refused the customer made from Klaviyo profile ${profileId}: ${field || 'customer'} ${issue.message}. Correct the profile in Klaviyo or the collection '${collection.name}'.`,
+              message: `The hub refused the customer made from Klaviyo profile ${profileId}: ${plainIssueMessage(issue, field || 'customer')}. Correct the profile in Klaviyo or the collection '${collection.name}'.`,
               retryable: false,
               collection_id: collection.id,
             });

@@ -1,6 +1,7 @@
 // NDJSON import: one record a line, streamed. Lines are read as they arrive and written in chunks, so
 // memory stays flat whatever the file's size; a bad line is reported by its number and the rest go on.
 import { HUB_INPUT_SCHEMAS, type HubKind } from '../domain/hub.ts';
+import { plainIssueMessage } from '../server/errors.ts';
 import type { HubStore, WriteOptions } from './store.ts';
 
 export interface RejectedLine {
@@ -86,7 +87,7 @@ export async function importNdjson(
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const field = issue.path.join('.');
-      return reject(lineNo, field ? `${field}: ${issue.message}` : issue.message, field || undefined);
+      return reject(lineNo, plainIssueMessage(issue, field || undefined), field || undefined);
     }
     pending.push(parsed.data as Record<string, unknown>);
     if (pending.length >= chunkSize) await flush();

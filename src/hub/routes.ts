@@ -12,6 +12,7 @@ import {
   type HubKind,
 } from '../domain/hub.ts';
 import type { ServiceContext } from '../server/context.ts';
+import { plainIssueMessage } from '../server/errors.ts';
 import { importNdjson } from './import.ts';
 import type { HubStore } from './store.ts';
 
@@ -27,7 +28,7 @@ export function parseOr400<T>(schema: z.ZodType<T>, value: unknown, prefix = '')
     .filter(Boolean)
     .join('.')
     .replace(/\.\[/g, '[');
-  throw new AppError('VALIDATION_FAILED', field ? `${field}: ${issue.message}` : issue.message, {
+  throw new AppError('VALIDATION_FAILED', plainIssueMessage(issue, field || undefined), {
     ...(field ? { field } : {}),
   });
 }

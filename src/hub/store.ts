@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { AppError } from '../domain/errors.ts';
 import { HUB_INPUT_SCHEMAS, type HubKind, type HubRecord, type HubRecordOf } from '../domain/hub.ts';
+import { plainIssueMessage } from '../server/errors.ts';
 import type { Store } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 import type { HubRecordsTable } from '../store/tables/hub.ts';
@@ -212,7 +213,7 @@ export class HubStore {
       const parsed = HUB_INPUT_SCHEMAS[kind].safeParse(merged);
       if (!parsed.success) {
         const issue = parsed.error.issues[0];
-        throw new AppError('VALIDATION_FAILED', `${issue.path.join('.') || kind}: ${issue.message}`, {
+        throw new AppError('VALIDATION_FAILED', plainIssueMessage(issue, issue.path.join('.') || kind), {
           field: issue.path.join('.'),
         });
       }
