@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   NOT_FOUND: 404,
   CONFLICT: 409,
   UNAUTHENTICATED: 401,
+  /** The session cookie names a session that ended (expired, signed out): sign in again. */
+  SESSION_EXPIRED: 401,
   FORBIDDEN: 403,
   CSRF_TOKEN_INVALID: 403,
   LOGIN_RATE_LIMITED: 429,

@@ -49,14 +49,21 @@ async function probeSession(): Promise<boolean> {
 
 export function App() {
   const [session, setSession] = useState<SessionState>('checking');
+  const [signInNotice, setSignInNotice] = useState<string | null>(null);
   const { path, search } = useLocation();
 
   useEffect(() => {
     probeSession().then((ok) => setSession(ok ? 'signed_in' : 'signed_out'));
-    return onUnauthenticated(() => setSession('signed_out'));
+    return onUnauthenticated((error) => {
+      // Only an ended session is worth explaining; a first visit simply shows the sign-in form.
+      if (error.code === 'SESSION_EXPIRED') setSignInNotice(error.message);
+      setCsrfToken(null);
+      setSession('signed_out');
+    });
   }, []);
 
   const signedIn = useCallback(() => {
+    setSignInNotice(null);
     setSession('signed_in');
     if (path === '/signin' || path === '/') navigate('/subscriptions', true);
   }, [path]);
@@ -72,7 +79,7 @@ export function App() {
   };
 
   if (session === 'checking') return <p className="loading">Loading…</p>;
-  if (session === 'signed_out') return <SignIn onSignedIn={signedIn} />;
+  if (session === 'signed_out') return <SignIn onSignedIn={signedIn} notice={signInNotice} />;
 
   return (
     <div className="shell">

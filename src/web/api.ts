@@ -19,9 +19,10 @@ export interface ListPage<T> {
 }
 
 const CSRF_KEY = 'klaviyo-sync.csrf';
-const unauthenticatedListeners = new Set<() => void>();
+const unauthenticatedListeners = new Set<(error: ApiError) => void>();
 
-export function onUnauthenticated(listener: () => void): () => void {
+/** Called on every 401 except a refused sign-in; the error says why (e.g. SESSION_EXPIRED). */
+export function onUnauthenticated(listener: (error: ApiError) => void): () => void {
   unauthenticatedListeners.add(listener);
   return () => unauthenticatedListeners.delete(listener);
 }
@@ -63,15 +64,18 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   }
   if (!res.ok) {
     const err = (parsed as { error?: { code?: string; message?: string; field?: string } } | null)?.error;
-    if (res.status === 401 && path !== '/api/v1/session') {
-      for (const listener of unauthenticatedListeners) listener();
-    }
-    throw new ApiError(
+    const error = new ApiError(
       res.status,
       err?.code ?? `HTTP_${res.status}`,
       err?.message ?? `The service answered ${res.status} ${res.statusText}.`,
       err?.field,
     );
+    // A refused sign-in is the sign-in page's own business; every other 401 ends the session.
+    const isSignIn = method === 'POST' && path === '/api/v1/session';
+    if (res.status === 401 && !isSignIn) {
+      for (const listener of unauthenticatedListeners) listener(error);
+    }
+    throw error;
   }
   return parsed as T;
 }

@@ -1,7 +1,7 @@
 // Browser test: signing in to the console, by mouse and by keyboard alone.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { chromiumMissing, screenshot, useConsoleWorld, unlabelledControls } from './harness.ts';
+import { chromiumMissing, screenshot, signedInPage, useConsoleWorld, unlabelledControls } from './harness.ts';
 
 describe('console sign-in', { skip: chromiumMissing }, () => {
   const world = useConsoleWorld();
@@ -52,6 +52,25 @@ describe('console sign-in', { skip: chromiumMissing }, () => {
     await page.getByRole('heading', { name: 'Transfer log', level: 1 }).waitFor();
     assert.equal(new URL(page.url()).pathname, '/transfers');
     assert.deepEqual(await unlabelledControls(page), []);
+    await context.close();
+  });
+
+  test('when the session ends the console says so and shows the sign-in page', async () => {
+    const { page, context, errors } = await signedInPage(world);
+    // Ends every session on the service side, as expiry or a sign-out elsewhere would.
+    await world.svc.ctx.store.db.deleteFrom('sessions').execute();
+    await page.getByRole('link', { name: 'Dashboard' }).click();
+    await page.getByRole('heading', { name: 'Sign in to klaviyo-sync' }).waitFor();
+    assert.equal(
+      (await page.getByRole('status').textContent())?.trim(),
+      'Your session expired: sign in again.',
+    );
+    await screenshot(page, '03-session-expired');
+    await page.getByLabel('Password').fill(world.svc.adminPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Dashboard', level: 1 }).waitFor();
+    assert.equal(await page.getByText('Your session expired').count(), 0);
+    assert.deepEqual(errors, []);
     await context.close();
   });
 });

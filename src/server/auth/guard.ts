@@ -47,18 +47,41 @@ export function isPublicRoute(method: string, pattern: string | undefined): bool
   return !pattern.startsWith('/api/') && pattern !== '/api' && !pattern.startsWith('/oauth/');
 }
 
-async function authenticate(ctx: ServiceContext, req: FastifyRequest): Promise<AuthInfo | undefined> {
+/** Why a request carried no usable credentials; each reason gets its own advice. */
+type Refusal = 'no_credentials' | 'token_refused' | 'session_expired';
+
+const REFUSAL_MESSAGES: Record<Refusal, string> = {
+  no_credentials: 'Sign in first: send the session cookie or an `Authorization: Bearer <api token>` header.',
+  token_refused:
+    'This API token is not valid or was revoked: make a new one (console, or POST /api/v1/tokens while signed in) and send it as `Authorization: Bearer <token>`.',
+  session_expired: 'Your session expired: sign in again.',
+};
+
+async function authenticate(
+  ctx: ServiceContext,
+  req: FastifyRequest,
+): Promise<{ auth: AuthInfo } | { refusal: Refusal }> {
   const header = req.headers.authorization;
   if (header?.startsWith('Bearer ')) {
     const found = await findApiToken(ctx.store.db, header.slice(7).trim(), ctx.now());
-    return found ? { userId: found.userId, username: found.username, via: 'token' } : undefined;
+    return found
+      ? { auth: { userId: found.userId, username: found.username, via: 'token' } }
+      : { refusal: 'token_refused' };
   }
   const cookie = req.cookies[SESSION_COOKIE];
-  if (!cookie) return undefined;
-  const session = await findSession(ctx.store.db, cookie);
+  if (!cookie) return { refusal: 'no_credentials' };
+  const session = await findSession(ctx.store.db, cookie, ctx.now());
+  // An unknown cookie is almost always one whose session ended (expiry, sign-out, restart with a new store).
   return session
-    ? { userId: session.userId, username: session.username, via: 'session', csrfToken: session.csrfToken }
-    : undefined;
+    ? {
+        auth: {
+          userId: session.userId,
+          username: session.username,
+          via: 'session',
+          csrfToken: session.csrfToken,
+        },
+      }
+    : { refusal: 'session_expired' };
 }
 
 export function installAuthGuard(app: FastifyInstance, ctx: ServiceContext): void {
@@ -66,14 +89,14 @@ export function installAuthGuard(app: FastifyInstance, ctx: ServiceContext): voi
     const pattern = req.routeOptions.url;
     const isPublic = req.routeOptions.config?.auth === false || isPublicRoute(req.method, pattern);
     // Public routes still learn who is signed in (e.g. the OAuth callback binds state to the user).
-    const auth = await authenticate(ctx, req);
-    if (auth) req.auth = auth;
+    const found = await authenticate(ctx, req);
+    if ('auth' in found) req.auth = found.auth;
     if (isPublic) return;
-    if (!auth)
-      throw new AppError(
-        'UNAUTHENTICATED',
-        'Sign in first: send the session cookie or an `Authorization: Bearer <api token>` header.',
-      );
+    if ('refusal' in found) {
+      const code = found.refusal === 'session_expired' ? 'SESSION_EXPIRED' : 'UNAUTHENTICATED';
+      throw new AppError(code, REFUSAL_MESSAGES[found.refusal]);
+    }
+    const auth = found.auth;
     if (auth.via === 'session' && !SAFE_METHODS.has(req.method)) {
       const sent = req.headers['x-csrf-token'];
       if (typeof sent !== 'string' || !auth.csrfToken || !safeEqual(sent, auth.csrfToken)) {

@@ -1,8 +1,9 @@
 import { type FormEvent, useState } from 'react';
 import { post, setCsrfToken } from '../api.ts';
-import { ErrorBanner, FieldRow } from '../components/ui.tsx';
+import { ErrorBanner, FieldRow, Notice } from '../components/ui.tsx';
 
-export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
+/** `notice` explains why the console came back here (e.g. "Your session expired: sign in again."). */
+export function SignIn({ onSignedIn, notice }: { onSignedIn: () => void; notice?: string | null }) {
   const [username, setUsername] = useState('admin');
   const [password, setPassword] = useState('');
   const [error, setError] = useState<unknown>(null);
@@ -27,6 +28,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
     <main className="signin" id="main">
       <form onSubmit={submit} className="card signin-card" aria-labelledby="signin-title">
         <h1 id="signin-title">Sign in to klaviyo-sync</h1>
+        {notice && !error ? <Notice kind="warn">{notice}</Notice> : null}
         <ErrorBanner error={error} />
         <FieldRow label="Username" required>
           {({ id }) => (
