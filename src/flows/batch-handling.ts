@@ -2,6 +2,8 @@
 // collections, get its Klaviyo client (or fail the whole batch with the cause), group the batch by record
 // so two queued transfers of one record share one outcome, and at shutdown leave abort-caused failures to
 // the queue.
+import type { HubKind } from '../domain/hub.ts';
+import type { HubStore } from '../hub/store.ts';
 import type { KlaviyoClient } from '../klaviyo/index.ts';
 import type { FlowContext, Outcome, Transfer } from '../transfer/types.ts';
 import { type FlowDeps, type FlowSubscription, loadFlowSubscription, mappingContextOf } from './flow-deps.ts';
@@ -52,7 +54,7 @@ export function groupByRecord<R, E extends { transfers: Transfer[] }>(
   batch: readonly Transfer[],
   records: ReadonlyMap<string, R>,
   outcomes: Map<string, Outcome>,
-  goneReason: string,
+  goneReason: string | ((recordId: string) => string),
   entryFor: (transfer: Transfer, record: R) => E,
 ): Map<string, E> {
   const entries = new Map<string, E>();
@@ -64,12 +66,30 @@ export function groupByRecord<R, E extends { transfers: Transfer[] }>(
     }
     const record = records.get(transfer.record_id);
     if (record === undefined) {
-      outcomes.set(transfer.id, { status: 'skipped', reason: goneReason });
+      const reason = typeof goneReason === 'string' ? goneReason : goneReason(transfer.record_id);
+      outcomes.set(transfer.id, { status: 'skipped', reason });
       continue;
     }
     entries.set(transfer.record_id, entryFor(transfer, record));
   }
   return entries;
+}
+
+/**
+ * Why a record a transfer names is not in the hub: deleted since it was queued (`deletedReason`), or never
+ * there at all (a manual sync of a mistyped id), which the message says plainly.
+ */
+export async function missingRecordReason(
+  hub: HubStore,
+  kind: HubKind,
+  ids: readonly string[],
+  found: ReadonlyMap<string, unknown>,
+  deletedReason: string,
+): Promise<(recordId: string) => string> {
+  const missing = ids.filter((id) => !found.has(id));
+  const deleted = missing.length > 0 ? await hub.deletedIds(kind, missing) : new Set<string>();
+  return (recordId) =>
+    deleted.has(recordId) ? deletedReason : `No ${kind} with id '${recordId}' exists in the hub.`;
 }
 
 /** At shutdown, failures caused by the abort are not the records' fault: leave them to the queue. */

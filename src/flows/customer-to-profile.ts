@@ -15,6 +15,7 @@ import {
   groupByRecord,
   leaveAbortFailuresToQueue,
   settingsForBatch,
+  missingRecordReason,
 } from './batch-handling.ts';
 import { chooseSendMode } from './batcher.ts';
 import { DEFAULT_BULK_THRESHOLD, type FlowDeps, listDirectoryFor, pickCollection } from './flow-deps.ts';
@@ -97,7 +98,13 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
         batch,
         customers,
         outcomes,
-        'The customer no longer exists in the hub; Klaviyo profiles are never deleted by the service.',
+        await missingRecordReason(
+          deps.hub,
+          'customer',
+          ids,
+          customers,
+          'The customer no longer exists in the hub; Klaviyo profiles are never deleted by the service.',
+        ),
         (transfer, customer) => ({ transfers: [transfer], customer }),
       );
       const pendings = [...byRecord.values()];

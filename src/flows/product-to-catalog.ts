@@ -12,6 +12,7 @@ import {
   groupByRecord,
   leaveAbortFailuresToQueue,
   settingsForBatch,
+  missingRecordReason,
 } from './batch-handling.ts';
 import { chooseSendMode } from './batcher.ts';
 import { type CatalogWrite, writeCatalog } from './catalog-writer.ts';
@@ -62,7 +63,13 @@ export function createProductToCatalogHandler(deps: FlowDeps): FlowHandler {
         batch,
         products,
         outcomes,
-        'The product no longer exists in the hub; catalog items are not deleted.',
+        await missingRecordReason(
+          deps.hub,
+          'product',
+          ids,
+          products,
+          'The product no longer exists in the hub; catalog items are not deleted.',
+        ),
         (transfer, product) => ({ transfers: [transfer], product, variants: [] }),
       );
       const variantKeys = [...entries.values()].flatMap((e) =>

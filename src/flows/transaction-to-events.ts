@@ -14,6 +14,7 @@ import {
   groupByRecord,
   leaveAbortFailuresToQueue,
   subscriptionForBatch,
+  missingRecordReason,
 } from './batch-handling.ts';
 import { chooseSendMode } from './batcher.ts';
 import { orderedProductUniqueIds, orderUniqueId } from './event-ids.ts';
@@ -78,7 +79,13 @@ export function createTransactionToEventsHandler(deps: FlowDeps): FlowHandler {
         batch,
         transactions,
         outcomes,
-        'The transaction no longer exists in the hub.',
+        await missingRecordReason(
+          deps.hub,
+          'transaction',
+          ids,
+          transactions,
+          'The transaction no longer exists in the hub.',
+        ),
         (transfer, transaction) => ({ transfers: [transfer], transaction, events: [], notes: [] }),
       );
       const placed = await deps.links.klaviyoIdsOf(ctx.subscriptionId, TRANSACTION_TABLE, [...orders.keys()]);

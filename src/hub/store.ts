@@ -121,6 +121,22 @@ export class HubStore {
     return out;
   }
 
+  /** Which of these ids name a record that was deleted (soft-deleted rows remain), as opposed to never existing. */
+  async deletedIds(kind: HubKind, ids: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const part of chunks([...new Set(ids)])) {
+      const rows = await this.store.db
+        .selectFrom('hub_records')
+        .select(['id'])
+        .where('kind', '=', kind)
+        .where('id', 'in', part)
+        .where('deleted', '!=', 0)
+        .execute();
+      for (const row of rows) out.add(row.id);
+    }
+    return out;
+  }
+
   /** Records of a kind with this email address (case-insensitive), oldest first. */
   async findByEmail<K extends HubKind>(kind: K, email: string): Promise<HubRecordOf<K>[]> {
     const rows = await this.store.db
