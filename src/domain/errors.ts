@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   OAUTH_STATE_INVALID: 400,
   OAUTH_ACCESS_DENIED: 400,
   OAUTH_AUTHORIZATION_DATA_MISSING: 400,
+  /** Unlink asked of a subscription that uses an API key and holds no OAuth tokens: nothing to unlink. */
+  OAUTH_NOT_LINKED: 409,
   OAUTH_TOKEN_EXCHANGE_FAILED: 502,
   OAUTH_REFRESH_FAILED: 502,
   HOOK_KEY_INVALID: 401,

@@ -157,6 +157,13 @@ export async function unlink(ctx: ServiceContext, subscriptionId: string): Promi
   const sub = await getSubscriptionRow(ctx.store.db, subscriptionId);
   if (!sub) throw new AppError('NOT_FOUND', `No subscription ${subscriptionId}.`);
   const tokens = await getOAuthTokens(ctx.store.db, subscriptionId);
+  // Answering 200 here would suggest something was disconnected; an API key is not touched by unlink.
+  if (!tokens && sub.auth_method !== 'oauth') {
+    throw new AppError(
+      'OAUTH_NOT_LINKED',
+      `Subscription ${subscriptionId} uses an API key, not OAuth, so there is nothing to unlink. To stop using the key, change the subscription's authentication or delete the subscription.`,
+    );
+  }
   let revoked = false;
   if (tokens) {
     try {
