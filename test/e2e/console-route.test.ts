@@ -62,12 +62,35 @@ describe('console route', () => {
     assert.equal((await app.inject({ method: 'GET', url: '/assets/../index.html' })).statusCode, 404);
   });
 
-  test('API, hook and OAuth paths are not answered with the console', async () => {
-    for (const url of ['/api/v1/anything', '/hooks/x', '/oauth/callback', '/nope']) {
+  test('API, hook, OAuth and docs paths are not answered with the console', async () => {
+    for (const url of ['/api/v1/anything', '/api', '/hooks/x', '/oauth/callback', '/docs/nope']) {
       const res = await app.inject({ method: 'GET', url });
       assert.equal(res.statusCode, 404, url);
       assert.doesNotMatch(res.body, /<div id="root">/);
+      assert.match(String(res.headers['content-type']), /json/, url);
     }
+  });
+
+  test('an unknown browser path answers the console (its "Page not found" view) with status 404', async () => {
+    for (const url of ['/nope-page', '/settings/x', '/apiary']) {
+      const res = await app.inject({ method: 'GET', url });
+      assert.equal(res.statusCode, 404, url);
+      assert.equal(res.body, INDEX, url);
+      assert.match(String(res.headers['content-type']), /text\/html/);
+    }
+  });
+
+  test('the favicon is served for /favicon.ico and /favicon.svg, also without a build', async () => {
+    const empty = await serve(path.join(dir, 'missing'));
+    for (const server of [app, empty]) {
+      for (const url of ['/favicon.ico', '/favicon.svg']) {
+        const res = await server.inject({ method: 'GET', url });
+        assert.equal(res.statusCode, 200, url);
+        assert.match(String(res.headers['content-type']), /image\/svg\+xml/);
+        assert.match(res.body, /^<svg /);
+      }
+    }
+    await empty.close();
   });
 
   test('without a build the pages say how to build it', async () => {

@@ -73,4 +73,29 @@ describe('console sign-in', { skip: chromiumMissing }, () => {
     assert.deepEqual(errors, []);
     await context.close();
   });
+
+  test('an unknown page shows "Page not found" with a link home; the favicon loads; API paths stay JSON', async () => {
+    const { page, context, errors } = await signedInPage(world);
+    const favicons: number[] = [];
+    page.on('response', (res) => {
+      if (new URL(res.url()).pathname.startsWith('/favicon')) favicons.push(res.status());
+    });
+    await page.goto(`${world.svc.baseUrl}/nope-page`);
+    await page.getByRole('heading', { name: 'Page not found', level: 1 }).waitFor();
+    await page.waitForFunction(() =>
+      performance.getEntriesByType('resource').some((e) => e.name.includes('/favicon')),
+    );
+    assert.ok(favicons.length > 0 && favicons.every((s) => s === 200), `favicon answers ${favicons}`);
+    await page.getByRole('link', { name: 'Go to the subscriptions' }).click();
+    await page.getByRole('heading', { name: 'Subscriptions', level: 1 }).waitFor();
+    assert.deepEqual(errors, []);
+    await context.close();
+
+    const api = await fetch(`${world.svc.baseUrl}/api/v1/nope-page`);
+    assert.equal(api.status, 404);
+    assert.equal((await api.json()).error.code, 'NOT_FOUND');
+    const ico = await fetch(`${world.svc.baseUrl}/favicon.ico`);
+    assert.equal(ico.status, 200);
+    assert.equal(ico.headers.get('content-type'), 'image/svg+xml');
+  });
 });

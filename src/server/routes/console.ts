@@ -9,6 +9,14 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ServiceContext } from '../context.ts';
 
 const defaultWebRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/web');
+// The build copies it into the web root; the source copy serves when the console is not built.
+const sourceFavicon = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../web/public/favicon.svg',
+);
+
+/** Paths that belong to the API, hooks, OAuth and docs: an unknown one answers the JSON 404, never a page. */
+const NOT_CONSOLE = /^\/(api|hooks|oauth|docs)(\/|$)/;
 
 /** The console's pages (src/web/App.tsx); each answers index.html and the page is drawn in the browser. */
 export const CONSOLE_PATHS = [
@@ -70,5 +78,21 @@ export async function register(
     });
     for (const url of CONSOLE_PATHS)
       scope.get(url, { schema: { hide: true } }, (_req, reply) => sendIndex(reply));
+    // Any other browser path: the console draws its "Page not found" view (with a link home) instead
+    // of the raw JSON 404, still with status 404.
+    scope.get('/*', { schema: { hide: true } }, (req, reply) => {
+      if (NOT_CONSOLE.test(req.url)) return reply.callNotFound();
+      reply.status(404);
+      return sendIndex(reply);
+    });
+    // Browsers ask for /favicon.ico on every page (setup, OAuth results, docs too); one small SVG serves.
+    for (const url of ['/favicon.ico', '/favicon.svg']) {
+      scope.get(url, { schema: { hide: true } }, async (_req, reply) => {
+        const built = path.join(webRoot, 'favicon.svg');
+        const svg = await readFile(existsSync(built) ? built : sourceFavicon);
+        reply.header('cache-control', 'public, max-age=86400');
+        return reply.type('image/svg+xml').send(svg);
+      });
+    }
   });
 }
