@@ -6,11 +6,8 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import {
-  consumeSetupToken,
-  countUsers,
   createApiToken,
   createSession,
-  createUser,
   deleteApiToken,
   deleteExpiredSessions,
   deleteSession,
@@ -19,14 +16,15 @@ import {
 } from '../../store/repositories/auth.ts';
 import { ADMIN_USERNAME } from '../auth/bootstrap.ts';
 import { requireAuth, SESSION_COOKIE } from '../auth/guard.ts';
-import { DUMMY_HASH, hashPassword, verifyPassword } from '../auth/passwords.ts';
+import { DUMMY_HASH, verifyPassword } from '../auth/passwords.ts';
 import type { ServiceContext } from '../context.ts';
+import { createAdminFromSetupToken, PASSWORD_MAX, PASSWORD_MIN, registerSetupPages } from './setup.ts';
 
 const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 const ErrorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
 });
-const PasswordSchema = z.string().min(8, 'at least 8 characters').max(200);
+const PasswordSchema = z.string().min(PASSWORD_MIN, `at least ${PASSWORD_MIN} characters`).max(PASSWORD_MAX);
 
 export interface SessionRouteOptions {
   /** Failed sign-ins allowed per (address, username) in the window before 429. */
@@ -177,15 +175,14 @@ export function registerSessionRoutes(
   );
 
   async function finishSetup(token: string, password: string): Promise<string> {
-    if ((await countUsers(ctx.store.db)) > 0 || !(await consumeSetupToken(ctx.store.db, token))) {
+    const outcome = await createAdminFromSetupToken(ctx, token, password);
+    if (!outcome.ok) {
       throw new AppError(
         'UNAUTHENTICATED',
         'This setup link is used, expired or wrong. Restart the service without users to get a new one.',
       );
     }
-    const user = await createUser(ctx.store.db, ADMIN_USERNAME, await hashPassword(password));
-    ctx.log.info({ username: ADMIN_USERNAME }, 'admin user created from the setup link');
-    return user.id;
+    return outcome.userId;
   }
 
   r.post(
@@ -204,35 +201,5 @@ export function registerSessionRoutes(
     },
   );
 
-  r.get(
-    '/setup',
-    { schema: { hide: true, querystring: z.object({ token: z.string().default('') }) } },
-    async (req, reply) => {
-      reply.type('text/html; charset=utf-8');
-      return setupPage(req.query.token);
-    },
-  );
-
-  r.post(
-    '/setup',
-    { schema: { hide: true, body: z.object({ token: z.string().min(1), password: PasswordSchema }) } },
-    async (req, reply) => {
-      const userId = await finishSetup(req.body.token, req.body.password);
-      await startSession(reply, userId);
-      return reply.redirect('/', 303);
-    },
-  );
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-function setupPage(token: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>klaviyo-sync setup</title></head>
-<body><main><h1>Set the admin password</h1>
-<p>This one-time link creates the user <strong>admin</strong>. Choose a password of at least 8 characters.</p>
-<form method="post" action="/setup"><input type="hidden" name="token" value="${escapeHtml(token)}">
-<label>Password <input type="password" name="password" minlength="8" required autocomplete="new-password"></label>
-<button type="submit">Create admin</button></form></main></body></html>`;
+  registerSetupPages(app, ctx);
 }

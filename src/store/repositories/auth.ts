@@ -188,3 +188,18 @@ export async function consumeSetupToken(db: Db, token: string, now = Date.now())
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }
+
+export type SetupTokenState = 'valid' | 'used' | 'expired' | 'unknown';
+
+/** What a setup link's token is now, so the setup page can say what to do instead of showing a dead form. */
+export async function setupTokenState(db: Db, token: string, now = Date.now()): Promise<SetupTokenState> {
+  if (!token) return 'unknown';
+  const row = await db
+    .selectFrom('setup_tokens')
+    .select(['used_at', 'expires_at'])
+    .where('token_hash', '=', sha256Hex(token))
+    .executeTakeFirst();
+  if (!row) return 'unknown';
+  if (row.used_at) return 'used';
+  return Number(row.expires_at) > now ? 'valid' : 'expired';
+}
