@@ -2,43 +2,19 @@
 // subscriptions API belongs to another area) and waiting for the workers.
 import type { HubScope } from '../../src/domain/hub.ts';
 import type { ServiceContext } from '../../src/server/context.ts';
+import { addSubscriptionRows } from '../helpers/subscriptions.ts';
 
 export async function addSubscription(
   ctx: ServiceContext,
   id: string,
   options: { webhookKey?: string; flows?: Partial<Record<HubScope, boolean>>; pollingMinutes?: number } = {},
 ) {
-  const at = new Date().toISOString();
-  await ctx.store.db
-    .insertInto('subscriptions')
-    .values({
-      id,
-      name: `Subscription ${id}`,
-      version: 'v1.0',
-      api_url: 'https://a.klaviyo.com',
-      api_key_enc: null,
-      api_key_last4: null,
-      api_revision: null,
-      generate_events: 1,
-      throttle_limit: 3500,
-      throttle_seconds: 60,
-      hub_throttle_limit: 6000,
-      hub_throttle_seconds: 60,
-      concurrent_connections: 10,
-      webhook_key_enc: ctx.secrets.encrypt(options.webhookKey ?? `whk_${id}_0123456789abcdef0123456789`),
-      polling_interval_minutes: options.pollingMinutes ?? 5,
-      default_phone_country: null,
-      create_missing_lists: 0,
-      auth_method: 'api_key',
-      status: 'not_connected',
-      status_message: null,
-      account_id: null,
-      account_name: null,
-      checked_at: null,
-      created_at: at,
-      updated_at: at,
-    })
-    .execute();
+  await addSubscriptionRows(ctx.store.db, {
+    id,
+    name: `Subscription ${id}`,
+    webhook_key_enc: ctx.secrets.encrypt(options.webhookKey ?? `whk_${id}_0123456789abcdef0123456789`),
+    polling_interval_minutes: options.pollingMinutes ?? 5,
+  });
   for (const [scope, enabled] of Object.entries(options.flows ?? {})) {
     await ctx.store.db
       .insertInto('subscription_flows')

@@ -5,6 +5,7 @@ import { TransferEngine } from '../../src/transfer/engine.ts';
 import { PollScheduler } from '../../src/transfer/scheduler.ts';
 import type { Outcome, Transfer } from '../../src/transfer/types.ts';
 import { backends, customers, setup, staticFlowSettings, testFlow } from './helpers.ts';
+import { addSubscriptionRows } from '../helpers/subscriptions.ts';
 import { waitFor } from './service-helpers.ts';
 
 for (const backend of backends()) {
@@ -74,36 +75,15 @@ for (const backend of backends()) {
       try {
         const at = (ms: number) => new Date(env.clock.now() + ms).toISOString();
         for (const id of ['A', 'B']) {
-          await env.store.db
-            .insertInto('subscriptions')
-            .values({
-              id,
-              name: id,
-              version: 'v1.0',
-              api_url: 'https://a.klaviyo.com',
-              api_key_enc: null,
-              api_key_last4: null,
-              api_revision: null,
-              generate_events: 1,
-              throttle_limit: 3500,
-              throttle_seconds: 60,
-              hub_throttle_limit: 6000,
-              hub_throttle_seconds: 60,
-              concurrent_connections: 10,
-              webhook_key_enc: 'x',
-              polling_interval_minutes: 5,
-              default_phone_country: null,
-              create_missing_lists: 0,
-              auth_method: 'oauth',
-              status: 'authorization_revoked',
-              status_message: null,
-              account_id: null,
-              account_name: null,
-              checked_at: at(-1000),
-              created_at: at(-5000),
-              updated_at: at(-5000),
-            })
-            .execute();
+          await addSubscriptionRows(env.store.db, {
+            id,
+            name: id,
+            auth_method: 'oauth',
+            status: 'authorization_revoked',
+            checked_at: at(-1000),
+            created_at: at(-5000),
+            updated_at: at(-5000),
+          });
         }
         await env.engine.log.pause('A', 'AUTH_REVOKED', 'Klaviyo access was removed');
         await env.engine.log.pause('B');

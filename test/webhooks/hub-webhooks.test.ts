@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.ts';
 import { startTestService, TEST_DATABASE_URL, type TestService } from '../helpers/service.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 interface Received {
   headers: IncomingHttpHeaders;
@@ -22,16 +23,6 @@ function verify(secret: string, headers: IncomingHttpHeaders, raw: string): bool
     `sha256=${createHmac('sha256', secret).update(`${timestamp}.${raw}`).digest('hex')}`,
   );
   return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 20_000) {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 for (const postgres of TEST_DATABASE_URL ? [false, true] : [false])
