@@ -21,14 +21,7 @@ export class LinkRepository {
   }
 
   async klaviyoIdOf(subscriptionId: string, table: string, hubId: string): Promise<string | null> {
-    const r = await this.db
-      .selectFrom('links')
-      .select('klaviyo_id')
-      .where('subscription_id', '=', subscriptionId)
-      .where('table_name', '=', table)
-      .where('hub_id', '=', hubId)
-      .executeTakeFirst();
-    return r?.klaviyo_id ?? null;
+    return (await this.klaviyoIdsOf(subscriptionId, table, [hubId])).get(hubId) ?? null;
   }
 
   /** Klaviyo ids of many hub ids at once (a batch's lookups in one query per 500). */

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { type Kysely, sql } from 'kysely';
 import type { Store } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
-import type { TransfersTable } from '../store/tables/transfer.ts';
+import type { TransferStepsTable, TransfersTable } from '../store/tables/transfer.ts';
 import { redact, redactString } from './redact.ts';
 import { countInterruptions } from './interruptions.ts';
 import { DEFAULT_MAX_ATTEMPTS, hasAttemptsLeft, retryDelayMs } from './retry.ts';
@@ -279,14 +279,7 @@ export class EmbeddedTransferQueue implements TransferQueue {
       const heldById = new Map(held.map((h) => [String(h.id), h]));
       const succeeded: number[] = [];
       const back: number[] = [];
-      const stepRows: {
-        transfer_id: number;
-        at: string;
-        kind: string;
-        level: string;
-        message: string;
-        data: string | null;
-      }[] = [];
+      const stepRows: Omit<TransferStepsTable, 'id'>[] = [];
       let pause: { code: string; message: string } | null = null;
       for (const t of batch.transfers) {
         const h = heldById.get(t.id);

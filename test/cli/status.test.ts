@@ -5,6 +5,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { startTestService } from '../helpers/service.ts';
 import { addSubscriptionRows } from '../helpers/subscriptions.ts';
+import { transferRow } from '../helpers/transfers.ts';
 import { firstStartHints } from '../../src/cli/commands/status.ts';
 import { runCli } from './run-cli.ts';
 
@@ -39,33 +40,18 @@ test('status reads a running service’s store: subscriptions, queue depth per s
       n: number,
       subscriptionId: string,
       state: string,
-      extra: Record<string, unknown> = {},
-    ) => ({
-      subscription_id: subscriptionId,
-      collection_id: null,
-      flow: 'customer_to_profile',
-      direction: 'from_hub',
-      trigger: 'customer/created',
-      record_kind: 'customer',
-      record_id: `C${n}`,
-      record_version: 1,
-      collapse_key: null,
-      state,
-      priority: 0,
-      debug: 0,
-      attempts: state === 'queued' ? 0 : 1,
-      max_attempts: 10,
-      next_attempt_at: null,
-      lease_until: null,
-      claimed_by: null,
-      error_code: null,
-      error_message: null,
-      tracking_id: `trk-${n}`,
-      payload: null,
-      created_at: now,
-      updated_at: `2026-01-01T00:00:${String(n).padStart(2, '0')}.000Z`,
-      ...extra,
-    });
+      extra: Partial<Parameters<typeof transferRow>[0]> = {},
+    ) =>
+      transferRow({
+        subscription_id: subscriptionId,
+        trigger: 'customer/created',
+        record_id: `C${n}`,
+        state,
+        tracking_id: `trk-${n}`,
+        created_at: now,
+        updated_at: `2026-01-01T00:00:${String(n).padStart(2, '0')}.000Z`,
+        ...extra,
+      });
     await db
       .insertInto('transfers')
       .values([
