@@ -2,7 +2,7 @@
 // 10 minutes, single use), the callback's checks and token exchange, and unlink (revoke, then delete).
 import * as oauth from 'oauth4webapi';
 import { AppError } from '../domain/errors.ts';
-import { lastFour, randomToken } from '../secrets/index.ts';
+import { randomToken } from '../secrets/index.ts';
 import type { ServiceContext } from '../server/context.ts';
 import { testConnection } from '../server/subscriptions/connection.ts';
 import {
@@ -13,7 +13,7 @@ import {
   saveOAuthState,
 } from '../store/repositories/oauth.ts';
 import { getSubscriptionRow, updateSubscriptionRow } from '../store/repositories/subscriptions.ts';
-import { oauthErrorCode, oauthProvider, withTimeout } from './provider.ts';
+import { oauthErrorCode, oauthProvider, tokensToStore, withTimeout } from './provider.ts';
 import { markSubscriptionStatus } from './status.ts';
 
 export const STATE_TTL_MS = 10 * 60 * 1000;
@@ -126,21 +126,14 @@ export async function completeAuthorization(
       { cause: err },
     );
   }
-  if (!answer.access_token || !answer.refresh_token) {
+  const tokens = tokensToStore(ctx, answer, ctx.now());
+  if (!tokens) {
     throw new AppError(
       'OAUTH_AUTHORIZATION_DATA_MISSING',
       'Authorization Data Missing: Klaviyo answered without an access and a refresh token.',
     );
   }
-  await replaceOAuthTokens(ctx.store.db, subscriptionId, {
-    accessTokenEnc: ctx.secrets.encrypt(answer.access_token),
-    refreshTokenEnc: ctx.secrets.encrypt(answer.refresh_token),
-    accessTokenLast4: lastFour(answer.access_token),
-    refreshTokenLast4: lastFour(answer.refresh_token),
-    expiresAt: ctx.now() + (answer.expires_in ?? 3600) * 1000,
-    issuedAt: ctx.now(),
-    scope: answer.scope ?? null,
-  });
+  await replaceOAuthTokens(ctx.store.db, subscriptionId, tokens);
   await updateSubscriptionRow(ctx.store.db, subscriptionId, { auth_method: 'oauth' });
   ctx.log.info({ subscriptionId }, 'OAuth authorization stored');
   const result = await testConnection(ctx, subscriptionId);

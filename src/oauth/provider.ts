@@ -3,7 +3,9 @@
 import * as oauth from 'oauth4webapi';
 import { AppError } from '../domain/errors.ts';
 import { KLAVIYO_API_URL } from '../domain/subscription.ts';
+import { lastFour } from '../secrets/index.ts';
 import type { ServiceContext } from '../server/context.ts';
+import type { TokenWrite } from '../store/repositories/oauth.ts';
 
 export const DEFAULT_OAUTH_SCOPES = [
   'accounts:read',
@@ -75,4 +77,26 @@ export function withTimeout(p: OAuthProvider): OAuthProvider['requestOptions'] {
 export function oauthErrorCode(err: unknown): string | undefined {
   if (err instanceof oauth.ResponseBodyError) return err.error;
   return undefined;
+}
+
+/**
+ * A token endpoint answer as it is stored: both tokens encrypted, their last four characters for display,
+ * the expiry from `issuedAt`. Undefined when the answer lacks either token (the caller says why it matters).
+ */
+export function tokensToStore(
+  ctx: ServiceContext,
+  answer: oauth.TokenEndpointResponse,
+  issuedAt: number,
+): TokenWrite | undefined {
+  const { access_token: accessToken, refresh_token: refreshToken } = answer;
+  if (!accessToken || !refreshToken) return undefined;
+  return {
+    accessTokenEnc: ctx.secrets.encrypt(accessToken),
+    refreshTokenEnc: ctx.secrets.encrypt(refreshToken),
+    accessTokenLast4: lastFour(accessToken),
+    refreshTokenLast4: lastFour(refreshToken),
+    expiresAt: issuedAt + (answer.expires_in ?? 3600) * 1000,
+    issuedAt,
+    scope: answer.scope ?? null,
+  };
 }

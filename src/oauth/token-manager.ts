@@ -9,7 +9,6 @@ import * as oauth from 'oauth4webapi';
 import { Counter } from 'prom-client';
 import { AppError } from '../domain/errors.ts';
 import type { TokenProvider } from '../klaviyo/index.ts';
-import { lastFour } from '../secrets/index.ts';
 import type { ServiceContext } from '../server/context.ts';
 import {
   acquireRefreshLease,
@@ -20,7 +19,7 @@ import {
   storeRefreshedTokens,
 } from '../store/repositories/oauth.ts';
 import { getSubscriptionRow } from '../store/repositories/subscriptions.ts';
-import { oauthErrorCode, oauthProvider, withTimeout } from './provider.ts';
+import { oauthErrorCode, oauthProvider, tokensToStore, withTimeout } from './provider.ts';
 import { markSubscriptionStatus } from './status.ts';
 
 export const REFRESH_MARGIN_MS = 5 * 60 * 1000;
@@ -172,7 +171,8 @@ export function createTokenManager(
         { cause: err },
       );
     }
-    if (!answer.access_token || !answer.refresh_token) {
+    const tokens = tokensToStore(ctx, answer, now());
+    if (!tokens) {
       await releaseRefreshLease(ctx.store.db, subscriptionId, owner, now() + REFRESH_COOLDOWN_MS);
       throw new AppError(
         'OAUTH_AUTHORIZATION_DATA_MISSING',
@@ -180,15 +180,10 @@ export function createTokenManager(
       );
     }
     refreshes.inc({ outcome: 'refreshed' });
-    const expiresAt = now() + (answer.expires_in ?? 3600) * 1000;
+    const { expiresAt } = tokens;
     const stored = await storeRefreshedTokens(ctx.store.db, subscriptionId, row.generation, {
-      accessTokenEnc: ctx.secrets.encrypt(answer.access_token),
-      refreshTokenEnc: ctx.secrets.encrypt(answer.refresh_token),
-      accessTokenLast4: lastFour(answer.access_token),
-      refreshTokenLast4: lastFour(answer.refresh_token),
-      expiresAt,
-      issuedAt: now(),
-      scope: answer.scope ?? row.scope,
+      ...tokens,
+      scope: tokens.scope ?? row.scope,
     });
     if (!stored) {
       // The tokens were replaced meanwhile (a new authorization); those win.
