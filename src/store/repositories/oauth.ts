@@ -73,9 +73,9 @@ export interface TokenWrite {
   scope: string | null;
 }
 
-/** Stores the tokens of a fresh authorization (replacing any earlier ones), clearing lease and cooldown. */
-export async function replaceOAuthTokens(db: Db, subscriptionId: string, t: TokenWrite): Promise<void> {
-  const values = {
+/** The columns a token write sets; any lease and refresh cooldown end with it. */
+function tokenColumns(t: TokenWrite) {
+  return {
     access_token_enc: t.accessTokenEnc,
     refresh_token_enc: t.refreshTokenEnc,
     access_token_last4: t.accessTokenLast4,
@@ -87,6 +87,11 @@ export async function replaceOAuthTokens(db: Db, subscriptionId: string, t: Toke
     refresh_blocked_until: null,
     updated_at: new Date(t.issuedAt).toISOString(),
   };
+}
+
+/** Stores the tokens of a fresh authorization (replacing any earlier ones), clearing lease and cooldown. */
+export async function replaceOAuthTokens(db: Db, subscriptionId: string, t: TokenWrite): Promise<void> {
+  const values = tokenColumns(t);
   await db
     .insertInto('oauth_tokens')
     .values({ subscription_id: subscriptionId, generation: 1, ...values })
@@ -148,19 +153,7 @@ export async function storeRefreshedTokens(
 ): Promise<boolean> {
   const r = await db
     .updateTable('oauth_tokens')
-    .set((eb) => ({
-      access_token_enc: t.accessTokenEnc,
-      refresh_token_enc: t.refreshTokenEnc,
-      access_token_last4: t.accessTokenLast4,
-      refresh_token_last4: t.refreshTokenLast4,
-      access_token_expires_at: t.expiresAt,
-      scope: t.scope,
-      generation: eb('generation', '+', 1),
-      lease_owner: null,
-      lease_until: null,
-      refresh_blocked_until: null,
-      updated_at: new Date(t.issuedAt).toISOString(),
-    }))
+    .set((eb) => ({ ...tokenColumns(t), generation: eb('generation', '+', 1) }))
     .where('subscription_id', '=', subscriptionId)
     .where('generation', '=', expectedGeneration)
     .executeTakeFirst();
