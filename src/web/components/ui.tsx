@@ -67,6 +67,24 @@ export function Notice({
   );
 }
 
+/**
+ * A status line that stays in the page while empty, so that screen readers read its text when it
+ * appears: a live region inserted together with its text is often not announced.
+ */
+export function LiveNotice({
+  children,
+  kind = 'success',
+}: {
+  children: ReactNode;
+  kind?: 'info' | 'success' | 'warn';
+}) {
+  return (
+    <div className={children ? `banner banner-${kind}` : undefined} role="status">
+      {children}
+    </div>
+  );
+}
+
 const STATUS_TEXT: Record<string, string> = {
   not_connected: 'Not connected',
   connected: 'Connected',

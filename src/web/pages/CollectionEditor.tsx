@@ -1,7 +1,7 @@
 // One mapping collection: its settings, its mappings, save/delete, and the preview of a record.
 import { type ChangeEvent, type FormEvent, useState } from 'react';
 import { ApiError, del, put } from '../api.ts';
-import { ErrorBanner, FieldRow, Notice } from '../components/ui.tsx';
+import { ErrorBanner, FieldRow, LiveNotice } from '../components/ui.tsx';
 import { COLLECTION_TYPES, type Collection } from '../types.ts';
 import { type MappingRow, MappingRows, newRow, type RowError, toRows } from './MappingRows.tsx';
 import { Preview } from './Preview.tsx';
@@ -101,7 +101,7 @@ export function CollectionEditor(props: {
         ) : fieldName && fieldErr(fieldName) && isCollectionField(fieldName) ? null : (
           <ErrorBanner error={error} />
         )}
-        {saved ? <Notice kind="success">Saved.</Notice> : null}
+        <LiveNotice>{saved ? 'Saved.' : null}</LiveNotice>
         <fieldset className="card">
           <legend>Collection</legend>
           <div className="field-grid">

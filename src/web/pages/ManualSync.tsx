@@ -2,7 +2,7 @@
 // with every step recorded (Debug); then the transfers it made.
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { get, listData, post, query } from '../api.ts';
-import { ErrorBanner, FieldRow, Notice } from '../components/ui.tsx';
+import { ErrorBanner, FieldRow, LiveNotice } from '../components/ui.tsx';
 import { navigate } from '../router.tsx';
 import type { Transfer } from '../types.ts';
 import { SubscriptionPicker, useCollections } from './Mappings.tsx';
@@ -179,12 +179,16 @@ export function ManualSync({ subscriptionId }: { subscriptionId: string | null }
           <span className="muted small">Debug runs the ids ahead of the queue and records every step.</span>
         </div>
       </form>
-      {submitted ? (
-        <div>
-          <Notice kind="success">
+      <LiveNotice>
+        {submitted ? (
+          <>
             {submitted.debug ? 'Debug run' : 'Queued'}: {submitted.ids.length} record
             {submitted.ids.length === 1 ? '' : 's'}. The transfers below refresh by themselves.
-          </Notice>
+          </>
+        ) : null}
+      </LiveNotice>
+      {submitted ? (
+        <div>
           <h2>Resulting transfers</h2>
           <TransferTable transfers={transfers} />
         </div>

@@ -3,7 +3,7 @@
 // replay.
 import { type FormEvent, Fragment, useCallback, useEffect, useState } from 'react';
 import { get, listData, post, query } from '../api.ts';
-import { ErrorBanner, formatTime, Json, Notice } from '../components/ui.tsx';
+import { ErrorBanner, formatTime, Json, LiveNotice } from '../components/ui.tsx';
 import type { Subscription, Transfer, TransferDetail, TransferStep } from '../types.ts';
 import { TRANSFER_STATES } from '../types.ts';
 
@@ -182,7 +182,7 @@ export function TransferLog({ initial }: { initial: URLSearchParams }) {
         </div>
       </form>
       <ErrorBanner error={error} />
-      {notice ? <Notice kind="success">{notice}</Notice> : null}
+      <LiveNotice>{notice}</LiveNotice>
       {rows === null && !error ? <p className="loading">Loading…</p> : null}
       {rows ? <TransferTable transfers={rows} onChanged={() => load(applied)} /> : null}
       {cursor ? (
