@@ -3,7 +3,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import { MAX_INTERRUPTIONS } from './retry.ts';
-import { chunked } from './rows.ts';
+import { chunked, endedAs } from './rows.ts';
 
 /**
  * Counts an interruption on each transfer whose worker stopped while running it, and answers those that
@@ -51,17 +51,7 @@ export async function countInterruptions(
         .updateTable('transfers')
         .set({
           interruptions: count,
-          ...(abandon
-            ? {
-                state: 'dead',
-                error_code: 'TRANSFER_ABANDONED',
-                error_message: abandonedMessage(count),
-                next_attempt_at: null,
-                lease_until: null,
-                claimed_by: null,
-                updated_at: at,
-              }
-            : {}),
+          ...(abandon ? endedAs('dead', 'TRANSFER_ABANDONED', abandonedMessage(count), at) : {}),
         })
         .where('id', 'in', part)
         .execute();

@@ -12,7 +12,7 @@ import type { TransferStepsTable, TransfersTable } from '../store/tables/transfe
 import { redact, redactString } from './redact.ts';
 import { countInterruptions } from './interruptions.ts';
 import { DEFAULT_MAX_ATTEMPTS, hasAttemptsLeft, retryDelayMs } from './retry.ts';
-import { chunked, requeue, toTransfer } from './rows.ts';
+import { chunked, endedAs, requeue, toTransfer } from './rows.ts';
 import type { ClaimedBatch, ClaimLimits, NewTransfer, Outcome, StepInput, TransferQueue } from './types.ts';
 
 export interface EmbeddedQueueOptions {
@@ -311,20 +311,11 @@ export class EmbeddedTransferQueue implements TransferQueue {
           continue;
         }
         const collection = 'collection_id' in o && o.collection_id ? { collection_id: o.collection_id } : {};
-        const done = { lease_until: null, claimed_by: null, updated_at: at };
         if (o.status === 'succeeded') {
           if (collection.collection_id) {
             await trx
               .updateTable('transfers')
-              .set({
-                ...done,
-                ...collection,
-                state: 'succeeded',
-                attempts: h.attempts + 1,
-                next_attempt_at: null,
-                error_code: null,
-                error_message: null,
-              })
+              .set({ ...endedAs('succeeded', null, null, at), ...collection, attempts: h.attempts + 1 })
               .where('id', '=', id)
               .execute();
           } else succeeded.push(id);
@@ -332,15 +323,7 @@ export class EmbeddedTransferQueue implements TransferQueue {
         } else if (o.status === 'skipped') {
           await trx
             .updateTable('transfers')
-            .set({
-              ...done,
-              ...collection,
-              state: 'skipped',
-              attempts: h.attempts + 1,
-              next_attempt_at: null,
-              error_code: null,
-              error_message: o.reason,
-            })
+            .set({ ...endedAs('skipped', null, o.reason, at), ...collection, attempts: h.attempts + 1 })
             .where('id', '=', id)
             .execute();
           outcomeStep('info', `Skipped: ${o.reason}`);
@@ -352,7 +335,9 @@ export class EmbeddedTransferQueue implements TransferQueue {
           await trx
             .updateTable('transfers')
             .set({
-              ...done,
+              lease_until: null,
+              claimed_by: null,
+              updated_at: at,
               ...collection,
               state,
               attempts,
@@ -380,16 +365,7 @@ export class EmbeddedTransferQueue implements TransferQueue {
       for (const part of chunked(succeeded)) {
         await trx
           .updateTable('transfers')
-          .set((eb) => ({
-            state: 'succeeded',
-            attempts: eb('attempts', '+', 1),
-            next_attempt_at: null,
-            lease_until: null,
-            claimed_by: null,
-            error_code: null,
-            error_message: null,
-            updated_at: at,
-          }))
+          .set((eb) => ({ ...endedAs('succeeded', null, null, at), attempts: eb('attempts', '+', 1) }))
           .where('id', 'in', part)
           .execute();
       }

@@ -57,6 +57,24 @@ export function chunked<T>(items: T[], size = 500): T[][] {
   return out;
 }
 
+/** Columns of a transfer that will not run again: its end state and message, no claim, no next attempt. */
+export function endedAs(
+  state: TransferState,
+  errorCode: string | null,
+  errorMessage: string | null,
+  at: string,
+) {
+  return {
+    state,
+    error_code: errorCode,
+    error_message: errorMessage,
+    next_attempt_at: null,
+    lease_until: null,
+    claimed_by: null,
+    updated_at: at,
+  };
+}
+
 export const SUPERSEDED = 'Superseded by a newer queued transfer of the same record.';
 
 /**
@@ -112,15 +130,7 @@ export async function requeue(
   for (const part of chunked(superseded)) {
     await db
       .updateTable('transfers')
-      .set({
-        state: 'skipped',
-        error_code: null,
-        error_message: SUPERSEDED,
-        next_attempt_at: null,
-        lease_until: null,
-        claimed_by: null,
-        updated_at: at,
-      })
+      .set(endedAs('skipped', null, SUPERSEDED, at))
       .where('id', 'in', part)
       .execute();
   }
