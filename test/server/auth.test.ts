@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createService } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
 import { startTestService, type TestService } from '../helpers/service.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { startAwaitingSetup } from '../helpers/setup-link.ts';
 
 async function signIn(baseUrl: string, username: string, password: string) {
   const res = await fetch(`${baseUrl}/api/v1/session`, {
@@ -175,19 +171,9 @@ describe('sign-in and the global guard', () => {
 });
 
 test('without an admin password a one-time setup link creates the admin', async () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'klaviyo-sync-setup-'));
-  let link = '';
-  const service = await createService(
-    loadConfig({ KLAVIYO_SYNC_PORT: '0', KLAVIYO_SYNC_DATA_DIR: dataDir, KLAVIYO_SYNC_LOG_LEVEL: 'silent' }),
-    {
-      onSetupLink: (url) => {
-        link = url;
-      },
-    },
-  );
+  const service = await startAwaitingSetup();
   try {
-    const base = await service.start();
-    const token = new URL(link).searchParams.get('token') ?? '';
+    const { baseUrl: base, token } = service;
     assert.ok(token.length > 20);
     const page = await fetch(`${base}/setup?token=${token}`);
     assert.equal(page.status, 200);
@@ -212,7 +198,6 @@ test('without an admin password a one-time setup link creates the admin', async 
     assert.equal(again.status, 401, 'the link works once');
     assert.equal((await signIn(base, 'admin', 'a-good-password')).status, 200);
   } finally {
-    await service.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await service.close();
   }
 });

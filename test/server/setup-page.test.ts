@@ -1,36 +1,21 @@
 // The setup link's pages, as a person in a browser meets them: the form, its errors and every kind of
 // dead link answer HTML that says what to do, never JSON.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createService, type Service } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
+import { type ServiceAwaitingSetup, startAwaitingSetup } from '../helpers/setup-link.ts';
 
 describe('the setup link pages', () => {
-  let service: Service;
+  let service: ServiceAwaitingSetup;
   let base = '';
   let token = '';
-  let dataDir = '';
   const clock = Date.now();
   before(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'klaviyo-sync-setup-page-'));
-    let link = '';
-    service = await createService(
-      loadConfig({
-        KLAVIYO_SYNC_PORT: '0',
-        KLAVIYO_SYNC_DATA_DIR: dataDir,
-        KLAVIYO_SYNC_LOG_LEVEL: 'silent',
-      }),
-      { onSetupLink: (url) => (link = url), now: () => clock },
-    );
-    base = await service.start();
-    token = new URL(link).searchParams.get('token') ?? '';
+    service = await startAwaitingSetup({ now: () => clock });
+    base = service.baseUrl;
+    token = service.token;
   });
   after(async () => {
-    await service.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await service.close();
   });
 
   async function getPage(url: string) {
@@ -139,23 +124,16 @@ describe('the setup link pages', () => {
 });
 
 test('an expired setup link says it expired and how to get a new one', async () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'klaviyo-sync-setup-expired-'));
   let clock = Date.now();
-  let link = '';
-  const service = await createService(
-    loadConfig({ KLAVIYO_SYNC_PORT: '0', KLAVIYO_SYNC_DATA_DIR: dataDir, KLAVIYO_SYNC_LOG_LEVEL: 'silent' }),
-    { onSetupLink: (url) => (link = url), now: () => clock },
-  );
+  const service = await startAwaitingSetup({ now: () => clock });
   try {
-    const base = await service.start();
     clock += 25 * 60 * 60 * 1000;
-    const res = await fetch(`${base}/setup?token=${new URL(link).searchParams.get('token')}`);
+    const res = await fetch(`${service.baseUrl}/setup?token=${service.token}`);
     assert.equal(res.status, 410);
     const html = await res.text();
     assert.match(html, /<h1>This setup link has expired<\/h1>/);
     assert.match(html, /Restart the service/);
   } finally {
-    await service.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await service.close();
   }
 });
