@@ -74,6 +74,12 @@ export async function callback(browser: Browser, url: string) {
   return { status: res.status, html: await res.text() };
 }
 
+/** Allows access on the consent page and follows the redirect back; the authorization must succeed. */
+export async function authorize(svc: TestService, browser: Browser, subscriptionId: string): Promise<void> {
+  const done = await callback(browser, await consent(svc, browser, subscriptionId, 'allow'));
+  assert.equal(done.status, 200, done.html);
+}
+
 export function connectionSuite(label: string, postgres: boolean) {
   describe(`subscriptions against the sandbox (${label})`, () => {
     let sandbox: Sandbox;
@@ -287,9 +293,7 @@ export function connectionSuite(label: string, postgres: boolean) {
       const tested = await svc.api('POST', `/api/v1/subscriptions/${id}/test`);
       assert.equal(tested.body.status, 'authorization_revoked');
 
-      const back = await consent(svc, browser, id, 'allow');
-      const done = await callback(browser, back);
-      assert.equal(done.status, 200, done.html);
+      await authorize(svc, browser, id);
       const again = (await svc.api('GET', `/api/v1/subscriptions/${id}`)).body;
       assert.equal(again.status, 'connected');
       const list = await (await svc.ctx.klaviyoFor(id)).lists.list();
@@ -343,8 +347,7 @@ export function connectionSuite(label: string, postgres: boolean) {
       assert.equal(proxy.count('POST /oauth/revoke') - before, 1);
       // Authorized again, the very next call uses the new token (nothing stale kept in memory).
       const client = await svc.ctx.klaviyoFor(id);
-      const done = await callback(browser, await consent(svc, browser, id, 'allow'));
-      assert.equal(done.status, 200, done.html);
+      await authorize(svc, browser, id);
       collectIssuedTokens();
       const refused = proxy.count('GET /api/lists 401');
       await client.lists.list();
@@ -358,8 +361,7 @@ export function connectionSuite(label: string, postgres: boolean) {
         api_url: proxy.url,
         auth_method: 'oauth',
       });
-      const done = await callback(browser, await consent(svc, browser, made.body.id, 'allow'));
-      assert.equal(done.status, 200, done.html);
+      await authorize(svc, browser, made.body.id);
       collectIssuedTokens();
       const before = proxy.count('POST /oauth/revoke');
       assert.equal((await svc.api('DELETE', `/api/v1/subscriptions/${made.body.id}`)).status, 204);

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { startSandbox } from '../../src/sandbox/index.ts';
 import { startCountingProxy } from '../helpers/counting-proxy.ts';
 import { startTestService } from '../helpers/service.ts';
-import { callback, consent, signIn } from './connection-sandbox.ts';
+import { authorize, signIn } from './connection-sandbox.ts';
 
 test('a 2-minute access token is used for a minute, then refreshed once', async () => {
   const sandbox = await startSandbox({ port: 0, rateLimits: false, accessTokenTtlSeconds: 120 });
@@ -26,8 +26,7 @@ test('a 2-minute access token is used for a minute, then refreshed once', async 
       api_url: proxy.url,
       auth_method: 'oauth',
     });
-    const done = await callback(browser, await consent(svc, browser, made.body.id, 'allow'));
-    assert.equal(done.status, 200, done.html);
+    await authorize(svc, browser, made.body.id);
     const client = await svc.ctx.klaviyoFor(made.body.id);
     for (let i = 0; i < 5; i++) await client.lists.list();
     assert.equal(proxy.count('grant:refresh_token'), 0);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.ts';
 import { startTestService, TEST_DATABASE_URL, type TestService } from '../helpers/service.ts';
-import { callback, consent, signIn } from '../oauth/connection-sandbox.ts';
+import { authorize, signIn } from '../oauth/connection-sandbox.ts';
 
 interface Step {
   kind: string;
@@ -154,8 +154,7 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false])
       assert.equal(made.status, 201);
       const subscriptionId = made.body.id as string;
       const browser = await signIn(svc);
-      const done = await callback(browser, await consent(svc, browser, subscriptionId, 'allow'));
-      assert.equal(done.status, 200, done.html);
+      await authorize(svc, browser, subscriptionId);
 
       const transferIds = await manualSync(subscriptionId, [CUSTOMERS[2].id], true);
       const [row] = await finished(transferIds);
