@@ -189,7 +189,13 @@ function egressRefusalIn(err: unknown): EgressRefused | null {
   return null;
 }
 
-function refusedOutcome(refused: EgressRefused): Outcome {
+/** Logs why the receiver's address is refused and fails the delivery for good. */
+function refuse(ctx: FlowContext, transferId: string, refused: EgressRefused): Outcome {
+  ctx.step(transferId, {
+    kind: 'error',
+    level: 'error',
+    message: `WEBHOOK_URL_NOT_ALLOWED: ${refused.message}`,
+  });
   return {
     status: 'failed',
     code: 'WEBHOOK_URL_NOT_ALLOWED',
@@ -225,14 +231,7 @@ export function createHubWebhookHandler(options: WebhookHandlerOptions): FlowHan
       data: { endpoint_id: endpoint.id, delivery_id: payload.delivery.id, event: payload.delivery.event },
     });
     const literal = literalRefusal(new URL(endpoint.url), allowLoopback);
-    if (literal) {
-      ctx.step(t.id, {
-        kind: 'error',
-        level: 'error',
-        message: `WEBHOOK_URL_NOT_ALLOWED: ${literal.message}`,
-      });
-      return refusedOutcome(literal);
-    }
+    if (literal) return refuse(ctx, t.id, literal);
     try {
       const res = await fetch(endpoint.url, {
         dispatcher,
@@ -260,14 +259,7 @@ export function createHubWebhookHandler(options: WebhookHandlerOptions): FlowHan
     } catch (err) {
       if (ctx.signal.aborted) return null; // shutdown: back to the queue, not counted as an attempt
       const refused = egressRefusalIn(err);
-      if (refused) {
-        ctx.step(t.id, {
-          kind: 'error',
-          level: 'error',
-          message: `WEBHOOK_URL_NOT_ALLOWED: ${refused.message}`,
-        });
-        return refusedOutcome(refused);
-      }
+      if (refused) return refuse(ctx, t.id, refused);
       const e = err as Error & { cause?: { code?: string; message?: string } };
       const message =
         e.name === 'TimeoutError'
