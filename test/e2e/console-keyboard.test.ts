@@ -63,7 +63,9 @@ async function tabTo(page: Page, name: string | RegExp, max = 120): Promise<void
       return;
     }
   }
-  assert.fail(`Tab never reached "${name}"; focus went through: ${seen.slice(0, 40).join(' | ')}`);
+  assert.fail(
+    `Tab never reached "${name}" in ${seen.length}; focus went through: ${seen.slice(-40).join(' | ')}`,
+  );
 }
 
 async function audit(page: Page, name: string): Promise<void> {
@@ -137,6 +139,23 @@ describe('console by keyboard alone', { skip: chromiumMissing }, () => {
     await page.getByRole('heading', { level: 1, name: /Mappings/ }).waitFor();
     await page.getByRole('button').first().waitFor();
     await audit(page, '05-mappings');
+    // Open a collection and preview a hub record through it, by keyboard.
+    await tabTo(page, /^Add Klaviyo Profile FROM hub/);
+    await page.keyboard.press('Enter');
+    // Moving a mapping by keyboard keeps the focus on the moved row's button.
+    await tabTo(page, 'Move mapping 2 up');
+    const second = await page.getByLabel('Mapping 2 destination').inputValue();
+    await page.keyboard.press('Enter');
+    assert.equal((await focused(page)).name, 'Move mapping 1 up');
+    assert.equal(await page.getByLabel('Mapping 1 destination').inputValue(), second);
+    // The preview follows every mapping row in the tab order.
+    await tabTo(page, /^Record id/, 400);
+    await page.keyboard.type('kb-c1');
+    await tabTo(page, 'Preview');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Payload' }).waitFor();
+    assert.match((await page.locator('.preview').textContent()) ?? '', /ada@example\.com/);
+    await audit(page, '05b-mappings-editor-preview');
 
     // Manual sync by keyboard: subscription, collection (arrow keys in the select), ids, Submit.
     await page.goto(`${world.svc.baseUrl}/sync`);
