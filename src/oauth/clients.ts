@@ -13,9 +13,9 @@ import { sha256Hex } from '../secrets/index.ts';
 import type { ServiceContext } from '../server/context.ts';
 import type { Store } from '../store/db.ts';
 import { RATE_BUDGET_WINDOWS_TABLE } from '../store/migrations/0003_rate_budget_windows.ts';
-import { getSubscriptionRow } from '../store/repositories/subscriptions.ts';
 import { isRecordingExchanges, recordExchange } from '../transfer/exchange-steps.ts';
 import { createTokenManager, type TokenManager, type TokenManagerOptions } from './token-manager.ts';
+import { requireSubscription } from '../server/subscriptions/lookup.ts';
 
 export interface KlaviyoClientCache {
   get(subscriptionId: string): Promise<KlaviyoClient>;
@@ -53,8 +53,7 @@ export function createKlaviyoClientCache(
 
   return {
     async get(subscriptionId) {
-      const sub = await getSubscriptionRow(ctx.store.db, subscriptionId);
-      if (!sub) throw new AppError('NOT_FOUND', `No subscription ${subscriptionId}.`);
+      const sub = await requireSubscription(ctx, subscriptionId);
       const stamp = `${sub.updated_at}|${sub.auth_method}|${sub.account_id ?? ''}`;
       const cached = clients.get(subscriptionId);
       if (cached && cached.stamp === stamp) return cached.client;

@@ -15,6 +15,7 @@ import {
 import { getSubscriptionRow, updateSubscriptionRow } from '../store/repositories/subscriptions.ts';
 import { oauthErrorCode, oauthProvider, tokensToStore, withTimeout } from './provider.ts';
 import { markSubscriptionStatus } from './status.ts';
+import { requireSubscription } from '../server/subscriptions/lookup.ts';
 
 export const STATE_TTL_MS = 10 * 60 * 1000;
 
@@ -24,8 +25,7 @@ export async function startAuthorization(
   subscriptionId: string,
   userId: string,
 ): Promise<string> {
-  const sub = await getSubscriptionRow(ctx.store.db, subscriptionId);
-  if (!sub) throw new AppError('NOT_FOUND', `No subscription ${subscriptionId}.`);
+  const sub = await requireSubscription(ctx, subscriptionId);
   const provider = oauthProvider(ctx, sub.api_url);
   const state = randomToken(32);
   const verifier = oauth.generateRandomCodeVerifier();
@@ -147,8 +147,7 @@ export async function completeAuthorization(
 
 /** Revokes the refresh token at Klaviyo (best effort: the tokens go either way), then deletes them. */
 export async function unlink(ctx: ServiceContext, subscriptionId: string): Promise<{ revoked: boolean }> {
-  const sub = await getSubscriptionRow(ctx.store.db, subscriptionId);
-  if (!sub) throw new AppError('NOT_FOUND', `No subscription ${subscriptionId}.`);
+  const sub = await requireSubscription(ctx, subscriptionId);
   const tokens = await getOAuthTokens(ctx.store.db, subscriptionId);
   // Answering 200 here would suggest something was disconnected; an API key is not touched by unlink.
   if (!tokens && sub.auth_method !== 'oauth') {

@@ -21,6 +21,7 @@ import {
 import { getSubscriptionRow } from '../store/repositories/subscriptions.ts';
 import { oauthErrorCode, oauthProvider, tokensToStore, withTimeout } from './provider.ts';
 import { markSubscriptionStatus } from './status.ts';
+import { requireSubscription } from '../server/subscriptions/lookup.ts';
 
 export const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 export const REFRESH_COOLDOWN_MS = 30 * 1000;
@@ -132,8 +133,7 @@ export function createTokenManager(
   }
 
   async function exchange(row: OAuthTokenRow): Promise<string> {
-    const sub = await getSubscriptionRow(ctx.store.db, subscriptionId);
-    if (!sub) throw new AppError('NOT_FOUND', `No subscription ${subscriptionId}.`);
+    const sub = await requireSubscription(ctx, subscriptionId);
     const provider = oauthProvider(ctx, sub.api_url);
     let answer: oauth.TokenEndpointResponse;
     try {

@@ -21,7 +21,6 @@ import { getOAuthTokens } from '../../store/repositories/oauth.ts';
 import {
   deleteSubscriptionRow,
   getFlowToggles,
-  getSubscriptionRow,
   insertSubscription,
   listSubscriptionRows,
   type SubscriptionRow,
@@ -33,6 +32,7 @@ import type { ServiceContext } from '../context.ts';
 import { testConnection } from '../subscriptions/connection.ts';
 import { subscriptionCreatedHooks, subscriptionDeletedHooks } from '../subscriptions/hooks.ts';
 import { subscriptionView } from '../subscriptions/view.ts';
+import { requireSubscription } from '../subscriptions/lookup.ts';
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 const FlowsSchema = z.strictObject(
@@ -66,8 +66,7 @@ function restingStatus(authMethod: string, hasKey: boolean, hasTokens: boolean):
 }
 
 export async function loadView(ctx: ServiceContext, id: string) {
-  const row = await getSubscriptionRow(ctx.store.db, id);
-  if (!row) throw new AppError('NOT_FOUND', `No subscription ${id}.`);
+  const row = await requireSubscription(ctx, id);
   return subscriptionView(ctx, row, await getOAuthTokens(ctx.store.db, id));
 }
 
@@ -184,8 +183,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, ctx: ServiceCon
     },
     async (req) => {
       const id = req.params.id;
-      const current = await getSubscriptionRow(ctx.store.db, id);
-      if (!current) throw new AppError('NOT_FOUND', `No subscription ${id}.`);
+      const current = await requireSubscription(ctx, id);
       const b = req.body;
       const changes: Partial<SubscriptionRow> = {};
       if (b.name !== undefined && b.name !== current.name) {
@@ -253,8 +251,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, ctx: ServiceCon
     { schema: { tags, summary: 'Delete a subscription and everything it owns', params: IdParams } },
     async (req, reply) => {
       const id = req.params.id;
-      if (!(await getSubscriptionRow(ctx.store.db, id)))
-        throw new AppError('NOT_FOUND', `No subscription ${id}.`);
+      await requireSubscription(ctx, id);
       // Leave no app installed in the Klaviyo account behind: revoke before the tokens go.
       if (await getOAuthTokens(ctx.store.db, id)) await unlink(ctx, id);
       for (const hook of subscriptionDeletedHooks) await hook(ctx, id);
@@ -290,8 +287,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, ctx: ServiceCon
       },
     },
     async (req) => {
-      if (!(await getSubscriptionRow(ctx.store.db, req.params.id)))
-        throw new AppError('NOT_FOUND', `No subscription ${req.params.id}.`);
+      await requireSubscription(ctx, req.params.id);
       throw new AppError('INITIALIZATION_NOT_SUPPORTED', INITIALIZATION_NOT_SUPPORTED_MESSAGE);
     },
   );
@@ -308,8 +304,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, ctx: ServiceCon
     },
     async (req) => {
       const id = req.params.id;
-      if (!(await getSubscriptionRow(ctx.store.db, id)))
-        throw new AppError('NOT_FOUND', `No subscription ${id}.`);
+      await requireSubscription(ctx, id);
       const key = newWebhookKey();
       await updateSubscriptionRow(ctx.store.db, id, { webhook_key_enc: ctx.secrets.encrypt(key) });
       req.log.info({ subscriptionId: id }, 'webhook key rotated');
@@ -328,8 +323,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, ctx: ServiceCon
       },
     },
     async (req) => {
-      if (!(await getSubscriptionRow(ctx.store.db, req.params.id)))
-        throw new AppError('NOT_FOUND', `No subscription ${req.params.id}.`);
+      await requireSubscription(ctx, req.params.id);
       return getFlowToggles(ctx.store.db, req.params.id);
     },
   );
@@ -346,8 +340,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, ctx: ServiceCon
       },
     },
     async (req) => {
-      if (!(await getSubscriptionRow(ctx.store.db, req.params.id)))
-        throw new AppError('NOT_FOUND', `No subscription ${req.params.id}.`);
+      await requireSubscription(ctx, req.params.id);
       await setFlowToggles(ctx.store.db, req.params.id, req.body as Partial<Record<FlowScope, boolean>>);
       return getFlowToggles(ctx.store.db, req.params.id);
     },

@@ -5,8 +5,9 @@ import { AppError } from '../../domain/errors.ts';
 import type { SubscriptionStatus } from '../../domain/subscription.ts';
 import { KlaviyoError } from '../../klaviyo/index.ts';
 import { markSubscriptionStatus } from '../../oauth/status.ts';
-import { type ConnectionResult, getSubscriptionRow } from '../../store/repositories/subscriptions.ts';
+import type { ConnectionResult } from '../../store/repositories/subscriptions.ts';
 import type { ServiceContext } from '../context.ts';
+import { requireSubscription } from './lookup.ts';
 
 function accountNameOf(account: { id: string; attributes?: Record<string, unknown> }): string | null {
   const contact = account.attributes?.contact_information as
@@ -72,8 +73,7 @@ export function describeFailure(
 
 /** Runs the test and stores its outcome; answers the outcome. */
 export async function testConnection(ctx: ServiceContext, subscriptionId: string): Promise<ConnectionResult> {
-  const sub = await getSubscriptionRow(ctx.store.db, subscriptionId);
-  if (!sub) throw new AppError('NOT_FOUND', `No subscription ${subscriptionId}.`);
+  const sub = await requireSubscription(ctx, subscriptionId);
   let result: ConnectionResult;
   try {
     const client = await ctx.klaviyoFor(subscriptionId);
