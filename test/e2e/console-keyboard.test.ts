@@ -192,6 +192,29 @@ describe('console by keyboard alone', { skip: chromiumMissing }, () => {
       .waitFor({ timeout: 40_000 });
     await audit(page, '07-manual-sync-done');
 
+    // The deletion request's confirmation step by keyboard: it takes the focus on Cancel, Escape closes
+    // it and gives the focus back to the button that opened it; Shift+Tab reaches Confirm.
+    await tabTo(page, 'Hub customer id');
+    await page.keyboard.type('kb-c1');
+    await tabTo(page, 'Request deletion in Klaviyo…');
+    await page.keyboard.press('Enter');
+    await page.getByRole('alertdialog', { name: 'Confirm the deletion request' }).waitFor();
+    assert.equal((await focused(page)).name, 'Cancel');
+    await page.keyboard.press('Escape');
+    await page.getByRole('alertdialog').waitFor({ state: 'detached' });
+    assert.equal((await focused(page)).name, 'Request deletion in Klaviyo…');
+    await page.keyboard.press('Enter');
+    assert.equal((await focused(page)).name, 'Cancel');
+    await page.keyboard.press('Shift+Tab');
+    assert.equal((await focused(page)).name, 'Confirm deletion request');
+    await page.screenshot({ path: path.join(qaDir, '07b-deletion-confirm.png'), fullPage: true });
+    await page.keyboard.press('Enter');
+    await page
+      .locator('[role="status"][data-was-empty]')
+      .filter({ hasText: /Deletion requested for Klaviyo profile id \w+/ })
+      .waitFor();
+    assert.equal((await focused(page)).name, 'Request deletion in Klaviyo…');
+
     // The remaining pages: transfer log (with a transfer's detail open), dashboard, webhooks.
     await page.goto(`${world.svc.baseUrl}/transfers`);
     await page.getByRole('heading', { name: 'Transfer log', level: 1 }).waitFor();

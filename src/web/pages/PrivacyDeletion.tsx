@@ -1,8 +1,8 @@
 // Request deletion in Klaviyo (SPEC S5.1): the one way the service deletes anything in Klaviyo, so it asks
 // for a confirmation naming exactly what will be requested, then follows the transfer that carries it.
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { ApiError, get, post } from '../api.ts';
-import { ErrorBanner, FieldRow, Notice } from '../components/ui.tsx';
+import { ErrorBanner, FieldRow, LiveNotice } from '../components/ui.tsx';
 
 const IDENTIFIERS = {
   customer_id: { label: 'Hub customer id', hint: 'Its linked Klaviyo profile, else its email address.' },
@@ -44,6 +44,19 @@ export function PrivacyDeletion({ subscriptionId }: { subscriptionId: string }) 
   const [fieldError, setFieldError] = useState<string | null>(null);
   const [answer, setAnswer] = useState<DeletionAnswer | null>(null);
   const [transfer, setTransfer] = useState<TransferDetail | null>(null);
+  const valueRef = useRef<HTMLInputElement>(null);
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  const requestRef = useRef<HTMLButtonElement>(null);
+  const wasConfirming = useRef(false);
+
+  // The confirmation step replaces the button that opened it, so the focus is moved by hand: to Cancel
+  // (the harmless choice) when it opens, and back to the field in error or the request button when it
+  // closes, instead of being dropped on the page.
+  useEffect(() => {
+    if (confirming) cancelRef.current?.focus();
+    else if (wasConfirming.current) (fieldError ? valueRef.current : requestRef.current)?.focus();
+    wasConfirming.current = confirming;
+  }, [confirming, fieldError]);
 
   useEffect(() => {
     if (!answer) return;
@@ -66,7 +79,11 @@ export function PrivacyDeletion({ subscriptionId }: { subscriptionId: string }) 
     e.preventDefault();
     setError(null);
     setFieldError(null);
-    if (!value.trim()) return setFieldError(`Enter the ${IDENTIFIERS[kind].label.toLowerCase()}.`);
+    if (!value.trim()) {
+      setFieldError(`Enter the ${IDENTIFIERS[kind].label.toLowerCase()}.`);
+      valueRef.current?.focus();
+      return;
+    }
     setConfirming(true);
   };
 
@@ -121,6 +138,7 @@ export function PrivacyDeletion({ subscriptionId }: { subscriptionId: string }) 
         <FieldRow label={IDENTIFIERS[kind].label} required hint={IDENTIFIERS[kind].hint} error={fieldError}>
           {({ id, describedBy, invalid }) => (
             <input
+              ref={valueRef}
               id={id}
               name={kind}
               type={kind === 'email' ? 'email' : kind === 'phone_number' ? 'tel' : 'text'}
@@ -134,7 +152,14 @@ export function PrivacyDeletion({ subscriptionId }: { subscriptionId: string }) 
           )}
         </FieldRow>
         {confirming ? (
-          <div className="banner banner-warn" role="alertdialog" aria-label="Confirm the deletion request">
+          <div
+            className="banner banner-warn"
+            role="alertdialog"
+            aria-label="Confirm the deletion request"
+            onKeyDown={(e) => {
+              if (e.key === 'Escape' && !busy) setConfirming(false);
+            }}
+          >
             <p>
               Ask Klaviyo to permanently delete the profile for {IDENTIFIERS[kind].label.toLowerCase()}{' '}
               <strong>{value.trim()}</strong>?
@@ -143,25 +168,26 @@ export function PrivacyDeletion({ subscriptionId }: { subscriptionId: string }) 
               <button type="button" className="danger" onClick={confirm} disabled={busy}>
                 Confirm deletion request
               </button>
-              <button type="button" onClick={() => setConfirming(false)} disabled={busy}>
+              <button type="button" ref={cancelRef} onClick={() => setConfirming(false)} disabled={busy}>
                 Cancel
               </button>
             </div>
           </div>
         ) : (
           <div className="actions">
-            <button type="submit" className="danger">
+            <button type="submit" className="danger" ref={requestRef}>
               Request deletion in Klaviyo…
             </button>
           </div>
         )}
       </form>
+      <LiveNotice>
+        {answer
+          ? `Deletion requested for ${describe(answer.requested)} (transfer ${answer.transfer_id}${transfer ? `: ${transfer.state}` : ''}).`
+          : null}
+      </LiveNotice>
       {answer ? (
-        <div aria-live="polite">
-          <Notice kind="success">
-            Deletion requested for {describe(answer.requested)} (transfer {answer.transfer_id}
-            {transfer ? `: ${transfer.state}` : ''}).
-          </Notice>
+        <div>
           {transfer?.error_message ? (
             <p className="field-error">
               {transfer.error_code ? <code className="code">{transfer.error_code}</code> : null}{' '}
