@@ -1,5 +1,5 @@
 // The console's shell: who is signed in, the navigation, and which page the address shows.
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, get, onUnauthenticated, setCsrfToken } from './api.ts';
 import { Dashboard } from './pages/Dashboard.tsx';
 import { ManualSync } from './pages/ManualSync.tsx';
@@ -62,6 +62,23 @@ export function App() {
     });
   }, []);
 
+  // A page change in a one-page app is silent: the focus is moved to the new page (the next Tab starts
+  // there and screen readers read it) and the window title names the page.
+  const mainRef = useRef<HTMLElement>(null);
+  const shownPath = useRef(path);
+  useEffect(() => {
+    const current = NAV.find((item) => isCurrent(item.to, path));
+    document.title =
+      session === 'signed_out'
+        ? 'Sign in · klaviyo-sync'
+        : current
+          ? `${current.label} · klaviyo-sync`
+          : 'klaviyo-sync';
+    if (shownPath.current === path) return;
+    shownPath.current = path;
+    mainRef.current?.focus();
+  }, [path, session]);
+
   const signedIn = useCallback(() => {
     setSignInNotice(null);
     setSession('signed_in');
@@ -103,7 +120,7 @@ export function App() {
           Sign out
         </button>
       </header>
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} ref={mainRef}>
         <Page path={path} search={search} />
       </main>
     </div>

@@ -114,6 +114,9 @@ describe('console by keyboard alone', { skip: chromiumMissing }, () => {
     await tabTo(page, 'New subscription');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 1, name: /New subscription/ }).waitFor();
+    // The page change moves the focus to the new page and names it in the window title.
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
+    assert.equal(await page.title(), 'Subscriptions · klaviyo-sync');
     await audit(page, '03-subscription-new');
     await tabTo(page, 'Name');
     await page.keyboard.type('Keyboard shop');
