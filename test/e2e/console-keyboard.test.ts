@@ -226,9 +226,25 @@ describe('console by keyboard alone', { skip: chromiumMissing }, () => {
     await page.keyboard.press('Enter');
     await page.locator('.transfer-detail').waitFor();
     await audit(page, '08-transfer-log');
+    // Webhooks by keyboard: a refused URL takes the focus back; a new secret takes it, Done returns it.
+    await page.goto(`${world.svc.baseUrl}/webhooks`);
+    await page.getByRole('heading', { name: 'Webhooks', level: 1 }).waitFor();
+    await tabTo(page, 'Receiver URL');
+    await page.keyboard.type('http://example.com/hook');
+    await page.keyboard.press('Enter');
+    await page.locator('.field-error').waitFor();
+    assert.equal((await focused(page)).name, 'Receiver URL');
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.type('https://example.com/hook');
+    await page.keyboard.press('Enter');
+    await page.getByTestId('signing-secret').waitFor();
+    assert.equal((await focused(page)).name, 'Done');
+    await audit(page, '10-webhooks');
+    await page.keyboard.press('Enter');
+    assert.equal((await focused(page)).name, 'Receiver URL');
+
     for (const [route, heading, shot] of [
       ['/dashboard', 'Dashboard', '09-dashboard'],
-      ['/webhooks', 'Webhooks', '10-webhooks'],
       ['/subscriptions', 'Subscriptions', '11-subscriptions'],
     ] as const) {
       await page.goto(`${world.svc.baseUrl}${route}`);

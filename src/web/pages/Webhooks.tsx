@@ -1,6 +1,6 @@
 // Outbound hub webhooks (SPEC S8): the endpoints, a form to add one, and per endpoint enable/disable,
 // rotate the signing secret and delete. A new secret is shown once, right here, and never again.
-import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { type FormEvent, useCallback, useEffect, useState, useRef } from 'react';
 import { ApiError, del, get, listData, patch, post } from '../api.ts';
 import { ErrorBanner, FieldRow, Notice } from '../components/ui.tsx';
 
@@ -23,6 +23,17 @@ export function Webhooks() {
   const [error, setError] = useState<unknown>(null);
   const [shown, setShown] = useState<{ url: string; secret: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  const urlRef = useRef<HTMLInputElement>(null);
+  const doneRef = useRef<HTMLButtonElement>(null);
+
+  // A new secret is shown above the form, away from the button that made it: the focus goes to it so a
+  // keyboard or screen-reader user lands on the secret, and a refused URL takes the focus back.
+  useEffect(() => {
+    if (shown) doneRef.current?.focus();
+  }, [shown]);
+  useEffect(() => {
+    if (urlError) urlRef.current?.focus();
+  }, [urlError]);
 
   const load = useCallback(async () => {
     setEndpoints(listData(await get<{ data: Endpoint[] }>('/api/v1/webhooks')));
@@ -83,7 +94,14 @@ export function Webhooks() {
         <Notice kind="warn">
           Signing secret for {shown.url} — copy it now, it is not shown again:{' '}
           <code data-testid="signing-secret">{shown.secret}</code>{' '}
-          <button type="button" onClick={() => setShown(null)}>
+          <button
+            type="button"
+            ref={doneRef}
+            onClick={() => {
+              setShown(null);
+              urlRef.current?.focus();
+            }}
+          >
             Done
           </button>
         </Notice>
@@ -93,6 +111,7 @@ export function Webhooks() {
         <FieldRow label="Receiver URL" required hint="A public https:// URL." error={urlError}>
           {({ id, describedBy, invalid }) => (
             <input
+              ref={urlRef}
               id={id}
               name="url"
               type="url"
@@ -132,7 +151,7 @@ export function Webhooks() {
       ) : endpoints.length === 0 ? (
         <p>No endpoints yet.</p>
       ) : (
-        <table aria-label="Webhook endpoints">
+        <table className="table" aria-label="Webhook endpoints">
           <thead>
             <tr>
               <th scope="col">URL</th>
@@ -149,42 +168,44 @@ export function Webhooks() {
                 <td>{endpoint.events.join(', ')}</td>
                 <td className="mono">{endpoint.secret_masked ?? '—'}</td>
                 <td>{endpoint.enabled ? 'enabled' : 'disabled'}</td>
-                <td className="actions">
-                  <button
-                    type="button"
-                    disabled={busy}
-                    aria-label={`${endpoint.enabled ? 'Disable' : 'Enable'} ${endpoint.url}`}
-                    onClick={() =>
-                      act(async () => {
-                        await patch(`/api/v1/webhooks/${encodeURIComponent(endpoint.id)}`, {
-                          enabled: !endpoint.enabled,
-                        });
-                      })
-                    }
-                  >
-                    {endpoint.enabled ? 'Disable' : 'Enable'}
-                  </button>
-                  <button
-                    type="button"
-                    disabled={busy}
-                    aria-label={`Rotate the secret of ${endpoint.url}`}
-                    onClick={() => rotate(endpoint)}
-                  >
-                    Rotate secret
-                  </button>
-                  <button
-                    type="button"
-                    className="danger"
-                    disabled={busy}
-                    aria-label={`Delete ${endpoint.url}`}
-                    onClick={() =>
-                      act(async () => {
-                        await del(`/api/v1/webhooks/${encodeURIComponent(endpoint.id)}`);
-                      })
-                    }
-                  >
-                    Delete
-                  </button>
+                <td>
+                  <div className="actions">
+                    <button
+                      type="button"
+                      disabled={busy}
+                      aria-label={`${endpoint.enabled ? 'Disable' : 'Enable'} ${endpoint.url}`}
+                      onClick={() =>
+                        act(async () => {
+                          await patch(`/api/v1/webhooks/${encodeURIComponent(endpoint.id)}`, {
+                            enabled: !endpoint.enabled,
+                          });
+                        })
+                      }
+                    >
+                      {endpoint.enabled ? 'Disable' : 'Enable'}
+                    </button>
+                    <button
+                      type="button"
+                      disabled={busy}
+                      aria-label={`Rotate the secret of ${endpoint.url}`}
+                      onClick={() => rotate(endpoint)}
+                    >
+                      Rotate secret
+                    </button>
+                    <button
+                      type="button"
+                      className="danger"
+                      disabled={busy}
+                      aria-label={`Delete ${endpoint.url}`}
+                      onClick={() =>
+                        act(async () => {
+                          await del(`/api/v1/webhooks/${encodeURIComponent(endpoint.id)}`);
+                        })
+                      }
+                    >
+                      Delete
+                    </button>
+                  </div>
                 </td>
               </tr>
             ))}
