@@ -35,6 +35,12 @@ describe('console webhooks page', { skip: chromiumMissing }, () => {
     await row.getByText('enabled').waitFor();
     assert.ok(!(await page.content()).includes(secret), 'a fresh page never shows the secret');
 
+    // Rotate and Delete ask first (the browser's confirm); the answer decides.
+    const asked: string[] = [];
+    page.on('dialog', (dialog) => {
+      asked.push(dialog.message());
+      dialog.accept();
+    });
     await page.getByRole('button', { name: 'Rotate the secret of https://hooks.example.com/in' }).click();
     const rotated = (await page.getByTestId('signing-secret').textContent()) ?? '';
     assert.match(rotated, /^whsec_/);
@@ -52,6 +58,13 @@ describe('console webhooks page', { skip: chromiumMissing }, () => {
 
     await page.getByRole('button', { name: 'Delete https://hooks.example.com/in' }).click();
     await page.getByText('No endpoints yet.').waitFor();
+    assert.deepEqual(
+      asked.map((m) => m.split('?')[0]),
+      [
+        'Rotate the signing secret of https://hooks.example.com/in',
+        'Delete the webhook endpoint https://hooks.example.com/in',
+      ],
+    );
     assert.deepEqual((await world.svc.api('GET', '/api/v1/webhooks')).body.data, []);
     assert.deepEqual(errors, []);
     await context.close();

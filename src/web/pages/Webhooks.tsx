@@ -188,7 +188,15 @@ export function Webhooks() {
                       type="button"
                       disabled={busy}
                       aria-label={`Rotate the secret of ${endpoint.url}`}
-                      onClick={() => rotate(endpoint)}
+                      onClick={() => {
+                        // The receiver refuses deliveries signed with the new secret until it has it.
+                        if (
+                          confirm(
+                            `Rotate the signing secret of ${endpoint.url}? The receiver must be given the new one.`,
+                          )
+                        )
+                          rotate(endpoint);
+                      }}
                     >
                       Rotate secret
                     </button>
@@ -197,11 +205,15 @@ export function Webhooks() {
                       className="danger"
                       disabled={busy}
                       aria-label={`Delete ${endpoint.url}`}
-                      onClick={() =>
+                      onClick={() => {
+                        if (
+                          !confirm(`Delete the webhook endpoint ${endpoint.url}? It receives nothing more.`)
+                        )
+                          return;
                         act(async () => {
                           await del(`/api/v1/webhooks/${encodeURIComponent(endpoint.id)}`);
-                        })
-                      }
+                        });
+                      }}
                     >
                       Delete
                     </button>
