@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError, ERROR_CODES, type ErrorCode } from '../domain/errors.ts';
 import { parseOr400 } from '../hub/routes.ts';
-import type { ServiceContext } from '../server/context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import { CUSTOMER_TABLE } from './customer-to-profile.ts';
 import {
   type DeletionIdentifier,

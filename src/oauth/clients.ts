@@ -10,7 +10,7 @@ import {
   type RateBudgetStore,
 } from '../klaviyo/index.ts';
 import { sha256Hex } from '../secrets/index.ts';
-import type { ServiceContext } from '../server/context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import type { Store } from '../store/db.ts';
 import { RATE_BUDGET_WINDOWS_TABLE } from '../store/migrations/0003_rate_budget_windows.ts';
 import { isRecordingExchanges, recordExchange } from '../transfer/exchange-steps.ts';

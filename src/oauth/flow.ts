@@ -3,7 +3,7 @@
 import * as oauth from 'oauth4webapi';
 import { AppError } from '../domain/errors.ts';
 import { randomToken } from '../secrets/index.ts';
-import type { ServiceContext } from '../server/context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import { testConnection } from '../server/subscriptions/connection.ts';
 import {
   consumeOAuthState,

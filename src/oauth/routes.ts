@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { AppError } from '../domain/errors.ts';
 import { SubscriptionViewSchema } from '../domain/subscription.ts';
 import { requireAuth } from '../server/auth/guard.ts';
-import type { ServiceContext } from '../server/context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import { loadView } from '../server/routes/subscriptions.ts';
 import { completeAuthorization, startAuthorization, unlink } from './flow.ts';
 

@@ -1,7 +1,7 @@
 // Status changes of a subscription that other areas react to (e.g. the transfer engine resumes a paused
 // subscription when it is connected again).
 import type { SubscriptionStatus } from '../domain/subscription.ts';
-import type { ServiceContext } from '../server/context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import { subscriptionStatusHooks } from '../server/subscriptions/hooks.ts';
 import { getSubscriptionRow, setSubscriptionStatus } from '../store/repositories/subscriptions.ts';
 

@@ -9,7 +9,7 @@ import * as oauth from 'oauth4webapi';
 import { Counter } from 'prom-client';
 import { AppError } from '../domain/errors.ts';
 import type { TokenProvider } from '../klaviyo/index.ts';
-import type { ServiceContext } from '../server/context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import {
   acquireRefreshLease,
   deleteOAuthTokens,

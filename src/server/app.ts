@@ -10,7 +10,7 @@ import { Counter } from 'prom-client';
 import type { TrustProxy } from '../config.ts';
 import { registerOAuthRoutes } from '../oauth/routes.ts';
 import { installAuthGuard } from './auth/guard.ts';
-import type { ServiceContext } from './context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import { installErrorHandling } from './errors.ts';
 import { routeModules } from './routes.ts';
 import { registerOperationsRoutes } from './routes/operations.ts';

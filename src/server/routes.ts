@@ -6,7 +6,7 @@ import { registerHubRoutes } from '../hub/routes.ts';
 import { registerMappingRoutes } from '../mapping/routes.ts';
 import { registerTransferRoutes } from '../transfer/routes.ts';
 import { registerWebhookRoutes } from '../webhooks/routes.ts';
-import type { ServiceContext } from './context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import { register as consoleRoutes } from './routes/console.ts';
 import { register as dashboardRoutes } from './routes/dashboard.ts';
 

@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/errors.ts';
 import { safeEqual } from '../../secrets/index.ts';
 import { findApiToken, findSession } from '../../store/repositories/auth.ts';
-import type { ServiceContext } from '../context.ts';
+import type { ServiceContext } from '../../service/context.ts';
 
 export const SESSION_COOKIE = 'ks_session';
 

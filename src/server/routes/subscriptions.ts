@@ -28,7 +28,7 @@ import {
   subscriptionNameTaken,
   updateSubscriptionRow,
 } from '../../store/repositories/subscriptions.ts';
-import type { ServiceContext } from '../context.ts';
+import type { ServiceContext } from '../../service/context.ts';
 import { testConnection } from '../subscriptions/connection.ts';
 import { subscriptionCreatedHooks, subscriptionDeletedHooks } from '../subscriptions/hooks.ts';
 import { subscriptionView } from '../subscriptions/view.ts';

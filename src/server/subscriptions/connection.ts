@@ -6,7 +6,7 @@ import type { SubscriptionStatus } from '../../domain/subscription.ts';
 import { KlaviyoError } from '../../klaviyo/index.ts';
 import { markSubscriptionStatus } from '../../oauth/status.ts';
 import type { ConnectionResult } from '../../store/repositories/subscriptions.ts';
-import type { ServiceContext } from '../context.ts';
+import type { ServiceContext } from '../../service/context.ts';
 import { requireSubscription } from './lookup.ts';
 
 function accountNameOf(account: { id: string; attributes?: Record<string, unknown> }): string | null {

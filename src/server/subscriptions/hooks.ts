@@ -2,7 +2,7 @@
 // collections when `create_default_mappings` is true). Each area adds one line to these lists.
 import { createDefaultMappingsHook } from '../../mapping/hooks.ts';
 import { forgetDeletedSubscription } from '../../transfer/service.ts';
-import type { ServiceContext } from '../context.ts';
+import type { ServiceContext } from '../../service/context.ts';
 
 export interface SubscriptionCreatedEvent {
   subscriptionId: string;

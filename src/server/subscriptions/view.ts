@@ -3,7 +3,7 @@ import { DEFAULT_API_REVISION, type SubscriptionView } from '../../domain/subscr
 import { maskSecret } from '../../secrets/index.ts';
 import type { OAuthTokenRow } from '../../store/repositories/oauth.ts';
 import type { SubscriptionRow } from '../../store/repositories/subscriptions.ts';
-import type { ServiceContext } from '../context.ts';
+import type { ServiceContext } from '../../service/context.ts';
 
 export function subscriptionView(
   ctx: ServiceContext,

@@ -1,14 +1,15 @@
 // What every route module and background part receives: the configuration, the store, the logger,
-// and the services that areas add as they are built. Areas add their service here with a small edit
-// (an optional field first, made required once the composition root in src/app.ts provides it).
+// and the services that areas add as they are built. This module sits below the areas and imports only
+// lower layers (docs/architecture.md). An area that puts a service on the context declares its field from
+// its own folder by augmenting this interface (`declare module '../service/context.ts'`), as the hub
+// (src/hub/context.ts) and the transfer engine (src/transfer/service.ts) do, so that no edge climbs from
+// here up into an area.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config.ts';
-import type { HubStore } from '../hub/store.ts';
 import type { KlaviyoClient } from '../klaviyo/index.ts';
 import type { SecretBox } from '../secrets/index.ts';
 import type { Store } from '../store/db.ts';
-import type { TransferServices } from '../transfer/service.ts';
 
 export interface ServiceContext {
   config: Config;
@@ -25,10 +26,6 @@ export interface ServiceContext {
    * AUTH_MISSING when it has no credentials.
    */
   klaviyoFor(subscriptionId: string): Promise<KlaviyoClient>;
-  /** Hub records (customers, transactions, products) with change capture into transfers. */
-  hub?: HubStore;
-  /** The transfer engine (queue, workers, flow registry, log, links, watermarks) and the poll scheduler. */
-  transfers?: TransferServices;
   /** The service's clock (epoch ms); tests move it to cross token expiry without sleeping. */
   now(): number;
   /** Hooks run when the service stops (areas add background work here). */
