@@ -9,7 +9,7 @@ import type { Kysely } from 'kysely';
 import { type Customer, type CustomerAddress, CustomerInput } from '../domain/hub.ts';
 import type { KlaviyoClient, KlaviyoResource, ProfileAttributes } from '../klaviyo/index.ts';
 import type { CompiledCollection } from '../mapping/engine.ts';
-import { plainIssueMessage } from '../server/errors.ts';
+import { plainIssueMessage } from '../domain/validation-messages.ts';
 import type { Database } from '../store/schema.ts';
 import { PROFILE_TO_CUSTOMER_FLOW } from '../transfer/flows.ts';
 import type { FlowContext, FlowHandler, Outcome, StepInput, Transfer } from '../transfer/types.ts';

@@ -12,7 +12,7 @@ import {
   type HubKind,
 } from '../domain/hub.ts';
 import type { ServiceContext } from '../service/context.ts';
-import { plainIssueMessage } from '../server/errors.ts';
+import { plainIssueMessage } from '../domain/validation-messages.ts';
 import { importNdjson } from './import.ts';
 import type { HubStore } from './store.ts';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { z } from 'zod';
-import { plainIssueMessage } from '../../src/server/errors.ts';
+import { plainIssueMessage } from '../../src/domain/validation-messages.ts';
 import { startTestService, type TestService } from '../helpers/service.ts';
-import { addSubscription } from './service-helpers.ts';
+import { addSubscription } from '../transfer/service-helpers.ts';
 
 // SPEC S12: a validation error says, in plain words, which field is wrong and what it must be.
 describe('transfer API validation messages', () => {
