@@ -15,7 +15,7 @@ import {
   listApiTokens,
 } from '../../store/repositories/auth.ts';
 import { ADMIN_USERNAME } from '../auth/bootstrap.ts';
-import { requireAuth, SESSION_COOKIE } from '../auth/guard.ts';
+import { requireAuth, SESSION_COOKIE } from '../../http/auth-guard.ts';
 import { DUMMY_HASH, verifyPassword } from '../auth/passwords.ts';
 import type { ServiceContext } from '../../service/context.ts';
 import { createAdminFromSetupToken, PASSWORD_MAX, PASSWORD_MIN, registerSetupPages } from './setup.ts';

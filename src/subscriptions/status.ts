@@ -2,7 +2,7 @@
 // subscription when it is connected again).
 import type { SubscriptionStatus } from '../domain/subscription.ts';
 import type { ServiceContext } from '../service/context.ts';
-import { subscriptionStatusHooks } from '../server/subscriptions/hooks.ts';
+import { subscriptionStatusHooks } from './hooks.ts';
 import { getSubscriptionRow, setSubscriptionStatus } from '../store/repositories/subscriptions.ts';
 
 export async function markSubscriptionStatus(

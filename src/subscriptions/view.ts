@@ -1,9 +1,10 @@
 // A subscription as the API answers it (SPEC S2): every secret masked to its last four characters.
-import { DEFAULT_API_REVISION, type SubscriptionView } from '../../domain/subscription.ts';
-import { maskSecret } from '../../secrets/index.ts';
-import type { OAuthTokenRow } from '../../store/repositories/oauth.ts';
-import type { SubscriptionRow } from '../../store/repositories/subscriptions.ts';
-import type { ServiceContext } from '../../service/context.ts';
+import { DEFAULT_API_REVISION, type SubscriptionView } from '../domain/subscription.ts';
+import { maskSecret } from '../secrets/index.ts';
+import { getOAuthTokens, type OAuthTokenRow } from '../store/repositories/oauth.ts';
+import type { SubscriptionRow } from '../store/repositories/subscriptions.ts';
+import type { ServiceContext } from '../service/context.ts';
+import { requireSubscription } from './lookup.ts';
 
 export function subscriptionView(
   ctx: ServiceContext,
@@ -40,4 +41,10 @@ export function subscriptionView(
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
+}
+
+/** The subscription's view by id; NOT_FOUND when there is none. */
+export async function loadView(ctx: ServiceContext, id: string) {
+  const row = await requireSubscription(ctx, id);
+  return subscriptionView(ctx, row, await getOAuthTokens(ctx.store.db, id));
 }

@@ -1,12 +1,12 @@
 // The connection test (SPEC S2): `GET /api/accounts` with the subscription's credentials; the result,
 // with the Klaviyo account's name and id, is stored as the subscription's status. Messages are written
 // here, never copied from an answer that could echo a credential.
-import { AppError } from '../../domain/errors.ts';
-import type { SubscriptionStatus } from '../../domain/subscription.ts';
-import { KlaviyoError } from '../../klaviyo/index.ts';
-import { markSubscriptionStatus } from '../../oauth/status.ts';
-import type { ConnectionResult } from '../../store/repositories/subscriptions.ts';
-import type { ServiceContext } from '../../service/context.ts';
+import { AppError } from '../domain/errors.ts';
+import type { SubscriptionStatus } from '../domain/subscription.ts';
+import { KlaviyoError } from '../klaviyo/index.ts';
+import { markSubscriptionStatus } from './status.ts';
+import type { ConnectionResult } from '../store/repositories/subscriptions.ts';
+import type { ServiceContext } from '../service/context.ts';
 import { requireSubscription } from './lookup.ts';
 
 function accountNameOf(account: { id: string; attributes?: Record<string, unknown> }): string | null {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError } from '../../domain/errors.ts';
+import { AppError } from '../domain/errors.ts';
 import {
   checkApiUrl,
   FLOW_SCOPES,
@@ -14,10 +14,9 @@ import {
   SubscriptionCreateSchema,
   SubscriptionPatchSchema,
   SubscriptionViewSchema,
-} from '../../domain/subscription.ts';
-import { unlink } from '../../oauth/flow.ts';
-import { lastFour, randomToken } from '../../secrets/index.ts';
-import { getOAuthTokens } from '../../store/repositories/oauth.ts';
+} from '../domain/subscription.ts';
+import { lastFour, randomToken } from '../secrets/index.ts';
+import { getOAuthTokens } from '../store/repositories/oauth.ts';
 import {
   deleteSubscriptionRow,
   getFlowToggles,
@@ -27,12 +26,12 @@ import {
   setFlowToggles,
   subscriptionNameTaken,
   updateSubscriptionRow,
-} from '../../store/repositories/subscriptions.ts';
-import type { ServiceContext } from '../../service/context.ts';
-import { testConnection } from '../subscriptions/connection.ts';
-import { subscriptionCreatedHooks, subscriptionDeletedHooks } from '../subscriptions/hooks.ts';
-import { subscriptionView } from '../subscriptions/view.ts';
-import { requireSubscription } from '../subscriptions/lookup.ts';
+} from '../store/repositories/subscriptions.ts';
+import type { ServiceContext } from '../service/context.ts';
+import { testConnection } from './connection.ts';
+import type { SubscriptionCreatedHook, SubscriptionDeletedHook } from './hooks.ts';
+import { loadView, subscriptionView } from './view.ts';
+import { requireSubscription } from './lookup.ts';
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });
 const FlowsSchema = z.strictObject(
@@ -65,12 +64,23 @@ function restingStatus(authMethod: string, hasKey: boolean, hasTokens: boolean):
   return hasKey ? 'connected' : 'not_connected';
 }
 
-export async function loadView(ctx: ServiceContext, id: string) {
-  const row = await requireSubscription(ctx, id);
-  return subscriptionView(ctx, row, await getOAuthTokens(ctx.store.db, id));
+/**
+ * What the subscription routes use from areas above this one, handed in by the HTTP app
+ * (src/server/app.ts) so that this area imports none of them.
+ */
+export interface SubscriptionRouteParts {
+  /** OAuth unlink (src/oauth/flow.ts): revokes and removes a subscription's tokens before it is deleted. */
+  unlink(ctx: ServiceContext, subscriptionId: string): Promise<unknown>;
+  createdHooks: readonly SubscriptionCreatedHook[];
+  deletedHooks: readonly SubscriptionDeletedHook[];
 }
 
-export function registerSubscriptionRoutes(app: FastifyInstance, ctx: ServiceContext) {
+export function registerSubscriptionRoutes(
+  app: FastifyInstance,
+  ctx: ServiceContext,
+  parts: SubscriptionRouteParts,
+) {
+  const { unlink, createdHooks: subscriptionCreatedHooks, deletedHooks: subscriptionDeletedHooks } = parts;
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['subscriptions'];
 

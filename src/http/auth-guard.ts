@@ -2,10 +2,10 @@
 // public ones below. Protection is decided on the matched route pattern, not the raw URL, so encoded or
 // odd paths cannot slip past it. Cookie-authenticated writes must carry the session's CSRF token.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../../domain/errors.ts';
-import { safeEqual } from '../../secrets/index.ts';
-import { findApiToken, findSession } from '../../store/repositories/auth.ts';
-import type { ServiceContext } from '../../service/context.ts';
+import { AppError } from '../domain/errors.ts';
+import { safeEqual } from '../secrets/index.ts';
+import { findApiToken, findSession } from '../store/repositories/auth.ts';
+import type { ServiceContext } from '../service/context.ts';
 
 export const SESSION_COOKIE = 'ks_session';
 
