@@ -4,17 +4,17 @@
 // refused whole because of one bad event is split until the bad event stands alone. Klaviyo accepts both
 // calls with 202 and processes later; a 202 is Klaviyo's promise, and the deterministic unique_id makes a
 // re-send harmless, so 202 is success.
-import type { EventInput, KlaviyoClient } from '../klaviyo/index.ts';
-import { endpoint } from '../klaviyo/index.ts';
+import type { EventInput, KlaviyoClient } from '../../klaviyo/index.ts';
+import { endpoint } from '../../klaviyo/index.ts';
 import {
   chunkWithinLimits,
   type ItemResult,
   jsonBytes,
   mapWithConcurrency,
   sendSplittingOnRefusal,
-} from './batcher.ts';
+} from '../shared/batcher.ts';
 import { groupEventsByProfile, removeDuplicateEvents } from './event-batch.ts';
-import { isContentRefusal, isKlaviyoError } from './outcomes.ts';
+import { isContentRefusal, isKlaviyoError } from '../shared/outcomes.ts';
 
 export type EventResult = ItemResult<true>;
 

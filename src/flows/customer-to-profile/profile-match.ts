@@ -2,8 +2,8 @@
 // `GET /api/profiles?filter=any(email,[…])` answers up to 100 customers, so a backlog of 20,000 costs 200
 // lookups, not 20,000. A value that cannot be put in a filter safely is not looked up: the create that
 // follows meets Klaviyo's 409 and links to the existing profile instead.
-import type { KlaviyoClient } from '../klaviyo/index.ts';
-import { chunkWithinLimits, mapWithConcurrency } from './batcher.ts';
+import type { KlaviyoClient } from '../../klaviyo/index.ts';
+import { chunkWithinLimits, mapWithConcurrency } from '../shared/batcher.ts';
 
 export interface MatchCandidate {
   key: string;

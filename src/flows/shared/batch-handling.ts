@@ -2,10 +2,10 @@
 // collections, get its Klaviyo client (or fail the whole batch with the cause), group the batch by record
 // so two queued transfers of one record share one outcome, and at shutdown leave abort-caused failures to
 // the queue.
-import type { HubKind } from '../domain/hub.ts';
-import type { HubStore } from '../hub/store.ts';
-import type { KlaviyoClient } from '../klaviyo/index.ts';
-import type { FlowContext, Outcome, Transfer } from '../transfer/types.ts';
+import type { HubKind } from '../../domain/hub.ts';
+import type { HubStore } from '../../hub/store.ts';
+import type { KlaviyoClient } from '../../klaviyo/index.ts';
+import type { FlowContext, Outcome, Transfer } from '../../transfer/types.ts';
 import { type FlowDeps, type FlowSubscription, loadFlowSubscription, mappingContextOf } from './flow-deps.ts';
 import { outcomeForError } from './outcomes.ts';
 

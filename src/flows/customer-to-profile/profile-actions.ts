@@ -3,7 +3,7 @@
 // plan of Klaviyo calls per profile. Consent is only granted by an explicit true and only revoked globally
 // by SubscribeProfile=false; list removals never touch consent, so LIST_<name>=false can never become a
 // global unsubscribe.
-import type { CustomFieldAction } from '../domain/collections.ts';
+import type { CustomFieldAction } from '../../domain/collections.ts';
 
 export type { CustomFieldAction };
 

@@ -2,7 +2,7 @@
 // The poll skips a profile whose (id, updated) it has already seen — the overlap between polls reads some
 // twice — and a profile our own write just changed, so a push to Klaviyo does not come straight back.
 import { type Kysely, sql } from 'kysely';
-import type { Database } from '../store/schema.ts';
+import type { Database } from '../../store/schema.ts';
 
 const CHUNK = 300;
 

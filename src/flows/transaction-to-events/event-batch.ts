@@ -1,7 +1,7 @@
 // Event bulk-create preparation (SPEC S6). Klaviyo fails a whole event-bulk-create job when one unique_id
 // repeats for the same profile and metric, so repeats are removed before sending: the same order queued
 // twice (created, then updated before the worker ran) becomes one event, and both transfers succeed on it.
-import type { EventGroup, EventInput, EventProfile } from '../klaviyo/index.ts';
+import type { EventGroup, EventInput, EventProfile } from '../../klaviyo/index.ts';
 
 export type { EventInput };
 

@@ -2,7 +2,7 @@
 // code, whether the transfer will be retried, and a message saying what happened and what to do. Auth
 // failures pause the subscription instead of failing the record, so no record is lost while access is
 // being fixed.
-import { AppError, ERROR_CODES, type ErrorCode } from '../domain/errors.ts';
+import { AppError, ERROR_CODES, type ErrorCode } from '../../domain/errors.ts';
 
 const PAUSING = new Set<ErrorCode>([
   'AUTH_REVOKED',

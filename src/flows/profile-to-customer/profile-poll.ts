@@ -3,7 +3,7 @@
 // is durably queued, and never past the moment the poll started: a profile changed while we page may be
 // missed by Klaviyo's ordering, so the next poll reads from that moment again. The overlap catches
 // profiles whose `updated` became visible late; profiles seen twice are dropped by (id, updated).
-import type { KlaviyoResource, Page, ProfileAttributes } from '../klaviyo/index.ts';
+import type { KlaviyoResource, Page, ProfileAttributes } from '../../klaviyo/index.ts';
 
 export const POLL_PAGE_SIZE = 100;
 /** How far behind the watermark each poll starts reading, for changes Klaviyo makes visible late. */

@@ -2,9 +2,9 @@
 // record's country or the subscription's default (dropped with a warning when impossible — the profile
 // still goes on its other identifiers), empty identifiers left out (an empty string is not "no email" to
 // Klaviyo, it is an invalid one), and Klaviyo's per-profile limits checked before a call is spent.
-import type { ProfileAttributes } from '../klaviyo/index.ts';
-import { jsonBytes } from './batcher.ts';
-import { normalizePhone } from './phone.ts';
+import type { ProfileAttributes } from '../../klaviyo/index.ts';
+import { jsonBytes } from '../shared/batcher.ts';
+import { normalizePhone } from '../shared/phone.ts';
 
 /** Klaviyo's per-profile cap (create, update, import, and each profile of a bulk import). */
 export const PROFILE_MAX_BYTES = 100 * 1024;

@@ -5,15 +5,11 @@
 // the request and Klaviyo's answer in the transfer log.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AppError, ERROR_CODES, type ErrorCode } from '../domain/errors.ts';
-import { parseOr400 } from '../hub/routes.ts';
-import type { ServiceContext } from '../service/context.ts';
-import { CUSTOMER_TABLE } from './customer-to-profile.ts';
-import {
-  type DeletionIdentifier,
-  PRIVACY_DELETION_FLOW,
-  type PrivacyDeletionPayload,
-} from './privacy-deletion.ts';
+import { AppError, ERROR_CODES, type ErrorCode } from '../../domain/errors.ts';
+import { parseOr400 } from '../../hub/routes.ts';
+import type { ServiceContext } from '../../service/context.ts';
+import { CUSTOMER_TABLE } from '../customer-to-profile/handler.ts';
+import { type DeletionIdentifier, PRIVACY_DELETION_FLOW, type PrivacyDeletionPayload } from './handler.ts';
 
 const IDENTIFIERS = ['customer_id', 'profile_id', 'email', 'phone_number'] as const;
 

@@ -2,12 +2,12 @@
 // subscription, the subscription's settings and its compiled collections. Handlers are built from these
 // so tests and the bench can hand in the real parts (or a compiled default set) without the HTTP server.
 import type { Kysely } from 'kysely';
-import type { CollectionType, Direction, SubscriptionMappingContext } from '../domain/collections.ts';
-import type { HubStore } from '../hub/store.ts';
-import type { KlaviyoClient } from '../klaviyo/index.ts';
-import { type CollectionTree, type CompiledCollection, compileCollection } from '../mapping/engine.ts';
-import type { Database } from '../store/schema.ts';
-import type { LinkRepository } from '../transfer/links.ts';
+import type { CollectionType, Direction, SubscriptionMappingContext } from '../../domain/collections.ts';
+import type { HubStore } from '../../hub/store.ts';
+import type { KlaviyoClient } from '../../klaviyo/index.ts';
+import { type CollectionTree, type CompiledCollection, compileCollection } from '../../mapping/engine.ts';
+import type { Database } from '../../store/schema.ts';
+import type { LinkRepository } from '../../transfer/links.ts';
 import type { HubThrottle } from './hub-throttle.ts';
 import { createListDirectory, type ListDirectory } from './list-directory.ts';
 

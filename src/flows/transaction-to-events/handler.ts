@@ -3,25 +3,30 @@
 // Order's unique_id, so a later transfer of the same order sends no order events again (and if it did,
 // Klaviyo's unique_id rule would keep it from counting twice). On a status that the status collection
 // maps to Fulfilled / Canceled / Refunded Order, that event goes once, with the Placed Order's unique_id.
-import type { Transaction } from '../domain/hub.ts';
-import type { EventInput } from '../klaviyo/index.ts';
-import type { CompiledCollection } from '../mapping/engine.ts';
-import { FROM_HUB_FLOW } from '../transfer/flows.ts';
-import type { Link } from '../transfer/links.ts';
-import type { FlowContext, FlowHandler, Outcome, StepInput, Transfer } from '../transfer/types.ts';
+import type { Transaction } from '../../domain/hub.ts';
+import type { EventInput } from '../../klaviyo/index.ts';
+import type { CompiledCollection } from '../../mapping/engine.ts';
+import { FROM_HUB_FLOW } from '../../transfer/flows.ts';
+import type { Link } from '../../transfer/links.ts';
+import type { FlowContext, FlowHandler, Outcome, StepInput, Transfer } from '../../transfer/types.ts';
 import {
   clientForBatch,
   groupByRecord,
   leaveAbortFailuresToQueue,
   subscriptionForBatch,
   missingRecordReason,
-} from './batch-handling.ts';
-import { chooseSendMode } from './batcher.ts';
+} from '../shared/batch-handling.ts';
+import { chooseSendMode } from '../shared/batcher.ts';
 import { orderedProductUniqueIds, orderUniqueId } from './event-ids.ts';
 import { sendEventsInBulk, sendEventsSingly } from './event-writer.ts';
-import { DEFAULT_BULK_THRESHOLD, type FlowDeps, mappingContextOf, pickCollection } from './flow-deps.ts';
+import {
+  DEFAULT_BULK_THRESHOLD,
+  type FlowDeps,
+  mappingContextOf,
+  pickCollection,
+} from '../shared/flow-deps.ts';
 import { buildEvent, markStatusEventsSent, sentStatusEvents } from './order-events.ts';
-import { outcomeForError } from './outcomes.ts';
+import { outcomeForError } from '../shared/outcomes.ts';
 
 export const TRANSACTION_TABLE = 'transaction';
 

@@ -3,10 +3,15 @@
 // there (409) simply becomes an update. With a backlog, resources go by bulk jobs of ≤100, polled to
 // completion, with each job error mapped back to its resource by position; without one, by single calls.
 import { setTimeout as delay } from 'node:timers/promises';
-import type { CatalogItemAttributes, CatalogVariantAttributes, KlaviyoClient } from '../klaviyo/index.ts';
-import { catalogId } from '../klaviyo/index.ts';
-import { chunkWithinLimits, type ItemResult, mapWithConcurrency, sendSplittingOnRefusal } from './batcher.ts';
-import { isContentRefusal, isKlaviyoError, refusedIndexes } from './outcomes.ts';
+import type { CatalogItemAttributes, CatalogVariantAttributes, KlaviyoClient } from '../../klaviyo/index.ts';
+import { catalogId } from '../../klaviyo/index.ts';
+import {
+  chunkWithinLimits,
+  type ItemResult,
+  mapWithConcurrency,
+  sendSplittingOnRefusal,
+} from '../shared/batcher.ts';
+import { isContentRefusal, isKlaviyoError, refusedIndexes } from '../shared/outcomes.ts';
 
 export interface CatalogWrite {
   kind: 'item' | 'variant';

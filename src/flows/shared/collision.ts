@@ -7,10 +7,10 @@
 //   record of the subscription, so the pair is one-to-one afterwards (nothing is ever deleted);
 // - `error`: write nothing and fail with RECORD_COLLISION, naming the existing record.
 import type { Kysely } from 'kysely';
-import type { CollisionHandling } from '../domain/collections.ts';
-import type { CompiledCollection } from '../mapping/engine.ts';
-import type { Database } from '../store/schema.ts';
-import type { Outcome } from '../transfer/types.ts';
+import type { CollisionHandling } from '../../domain/collections.ts';
+import type { CompiledCollection } from '../../mapping/engine.ts';
+import type { Database } from '../../store/schema.ts';
+import type { Outcome } from '../../transfer/types.ts';
 
 /** A hand-built collection without the setting keeps the behaviour that predates it. */
 export function collisionHandlingOf(collection: CompiledCollection | undefined): CollisionHandling {

@@ -2,7 +2,7 @@
 // so a batch naming "VIP" a thousand times costs one call, and creation (when the subscription allows it;
 // Klaviyo allows 150 list creations a day) is single-flight too, so two workers in one process never make
 // two lists of the same name. Misses are not cached for long: a list made in Klaviyo a minute ago is found.
-import { AppError } from '../domain/errors.ts';
+import { AppError } from '../../domain/errors.ts';
 
 export interface ListRef {
   id: string;

@@ -11,17 +11,22 @@ import type {
   KlaviyoResource,
   ProfileAttributes,
   ProfileImportInput,
-} from '../klaviyo/index.ts';
-import type { CollisionHandling } from '../domain/collections.ts';
-import { endpoint } from '../klaviyo/index.ts';
+} from '../../klaviyo/index.ts';
+import type { CollisionHandling } from '../../domain/collections.ts';
+import { endpoint } from '../../klaviyo/index.ts';
 import {
   chunkWithinLimits,
   type ItemResult,
   jsonBytes,
   mapWithConcurrency,
   sendSplittingOnRefusal,
-} from './batcher.ts';
-import { isContentRefusal, isKlaviyoError, type KlaviyoErrorEntry, refusedIndexes } from './outcomes.ts';
+} from '../shared/batcher.ts';
+import {
+  isContentRefusal,
+  isKlaviyoError,
+  type KlaviyoErrorEntry,
+  refusedIndexes,
+} from '../shared/outcomes.ts';
 import { matchProfiles } from './profile-match.ts';
 
 export interface ProfileWrite {

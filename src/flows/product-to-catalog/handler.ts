@@ -2,22 +2,22 @@
 // (`$custom:::$default:::<external id>`, the SKU unless mapped otherwise) and each variant a catalog variant
 // of it. Items go first, then the variants of the items that made it; each product's transfer takes the
 // outcome of its item and variants together. Links: `product` → item id, `product_variant` → variant id.
-import type { Product, ProductVariant } from '../domain/hub.ts';
-import { catalogId } from '../klaviyo/index.ts';
-import { FROM_HUB_FLOW } from '../transfer/flows.ts';
-import type { Link } from '../transfer/links.ts';
-import type { FlowContext, FlowHandler, Outcome, StepInput, Transfer } from '../transfer/types.ts';
+import type { Product, ProductVariant } from '../../domain/hub.ts';
+import { catalogId } from '../../klaviyo/index.ts';
+import { FROM_HUB_FLOW } from '../../transfer/flows.ts';
+import type { Link } from '../../transfer/links.ts';
+import type { FlowContext, FlowHandler, Outcome, StepInput, Transfer } from '../../transfer/types.ts';
 import {
   clientForBatch,
   groupByRecord,
   leaveAbortFailuresToQueue,
   settingsForBatch,
   missingRecordReason,
-} from './batch-handling.ts';
-import { chooseSendMode } from './batcher.ts';
+} from '../shared/batch-handling.ts';
+import { chooseSendMode } from '../shared/batcher.ts';
 import { type CatalogWrite, writeCatalog } from './catalog-writer.ts';
-import { DEFAULT_BULK_THRESHOLD, type FlowDeps, pickCollection } from './flow-deps.ts';
-import { outcomeForError } from './outcomes.ts';
+import { DEFAULT_BULK_THRESHOLD, type FlowDeps, pickCollection } from '../shared/flow-deps.ts';
+import { outcomeForError } from '../shared/outcomes.ts';
 
 const PRODUCT_TABLE = 'product';
 const VARIANT_TABLE = 'product_variant';

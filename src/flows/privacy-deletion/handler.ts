@@ -4,13 +4,13 @@
 // any other record. Once Klaviyo accepts it, the links to the profile go: the profile is going away, and a
 // later sync of the hub customer should create a new one rather than update a deleted one.
 import type { Kysely } from 'kysely';
-import type { DeletionTarget } from '../klaviyo/index.ts';
-import type { Database } from '../store/schema.ts';
-import type { FlowHandler, Outcome, Transfer } from '../transfer/types.ts';
-import { clientForBatch } from './batch-handling.ts';
-import { CUSTOMER_TABLE } from './customer-to-profile.ts';
-import type { FlowDeps } from './flow-deps.ts';
-import { outcomeForError } from './outcomes.ts';
+import type { DeletionTarget } from '../../klaviyo/index.ts';
+import type { Database } from '../../store/schema.ts';
+import type { FlowHandler, Outcome, Transfer } from '../../transfer/types.ts';
+import { clientForBatch } from '../shared/batch-handling.ts';
+import { CUSTOMER_TABLE } from '../customer-to-profile/handler.ts';
+import type { FlowDeps } from '../shared/flow-deps.ts';
+import { outcomeForError } from '../shared/outcomes.ts';
 
 export const PRIVACY_DELETION_FLOW = 'privacy-deletion';
 

@@ -4,34 +4,39 @@
 // write the profiles — one by one without a backlog, through bulk import jobs with one — store the links,
 // then run the custom-field actions (consent, lists) in batched calls. Every transfer ends with its own
 // outcome and log steps.
-import type { Customer } from '../domain/hub.ts';
-import type { ProfileAttributes } from '../klaviyo/index.ts';
-import type { MappingOutcome } from '../mapping/engine.ts';
-import { FROM_HUB_FLOW } from '../transfer/flows.ts';
-import type { Link } from '../transfer/links.ts';
-import type { FlowContext, FlowHandler, Outcome, Transfer } from '../transfer/types.ts';
+import type { Customer } from '../../domain/hub.ts';
+import type { ProfileAttributes } from '../../klaviyo/index.ts';
+import type { MappingOutcome } from '../../mapping/engine.ts';
+import { FROM_HUB_FLOW } from '../../transfer/flows.ts';
+import type { Link } from '../../transfer/links.ts';
+import type { FlowContext, FlowHandler, Outcome, Transfer } from '../../transfer/types.ts';
 import {
   clientForBatch,
   groupByRecord,
   leaveAbortFailuresToQueue,
   settingsForBatch,
   missingRecordReason,
-} from './batch-handling.ts';
-import { chooseSendMode } from './batcher.ts';
-import { DEFAULT_BULK_THRESHOLD, type FlowDeps, listDirectoryFor, pickCollection } from './flow-deps.ts';
+} from '../shared/batch-handling.ts';
+import { chooseSendMode } from '../shared/batcher.ts';
+import {
+  DEFAULT_BULK_THRESHOLD,
+  type FlowDeps,
+  listDirectoryFor,
+  pickCollection,
+} from '../shared/flow-deps.ts';
 import {
   collisionHandlingOf,
   collisionOutcome,
   linksOnCollision,
   profileCollisionMessage,
   releaseProfileLinks,
-} from './collision.ts';
-import { outcomeForError } from './outcomes.ts';
+} from '../shared/collision.ts';
+import { outcomeForError } from '../shared/outcomes.ts';
 import { runProfileActions } from './profile-action-runner.ts';
 import { isEmptyPlan, planProfileActions, type ProfileActionPlan } from './profile-actions.ts';
 import { matchProfiles } from './profile-match.ts';
 import { prepareProfileAttributes } from './profile-payload.ts';
-import { rememberProfileVersions } from './profile-versions.ts';
+import { rememberProfileVersions } from '../shared/profile-versions.ts';
 import { type ProfileWrite, writeProfilesInBulk, writeProfilesSingly } from './profile-writer.ts';
 
 export const CUSTOMER_TABLE = 'customer';

@@ -6,20 +6,20 @@
 // does not send them straight back to the same Klaviyo account.
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { type Customer, type CustomerAddress, CustomerInput } from '../domain/hub.ts';
-import type { KlaviyoClient, KlaviyoResource, ProfileAttributes } from '../klaviyo/index.ts';
-import type { CompiledCollection } from '../mapping/engine.ts';
-import { plainIssueMessage } from '../domain/validation-messages.ts';
-import type { Database } from '../store/schema.ts';
-import { PROFILE_TO_CUSTOMER_FLOW } from '../transfer/flows.ts';
-import type { FlowContext, FlowHandler, Outcome, StepInput, Transfer } from '../transfer/types.ts';
-import { chunkWithinLimits } from './batcher.ts';
-import { collisionHandlingOf, collisionOutcome, customerCollisionMessage } from './collision.ts';
-import { settingsForBatch } from './batch-handling.ts';
-import { type FlowDeps, pickCollection } from './flow-deps.ts';
-import { HubThrottle } from './hub-throttle.ts';
-import { outcomeForError } from './outcomes.ts';
-import { rememberProfileVersions } from './profile-versions.ts';
+import { type Customer, type CustomerAddress, CustomerInput } from '../../domain/hub.ts';
+import type { KlaviyoClient, KlaviyoResource, ProfileAttributes } from '../../klaviyo/index.ts';
+import type { CompiledCollection } from '../../mapping/engine.ts';
+import { plainIssueMessage } from '../../domain/validation-messages.ts';
+import type { Database } from '../../store/schema.ts';
+import { PROFILE_TO_CUSTOMER_FLOW } from '../../transfer/flows.ts';
+import type { FlowContext, FlowHandler, Outcome, StepInput, Transfer } from '../../transfer/types.ts';
+import { chunkWithinLimits } from '../shared/batcher.ts';
+import { collisionHandlingOf, collisionOutcome, customerCollisionMessage } from '../shared/collision.ts';
+import { settingsForBatch } from '../shared/batch-handling.ts';
+import { type FlowDeps, pickCollection } from '../shared/flow-deps.ts';
+import { HubThrottle } from '../shared/hub-throttle.ts';
+import { outcomeForError } from '../shared/outcomes.ts';
+import { rememberProfileVersions } from '../shared/profile-versions.ts';
 
 export const PROFILE_FIELDS_FOR_HUB = ['subscriptions'];
 const CUSTOMER_TABLE = 'customer';

@@ -3,14 +3,14 @@
 // transaction. Profiles already seen with the same (or a newer) `updated` — the overlap re-reads some,
 // and our own writes to Klaviyo change others — are not queued again.
 import type { Kysely } from 'kysely';
-import type { Database } from '../store/schema.ts';
-import { PROFILE_TO_CUSTOMER_FLOW } from '../transfer/flows.ts';
-import type { Poller, PollContext } from '../transfer/scheduler.ts';
-import type { NewTransfer } from '../transfer/types.ts';
-import type { FlowDeps } from './flow-deps.ts';
-import { PROFILE_FIELDS_FOR_HUB } from './profile-to-customer.ts';
+import type { Database } from '../../store/schema.ts';
+import { PROFILE_TO_CUSTOMER_FLOW } from '../../transfer/flows.ts';
+import type { Poller, PollContext } from '../../transfer/scheduler.ts';
+import type { NewTransfer } from '../../transfer/types.ts';
+import type { FlowDeps } from '../shared/flow-deps.ts';
+import { PROFILE_FIELDS_FOR_HUB } from './handler.ts';
 import { POLL_PAGE_SIZE, type PolledProfile, pollChangedProfiles, updatedMs } from './profile-poll.ts';
-import { knownProfileVersions, rememberProfileVersions } from './profile-versions.ts';
+import { knownProfileVersions, rememberProfileVersions } from '../shared/profile-versions.ts';
 
 export const PROFILE_POLLER = 'profiles';
 

@@ -3,9 +3,9 @@
 // a numeric value, and the profile: the customer's linked Klaviyo profile when there is one (by id alone,
 // so an event never rewrites the profile's identifiers), else the email, else an E.164 phone.
 import type { Kysely } from 'kysely';
-import type { EventInput } from '../klaviyo/index.ts';
-import type { Database } from '../store/schema.ts';
-import { normalizePhone } from './phone.ts';
+import type { EventInput } from '../../klaviyo/index.ts';
+import type { Database } from '../../store/schema.ts';
+import { normalizePhone } from '../shared/phone.ts';
 
 export type BuiltEvent = { ok: true; event: EventInput; warnings: string[] } | { ok: false; message: string };
 

@@ -2,11 +2,16 @@
 // limits allow: one subscribe job per list (≤1,000 profiles), unsubscribe jobs (≤100, Klaviyo's limit for
 // that endpoint), add/remove list member calls per list (≤1,000 ids). A call refused whole because of one
 // profile is split so the others still go; every profile ends with its own error, if any.
-import type { KlaviyoClient, SubscriptionProfile } from '../klaviyo/index.ts';
-import { endpoint } from '../klaviyo/index.ts';
-import { chunkWithinLimits, type ItemResult, mapWithConcurrency, sendSplittingOnRefusal } from './batcher.ts';
-import type { ListDirectory } from './list-directory.ts';
-import { isContentRefusal } from './outcomes.ts';
+import type { KlaviyoClient, SubscriptionProfile } from '../../klaviyo/index.ts';
+import { endpoint } from '../../klaviyo/index.ts';
+import {
+  chunkWithinLimits,
+  type ItemResult,
+  mapWithConcurrency,
+  sendSplittingOnRefusal,
+} from '../shared/batcher.ts';
+import type { ListDirectory } from '../shared/list-directory.ts';
+import { isContentRefusal } from '../shared/outcomes.ts';
 import type { ProfileActionPlan } from './profile-actions.ts';
 import { listsOfPlan } from './profile-actions.ts';
 
