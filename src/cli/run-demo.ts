@@ -6,11 +6,11 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createService, type Service } from '../app.ts';
-import { type ApiClient, createApiClient } from '../cli/api-client.ts';
-import { createProgress, type ProgressStream } from '../cli/progress.ts';
+import { type ApiClient, createApiClient } from './api-client.ts';
+import { createProgress, type ProgressStream } from './progress.ts';
 import { loadConfig } from '../config.ts';
 import { type Sandbox, startSandbox } from '../sandbox/index.ts';
-import { DEFAULT_SEED, generateSampleData, NEWSLETTER_LIST, type SampleData } from './sample-data.ts';
+import { DEFAULT_SEED, generateSampleData, NEWSLETTER_LIST, type SampleData } from '../demo/sample-data.ts';
 
 export interface DemoOptions {
   /** Service port (default KLAVIYO_SYNC_PORT or 3000; 0 picks a free one). */
