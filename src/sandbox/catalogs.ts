@@ -13,7 +13,7 @@ import {
   notFound,
   pageSize,
   paginate,
-  parseFilter,
+  parseOperationFilter,
   parseSort,
   relationship,
   sparse,
@@ -198,12 +198,9 @@ function resource(req: ApiRequest, kind: Kind, item: CatalogItem): Json {
   return out;
 }
 
-function list(kind: Kind, items: (req: ApiRequest) => Iterable<CatalogItem>): Handler {
+function list(kind: Kind, operationId: string, items: (req: ApiRequest) => Iterable<CatalogItem>): Handler {
   return (req) => {
-    const rules: Record<string, string[]> = { ids: ['any'], title: ['contains'], published: ['equals'] };
-    if (kind === 'item') rules['category.id'] = ['equals'];
-    else Object.assign(rules, { 'item.id': ['equals'], sku: ['equals'] });
-    const terms = parseFilter(req, rules);
+    const terms = parseOperationFilter(req, operationId);
     const sort = parseSort(req, ['created']);
     let found = [...items(req)].filter((item) =>
       terms.every((term) => {
@@ -326,7 +323,7 @@ function crud(kind: Kind): Record<string, Handler> {
     };
   };
   return {
-    [`get_catalog_${kind}s`]: list(kind, (req) => store(req.account, kind).values()),
+    [`get_catalog_${kind}s`]: list(kind, `get_catalog_${kind}s`, (req) => store(req.account, kind).values()),
     [`get_catalog_${kind}`]: get,
     [`create_catalog_${kind}`]: (req) => ({
       status: 201,
@@ -357,7 +354,7 @@ function crud(kind: Kind): Record<string, Handler> {
 export const catalogHandlers: Record<string, Handler> = {
   ...crud('item'),
   ...crud('variant'),
-  get_variants_for_catalog_item: list('variant', (req) => {
+  get_variants_for_catalog_item: list('variant', 'get_variants_for_catalog_item', (req) => {
     if (!req.account.catalogItems.has(req.params.id))
       throw notFound(`A catalog item with id ${req.params.id} does not exist.`);
     return [...req.account.catalogVariants.values()].filter((variant) => variant.itemId === req.params.id);

@@ -28,7 +28,9 @@ test('the filter table matches the filter descriptions of stable.json', { skip: 
       const rules: Record<string, string[]> = {};
       for (const entry of allowed.split('<br>').filter(Boolean)) {
         const [field, operators] = entry.split('`: ');
-        rules[field.replace(/^`/, '')] = operators.split(', ').map((operator) => operator.replaceAll('`', ''));
+        rules[field.replace(/^`/, '')] = operators
+          .split(', ')
+          .map((operator) => operator.replaceAll('`', ''));
       }
       expected[operation.operationId] = rules;
     }
