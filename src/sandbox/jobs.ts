@@ -96,6 +96,22 @@ function addToLists(account: Account, listIds: string[], profile: Profile, now: 
   }
 }
 
+/**
+ * Klaviyo's bulk import does not clear a field sent as `null`: only non-null values are written (its bulk
+ * import guide; docs/sandbox.md). The other profile writes do clear with `null`.
+ */
+function withoutNulls(attributes: Json): Json {
+  const out: Json = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value === null) continue;
+    out[key] =
+      key === 'location' && isObject(value)
+        ? Object.fromEntries(Object.entries(value).filter(([, part]) => part !== null))
+        : value;
+  }
+  return out;
+}
+
 const bulkImportProfiles: Handler = (req) => {
   const data = dataOf(req.body, 'profile-bulk-import-job');
   const entries = profileEntries(attributesOf(data, '/data/attributes', true), 10_000);
@@ -117,7 +133,7 @@ const bulkImportProfiles: Handler = (req) => {
       const entry = entries[next];
       const pointer = `/data/attributes/profiles/data/${next}`;
       try {
-        const attributes = isObject(entry.attributes) ? entry.attributes : {};
+        const attributes = withoutNulls(isObject(entry.attributes) ? entry.attributes : {});
         const { profile } = upsertProfile(
           account.profiles,
           { id: entry.id, attributes, meta: entry.meta, pointer: `${pointer}/attributes` },

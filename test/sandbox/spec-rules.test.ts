@@ -513,3 +513,55 @@ test('a subscription by historical import keeps its consented_at, in the state',
   // A double opt-in list without historical import changes nothing until the person confirms.
   assert.equal(client.sandbox.state.account().profiles.find('email', 'now@example.com')?.consents, undefined);
 });
+
+test('a bulk import does not clear a field sent as null (Klaviyo’s bulk import guide); the other writes do', async () => {
+  const created = await client.call(
+    'POST',
+    '/api/profiles',
+    profileBody({
+      email: 'keep@example.com',
+      first_name: 'Ann',
+      phone_number: '+15005550006',
+      location: { city: 'Oslo' },
+      properties: { tier: 'gold' },
+    }),
+  );
+  const job = await client.call('POST', '/api/profile-bulk-import-jobs', {
+    data: {
+      type: 'profile-bulk-import-job',
+      attributes: {
+        profiles: {
+          data: [
+            {
+              type: 'profile',
+              attributes: {
+                email: 'keep@example.com',
+                first_name: null,
+                last_name: 'Berg',
+                phone_number: null,
+                location: { city: null, country: 'NO' },
+                properties: null,
+              },
+            },
+          ],
+        },
+      },
+    },
+  });
+  assert.equal(job.status, 202);
+  await client.sandbox.state.idle();
+  const read = await client.call('GET', `/api/profiles/${created.body.data.id}`);
+  const attributes = read.body.data.attributes;
+  assert.equal(attributes.first_name, 'Ann');
+  assert.equal(attributes.last_name, 'Berg');
+  assert.equal(attributes.phone_number, '+15005550006');
+  assert.equal(attributes.location.city, 'Oslo');
+  assert.equal(attributes.location.country, 'NO');
+  assert.deepEqual(attributes.properties, { tier: 'gold' });
+  const imported = await client.call(
+    'POST',
+    '/api/profile-import',
+    profileBody({ email: 'keep@example.com', first_name: null }),
+  );
+  assert.equal(imported.body.data.attributes.first_name, null, 'create-or-update still clears with null');
+});
