@@ -167,8 +167,17 @@ export function pageSize(req: ApiRequest, fallback: number, max: number): number
 
 /** Cursors are opaque to clients; here they carry the offset into the (filtered, sorted) result. */
 export function cursorOffset(req: ApiRequest): number {
-  const raw = req.query.get('page[cursor]');
+  let raw = req.query.get('page[cursor]');
   if (raw === null) return 0;
+  // Klaviyo's SDKs accept a whole `links.next` as the cursor but only unwrap `https://` ones; the sandbox's
+  // links are `http://`, so it unwraps them itself (docs/sandbox.md).
+  if (/^https?:\/\//.test(raw)) {
+    try {
+      raw = new URL(raw).searchParams.get('page[cursor]') ?? raw;
+    } catch {
+      // not a URL after all: the cursor check below refuses it
+    }
+  }
   const match = /^o(\d+)$/.exec(Buffer.from(raw, 'base64url').toString());
   if (!match) throw invalid('The page cursor is invalid.', { parameter: 'page[cursor]' });
   return Number(match[1]);

@@ -1,7 +1,7 @@
 // Klaviyo's official Node SDK (`klaviyo-api` 23, revision 2026-07-15) with a private API key against the
 // sandbox: every call the service depends on, with the answers read through the SDK's own types.
 import assert from 'node:assert/strict';
-import { afterEach, beforeEach, test } from 'node:test';
+import { after, afterEach, beforeEach, test } from 'node:test';
 import {
   AccountsApi,
   CatalogsApi,
@@ -20,7 +20,12 @@ beforeEach(async () => {
   env = await openSdkSandbox();
   profiles = at(env.sandbox, new ProfilesApi(env.session));
 });
-afterEach(() => env.close());
+let checked = 0;
+afterEach(async () => {
+  checked += env.checked.count;
+  await env.close();
+});
+after(() => console.log(`# SDK answers checked against stable.json: ${checked}`));
 
 const profile = ProfileEnum.Profile;
 
@@ -380,4 +385,23 @@ test('data privacy deletion request, and the account', async () => {
   const account = await accounts.getAccounts();
   assert.equal(account.body.data[0].id, env.sandbox.accountId);
   assert.ok(env.calls.every((url) => url.startsWith(env.sandbox.url)));
+});
+
+test('pages: the SDK follows links.next given as the page cursor', async () => {
+  for (let i = 0; i < 5; i++)
+    await profiles.createProfile({ data: { type: profile, attributes: { email: `page${i}@example.com` } } });
+  const seen: string[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = await profiles.getProfiles({ pageSize: 2, ...(cursor ? { pageCursor: cursor } : {}) });
+    seen.push(...page.body.data.map((found) => found.attributes.email!));
+    cursor = page.body.links?.next ?? undefined;
+    pages++;
+  } while (cursor && pages < 10);
+  assert.equal(pages, 3);
+  assert.deepEqual(
+    seen,
+    [0, 1, 2, 3, 4].map((i) => `page${i}@example.com`),
+  );
 });

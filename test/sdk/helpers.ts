@@ -1,21 +1,56 @@
 // Drives the sandbox with Klaviyo's official Node SDK (`klaviyo-api`, unchanged). The SDK is pointed at the
 // sandbox the way the SDK itself allows: each API object's `basePath`, and a subclass of `OAuthApi` setting its
 // `authorizeUrl` / `tokenUrl`. A request hook on the SDK's own axios refuses any address outside the sandbox,
-// so the suite can never reach the internet.
+// so the suite can never reach the internet; a response hook checks every answer against stable.json.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { ApiKeySession, OAuthApi, RetryWithExponentialBackoff, type TokenStorage } from 'klaviyo-api';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.ts';
+import { OPERATIONS } from '../../src/sandbox/operations.ts';
+import { loadContract } from '../sandbox/helpers.ts';
 
 const requireFromSdk = createRequire(createRequire(import.meta.url).resolve('klaviyo-api'));
+interface SdkResponse {
+  status: number;
+  data: unknown;
+  config: { url?: string; method?: string };
+}
 const sdkAxios = requireFromSdk('axios') as {
   interceptors: {
     request: {
       use(hook: (config: { url?: string }) => unknown): number;
       eject(id: number): void;
     };
+    response: {
+      use(
+        ok: (response: SdkResponse) => unknown,
+        failed: (error: { response?: SdkResponse }) => unknown,
+      ): number;
+      eject(id: number): void;
+    };
   };
 };
+
+const contract = loadContract();
+const routes = OPERATIONS.map((operation) => ({
+  operationId: operation.operationId,
+  method: operation.method,
+  pattern: new RegExp(`^${operation.path.replace(/\{\w+\}/g, '[^/]+')}/?$`),
+}));
+
+/**
+ * Checks one answer the SDK received against the operation's documented response in stable.json (the same
+ * checker as test/sandbox/contract.test.ts). Returns whether it was an API operation.
+ */
+function checkAnswer(response: SdkResponse): boolean {
+  const url = new URL(String(response.config.url));
+  const method = String(response.config.method).toUpperCase();
+  const route = routes.find((each) => each.method === method && each.pattern.test(url.pathname));
+  if (!route || !contract) return false;
+  const body = response.data === '' || response.data === undefined ? undefined : response.data;
+  contract.check(route.operationId, { status: response.status, headers: new Headers(), body });
+  return true;
+}
 
 /** No retries: a refused call fails the test at once instead of being retried with back-off. */
 export const noRetries = () => new RetryWithExponentialBackoff({ numRetries: 0 });
@@ -25,6 +60,8 @@ export interface SdkSandbox {
   session: ApiKeySession;
   /** urls the SDK called, in order */
   calls: string[];
+  /** answers checked against stable.json */
+  checked: { count: number };
   close(): Promise<void>;
 }
 
@@ -37,12 +74,25 @@ export async function openSdkSandbox(options: SandboxOptions = {}): Promise<SdkS
     calls.push(url);
     return config;
   });
+  const checked = { count: 0 };
+  const answers = sdkAxios.interceptors.response.use(
+    (response) => {
+      if (checkAnswer(response)) checked.count++;
+      return response;
+    },
+    (error) => {
+      if (error.response && checkAnswer(error.response)) checked.count++;
+      return Promise.reject(error);
+    },
+  );
   return {
     sandbox,
     session: new ApiKeySession(sandbox.apiKey, noRetries()),
     calls,
+    checked,
     close: async () => {
       sdkAxios.interceptors.request.eject(hook);
+      sdkAxios.interceptors.response.eject(answers);
       await sandbox.close();
     },
   };

@@ -2,7 +2,7 @@
 // code itself (HTTP Basic client credentials, PKCE), then calls the API with Bearer tokens through its
 // OAuthSession (which refreshes them) and OAuthBasicSession.
 import assert from 'node:assert/strict';
-import { afterEach, test } from 'node:test';
+import { after, afterEach, test } from 'node:test';
 import {
   AccountsApi,
   type CreatedTokens,
@@ -27,7 +27,12 @@ import {
 const REDIRECT = 'http://127.0.0.1:3999/oauth/callback';
 const CUSTOMER = 'merchant-1';
 let env: SdkSandbox | undefined;
-afterEach(() => env?.close());
+let checked = 0;
+afterEach(async () => {
+  checked += env?.checked.count ?? 0;
+  await env?.close();
+});
+after(() => console.log(`# SDK answers checked against stable.json: ${checked}`));
 
 class MemoryTokens {
   readonly saved: CreatedTokens[] = [];
