@@ -76,6 +76,18 @@ function readAttributes(kind: Kind, attributes: Json, creating: boolean, pointer
   const rules = FIELDS[kind];
   const out: Json = {};
   for (const [key, value] of Object.entries(attributes)) {
+    // The spec declares every attribute nullable. `null` clears an optional field; a field that creation
+    // requires cannot be cleared (docs/sandbox.md).
+    if (value === null) {
+      if (!OUTPUT[kind].includes(key) && key !== 'integration_type' && key !== 'catalog_type')
+        throw invalid(`'${key}' is not a valid field for the resource '${typeOf(kind)}'.`, {
+          pointer: `${pointer}/${key}`,
+        });
+      if (rules.required.includes(key))
+        throw invalid(`'${key}' cannot be null.`, { pointer: `${pointer}/${key}` });
+      if (key !== 'integration_type' && key !== 'catalog_type') out[key] = null;
+      continue;
+    }
     if (key === 'integration_type') {
       if (value !== '$custom')
         throw invalid("'integration_type' must be '$custom'.", { pointer: `${pointer}/${key}` });
@@ -143,7 +155,7 @@ function create(account: Account, kind: Kind, data: Json, pointer: string, now: 
       pointer: `${pointer}/attributes/external_id`,
     });
   }
-  if (attributes.published === undefined) attributes.published = true;
+  if (attributes.published === undefined || attributes.published === null) attributes.published = true;
   const resource: CatalogItem = { id, attributes, created: now, updated: now };
   if (itemId !== undefined) (resource as CatalogVariant).itemId = itemId;
   resources.set(id, resource);

@@ -565,3 +565,36 @@ test('a bulk import does not clear a field sent as null (Klaviyo’s bulk import
   );
   assert.equal(imported.body.data.attributes.first_name, null, 'create-or-update still clears with null');
 });
+
+test('catalog updates: null clears a nullable optional field; a field creation requires cannot be cleared', async () => {
+  const created = await client.call('POST', '/api/catalog-items', {
+    data: {
+      type: 'catalog-item',
+      attributes: {
+        external_id: 'N-1',
+        title: 'Plate',
+        description: 'A plate',
+        url: 'https://example.com/plate',
+        price: 3,
+        image_full_url: 'https://example.com/plate.png',
+        published: null,
+      },
+    },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  assert.equal(created.body.data.attributes.published, true);
+  const id = created.body.data.id;
+  const path = `/api/catalog-items/${encodeURIComponent(id)}`;
+  const cleared = await client.call('PATCH', path, {
+    data: { type: 'catalog-item', id, attributes: { image_full_url: null, price: null } },
+  });
+  assert.equal(cleared.status, 200, JSON.stringify(cleared.body));
+  assert.equal(cleared.body.data.attributes.image_full_url, null);
+  assert.equal(cleared.body.data.attributes.price, null);
+  contract?.check('update_catalog_item', cleared);
+  assertRefused(
+    await client.call('PATCH', path, { data: { type: 'catalog-item', id, attributes: { title: null } } }),
+    { pointer: '/data/attributes/title' },
+    'title cannot be cleared',
+  );
+});

@@ -8,6 +8,7 @@ import {
   DataPrivacyApi,
   EventsApi,
   ListsApi,
+  MetricsApi,
   ProfileEnum,
   ProfilesApi,
 } from 'klaviyo-api';
@@ -404,4 +405,103 @@ test('pages: the SDK follows links.next given as the page cursor', async () => {
     seen,
     [0, 1, 2, 3, 4].map((i) => `page${i}@example.com`),
   );
+});
+
+test('catalog variants, updates (null clears a nullable field) and deletes', async () => {
+  const catalogs = at(env.sandbox, new CatalogsApi(env.session));
+  const item = await catalogs.createCatalogItem({
+    data: {
+      type: 'catalog-item',
+      attributes: {
+        externalId: 'SKU-2',
+        title: 'Cup',
+        description: 'A cup',
+        url: 'https://example.com/cup',
+        imageThumbnailUrl: 'https://example.com/cup-small.png',
+      },
+    },
+  });
+  const itemId = item.body.data.id!;
+  const variant = await catalogs.createCatalogVariant({
+    data: {
+      type: 'catalog-variant',
+      attributes: {
+        externalId: 'SKU-2-red',
+        title: 'Red cup',
+        description: 'A red cup',
+        sku: 'CUP-RED',
+        inventoryQuantity: 4,
+        inventoryPolicy: 1,
+        price: 7,
+        url: 'https://example.com/cup?red',
+      },
+      relationships: { item: { data: { type: 'catalog-item', id: itemId } } },
+    },
+  });
+  assert.equal(variant.response.status, 201);
+  const variantId = variant.body.data.id!;
+  assert.equal(variant.body.data.attributes.sku, 'CUP-RED');
+  assert.equal(variant.body.data.attributes.inventoryQuantity, 4);
+
+  const updatedItem = await catalogs.updateCatalogItem(itemId, {
+    data: { type: 'catalog-item', id: itemId, attributes: { title: 'Big cup', imageThumbnailUrl: null } },
+  });
+  assert.equal(updatedItem.body.data.attributes.title, 'Big cup');
+  assert.equal(updatedItem.body.data.attributes.imageThumbnailUrl, null);
+  const updatedVariant = await catalogs.updateCatalogVariant(variantId, {
+    data: { type: 'catalog-variant', id: variantId, attributes: { inventoryQuantity: 0, price: 6.5 } },
+  });
+  assert.equal(updatedVariant.body.data.attributes.inventoryQuantity, 0);
+  assert.equal(updatedVariant.body.data.attributes.price, 6.5);
+  const variants = await catalogs.getVariantsForCatalogItem(itemId, { filter: 'equals(sku,"CUP-RED")' });
+  assert.deepEqual(
+    variants.body.data.map((found) => found.id),
+    [variantId],
+  );
+
+  assert.equal((await catalogs.deleteCatalogVariant(variantId)).response.status, 204);
+  assert.equal((await catalogs.deleteCatalogItem(itemId)).response.status, 204);
+  await assert.rejects(catalogs.getCatalogItem(itemId), (error) => {
+    assert.equal(klaviyoError(error).status, 404);
+    return true;
+  });
+});
+
+test('a profile’s lists, removing members, and metrics', async () => {
+  const lists = at(env.sandbox, new ListsApi(env.session));
+  const list = await lists.createList({ data: { type: 'list', attributes: { name: 'Members' } } });
+  const listId = list.body.data.id!;
+  const member = await profiles.createProfile({
+    data: { type: profile, attributes: { email: 'member@example.com' } },
+  });
+  const memberId = member.body.data.id!;
+  await lists.addProfilesToList(listId, { data: [{ type: profile, id: memberId }] });
+  const ofProfile = await profiles.getListsForProfile(memberId);
+  assert.deepEqual(
+    ofProfile.body.data.map((found) => found.attributes.name),
+    ['Members'],
+  );
+  const removed = await lists.removeProfilesFromList(listId, { data: [{ type: profile, id: memberId }] });
+  assert.equal(removed.response.status, 204);
+  assert.equal((await profiles.getListsForProfile(memberId)).body.data.length, 0);
+
+  const events = at(env.sandbox, new EventsApi(env.session));
+  await events.createEvent({
+    data: {
+      type: 'event',
+      attributes: {
+        properties: {},
+        metric: { data: { type: 'metric', attributes: { name: 'Started Checkout' } } },
+        profile: { data: { type: profile, attributes: { email: 'member@example.com' } } },
+      },
+    },
+  });
+  const metrics = at(env.sandbox, new MetricsApi(env.session));
+  const found = await metrics.getMetrics({ filter: 'equals(integration.name,"API")' });
+  assert.deepEqual(
+    found.body.data.map((metric) => metric.attributes.name),
+    ['Started Checkout'],
+  );
+  // The SDK types a metric's `created` as a string (not a Date, unlike profiles').
+  assert.ok(!Number.isNaN(Date.parse(String(found.body.data[0].attributes.created))));
 });
