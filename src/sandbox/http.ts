@@ -309,6 +309,9 @@ export function parseFilter(req: ApiRequest, rules: FilterRules): FilterTerm[] {
     if (op === 'any' && !Array.isArray(value)) fail(`'any' needs a list value for '${field}'.`);
     if (op === 'has' && value !== undefined) fail(`'has' takes no value for '${field}'.`);
     if (op !== 'has' && value === undefined) fail(`'${op}' needs a value for '${field}'.`);
+    if (/^(greater|less)-/.test(op) && !(value instanceof Date) && typeof value !== 'number')
+      fail(`'${op}' needs a datetime or a number for '${field}'.`);
+    if (op === 'contains' && typeof value !== 'string') fail(`'contains' needs a string for '${field}'.`);
     terms.push({ op, field, value });
     skipSpaces();
     if (text[pos] === ',') pos++;

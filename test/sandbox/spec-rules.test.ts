@@ -107,6 +107,9 @@ test('profile filters: the declared subscriptions.email.marketing.* filters work
     'equals(created,2026-01-01T00:00:00Z)',
     'greater-or-equal(updated,2026-01-01T00:00:00Z)',
     'equals(subscriptions.email.marketing.suppression.timestamp,2026-01-01T00:00:00Z)',
+    'greater-than(updated,"yesterday")',
+    'any(email,"stays@example.com")',
+    'equals(email)',
   ]) {
     const answer = await client.call('GET', `/api/profiles?filter=${encodeURIComponent(filter)}`);
     assertRefused(answer, { parameter: 'filter' }, filter);
