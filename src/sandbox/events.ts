@@ -5,6 +5,7 @@ import {
   ApiError,
   type ApiRequest,
   attributesOf,
+  checkDeclared,
   dataOf,
   invalid,
   isObject,
@@ -45,8 +46,26 @@ export interface EventInput {
   profile: { id?: string; attributes: Json; meta?: unknown };
 }
 
+/** The attributes an event of a bulk create job declares; create event also declares `profile`. */
+export const BULK_EVENT_ATTRIBUTES: readonly string[] = [
+  'properties',
+  'time',
+  'value',
+  'value_currency',
+  'unique_id',
+  'backfill',
+  'metric',
+];
+const EVENT_ATTRIBUTES: readonly string[] = [...BULK_EVENT_ATTRIBUTES, 'profile'];
+
 /** Validates one event's attributes (without its profile) and returns the parts to record. */
-export function readEvent(attributes: Json, pointer: string, now: number): Omit<EventInput, 'profile'> {
+export function readEvent(
+  attributes: Json,
+  pointer: string,
+  now: number,
+  declared: readonly string[] = EVENT_ATTRIBUTES,
+): Omit<EventInput, 'profile'> {
+  checkDeclared(attributes, declared, pointer, "the resource 'event'");
   const properties = attributes.properties;
   if (!isObject(properties))
     throw invalid("'properties' is required and must be an object.", { pointer: `${pointer}/properties` });

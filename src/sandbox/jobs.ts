@@ -3,7 +3,13 @@
 // is a 4xx); the work then runs on the job runner (queued → processing → complete).
 import { checkDeclared, invalid, isObject, type Json, notFound } from './http.ts';
 import { ApiError, type ApiRequest, attributesOf, dataOf } from './http.ts';
-import { type EventInput, readEvent, readEventProfile, recordEvent } from './events.ts';
+import {
+  BULK_EVENT_ATTRIBUTES,
+  type EventInput,
+  readEvent,
+  readEventProfile,
+  recordEvent,
+} from './events.ts';
 import { IMPORT_ATTRIBUTES, readIdentifiers, upsertProfile } from './profile-model.ts';
 import type { Handler } from './server.ts';
 import { type Account, type Job, type Profile, shortId } from './state.ts';
@@ -212,6 +218,12 @@ const bulkCreateEvents: Handler = (req) => {
     if (!isObject(group) || group.type !== 'event-bulk-create' || !isObject(group.attributes)) {
       throw invalid("Each entry must have type 'event-bulk-create' and attributes.", { pointer });
     }
+    checkDeclared(
+      group.attributes,
+      ['backfill', 'profile', 'events'],
+      pointer,
+      "the resource 'event-bulk-create'",
+    );
     const groupBackfill = group.attributes.backfill;
     if (groupBackfill !== undefined && groupBackfill !== null && typeof groupBackfill !== 'boolean')
       throw invalid("'backfill' must be a boolean.", { pointer: `${pointer}/backfill` });
@@ -235,7 +247,7 @@ const bulkCreateEvents: Handler = (req) => {
       const eventPointer = `${pointer}/events/data/${e}/attributes`;
       if (!isObject(event) || event.type !== 'event' || !isObject(event.attributes))
         throw invalid("Each event must have type 'event'.", { pointer: eventPointer });
-      const parsed = readEvent(event.attributes, eventPointer, req.now);
+      const parsed = readEvent(event.attributes, eventPointer, req.now, BULK_EVENT_ATTRIBUTES);
       // An event's own `backfill` wins over its entry's.
       if (event.attributes.backfill === undefined || event.attributes.backfill === null)
         parsed.backfill = groupBackfill === true;

@@ -200,7 +200,7 @@ test('list, event, catalog and import-job filters follow the spec per operation'
   assert.equal(jobs.status, 200);
 });
 
-test('undeclared profile attributes are refused on create, update, import, bulk import and events', async () => {
+test('undeclared profile and event attributes are refused on create, update, import, bulk import and events', async () => {
   const created = await client.call('POST', '/api/profiles', profileBody({ email: 'p@example.com' }));
   const id = created.body.data.id;
   assertRefused(
@@ -259,6 +259,52 @@ test('undeclared profile attributes are refused on create, update, import, bulk 
     ),
     { pointer: '/data/attributes/profile/data/attributes/nickname' },
     'event profile',
+  );
+  assertRefused(
+    await client.call('POST', '/api/events', eventBody('e@example.com', 'Viewed', { source: 'shop' })),
+    { pointer: '/data/attributes/source' },
+    'undeclared event attribute',
+  );
+  const bulkEvents = (group: Record<string, unknown>, event: Record<string, unknown>) => ({
+    data: {
+      type: 'event-bulk-create-job',
+      attributes: {
+        'events-bulk-create': {
+          data: [
+            {
+              type: 'event-bulk-create',
+              attributes: {
+                profile: { data: { type: 'profile', attributes: { email: 'e@example.com' } } },
+                events: {
+                  data: [
+                    {
+                      type: 'event',
+                      attributes: {
+                        properties: {},
+                        metric: { data: { type: 'metric', attributes: { name: 'Viewed' } } },
+                        ...event,
+                      },
+                    },
+                  ],
+                },
+                ...group,
+              },
+            },
+          ],
+        },
+      },
+    },
+  });
+  const groupPointer = '/data/attributes/events-bulk-create/data/0/attributes';
+  assertRefused(
+    await client.call('POST', '/api/event-bulk-create-jobs', bulkEvents({}, { profile: {} })),
+    { pointer: `${groupPointer}/events/data/0/attributes/profile` },
+    'a bulk event does not declare its own profile',
+  );
+  assertRefused(
+    await client.call('POST', '/api/event-bulk-create-jobs', bulkEvents({ metric: 'x' }, {})),
+    { pointer: `${groupPointer}/metric` },
+    'undeclared group attribute',
   );
   await client.sandbox.state.idle();
   assert.equal(client.sandbox.state.account().profiles.size, 1, 'nothing refused was written');
