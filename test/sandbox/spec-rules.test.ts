@@ -4,6 +4,8 @@
 // flags (`backfill` on events, `historical_import` with `consented_at` on subscribe jobs).
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, test } from 'node:test';
+import { FILTER_RULES } from '../../src/sandbox/filter-rules.ts';
+import { OPERATIONS } from '../../src/sandbox/operations.ts';
 import { type Answer, type Client, eventBody, loadContract, openSandbox, profileBody } from './helpers.ts';
 
 const contract = loadContract();
@@ -646,4 +648,54 @@ test('catalog updates: null clears a nullable optional field; a field creation r
     { pointer: '/data/attributes/title' },
     'title cannot be cleared',
   );
+});
+
+test('every field and operator of the filter table is accepted by its operation, and nothing else', async () => {
+  const list = await client.call('POST', '/api/lists', { data: { type: 'list', attributes: { name: 'L' } } });
+  const item = await client.call('POST', '/api/catalog-items', {
+    data: {
+      type: 'catalog-item',
+      attributes: { external_id: 'F-1', title: 'T', description: 'D', url: 'https://example.com/f' },
+    },
+  });
+  const ids: Record<string, string> = {
+    get_profiles_for_list: list.body.data.id,
+    get_profile_ids_for_list: list.body.data.id,
+    get_variants_for_catalog_item: encodeURIComponent(item.body.data.id),
+  };
+  const sample = (operator: string, field: string) =>
+    operator === 'has'
+      ? `has(${field})`
+      : operator === 'any'
+        ? `any(${field},["x"])`
+        : /^(greater|less)-/.test(operator)
+          ? `${operator}(${field},2026-01-01T00:00:00Z)`
+          : `${operator}(${field},"x")`;
+  let checked = 0;
+  for (const [operationId, rules] of Object.entries(FILTER_RULES)) {
+    const operation = OPERATIONS.find((each) => each.operationId === operationId)!;
+    const path = operation.path.replace(/\{\w+\}/, () => ids[operationId]);
+    for (const [field, operators] of Object.entries(rules)) {
+      for (const operator of operators) {
+        const filter = sample(operator, field);
+        const answer = await client.call('GET', `${path}?filter=${encodeURIComponent(filter)}`);
+        assert.equal(answer.status, 200, `${operationId} ${filter}: ${JSON.stringify(answer.body)}`);
+        checked++;
+      }
+      const unlisted = ['equals', 'any', 'contains', 'has', 'greater-than'].find(
+        (op) => !operators.includes(op),
+      )!;
+      assertRefused(
+        await client.call('GET', `${path}?filter=${encodeURIComponent(sample(unlisted, field))}`),
+        { parameter: 'filter' },
+        `${operationId} ${unlisted} on ${field}`,
+      );
+    }
+    assertRefused(
+      await client.call('GET', `${path}?filter=${encodeURIComponent('equals(not_a_field,"x")')}`),
+      { parameter: 'filter' },
+      `${operationId} undeclared field`,
+    );
+  }
+  assert.ok(checked >= 50, `${checked} field/operator pairs checked`);
 });
