@@ -44,6 +44,7 @@ const KNOWN_REVISIONS = [
 /** Revisions older than two years are retired (Klaviyo's versioning policy); they answer 410. */
 const FIRST_LIVE_REVISION = '2025-01-15';
 
+const ACCEPTED_CONTENT_TYPES = new Set(['application/vnd.api+json', 'application/json']);
 const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 const PROFILE_BODY_LIMIT = 100 * 1024;
 const SMALL_BODY_OPERATIONS = new Set(['create_profile', 'update_profile', 'create_or_update_profile']);
@@ -231,7 +232,8 @@ export function createApiHandler(options: ApiServerOptions) {
           (req.headers['content-length'] || req.headers['transfer-encoding']))
       ) {
         const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-        if (contentType !== 'application/vnd.api+json') {
+        // Klaviyo's own SDKs send `application/json`, and Klaviyo accepts it (docs/sandbox.md).
+        if (!ACCEPTED_CONTENT_TYPES.has(contentType)) {
           throw new ApiError(
             415,
             'unsupported_media_type',
