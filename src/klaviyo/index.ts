@@ -10,7 +10,15 @@ export {
 } from './budgets.ts';
 export { PostgresRateBudgetStore, type PostgresRateBudgetStoreOptions } from './budgets-postgres.ts';
 export { createKlaviyoClient, type KlaviyoClient } from './client.ts';
-export { ENDPOINTS, type EndpointSpec, endpoint, type RateTier, tierKey } from './endpoints.ts';
+export {
+  ENDPOINTS,
+  type EndpointSpec,
+  endpoint,
+  OAUTH_SCOPES,
+  type RateTier,
+  scopesFor,
+  tierKey,
+} from './endpoints.ts';
 export {
   type KlaviyoApiError,
   KlaviyoError,

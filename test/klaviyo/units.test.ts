@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SlidingWindowLog, windowsFor } from '../../src/klaviyo/budgets.ts';
-import { ENDPOINTS, tierKey } from '../../src/klaviyo/endpoints.ts';
+import { ENDPOINTS, OAUTH_SCOPES, tierKey } from '../../src/klaviyo/endpoints.ts';
+import { DEFAULT_OAUTH_SCOPES } from '../../src/oauth/provider.ts';
 import {
   classifyStatus,
   errorFromFailure,
@@ -211,5 +212,26 @@ describe('endpoint table', () => {
       assert.equal(spec.tier.daily ? `${spec.tier.daily}/d` : '', daily, spec.operationId);
     }
     assert.equal(tierKey({ burst: 3, steady: 60 }), '3/s:60/m');
+  });
+
+  test('carries each operation’s scopes as the spec lists them', { skip: tsv.skipReason }, () => {
+    const rows = new Map<string, string[]>();
+    for (const line of (tsv.text ?? '').split('\n')) {
+      if (line.startsWith('#') || line.startsWith('tag\t') || !line.trim()) continue;
+      const cols = line.split('\t');
+      rows.set(cols[3], cols);
+    }
+    const needed = new Set<string>();
+    for (const spec of ENDPOINTS.values()) {
+      const row = rows.get(spec.operationId);
+      assert.ok(row, `${spec.operationId} is not in the spec`);
+      const fromSpec = row[7].split(/\s+/).filter(Boolean).sort();
+      for (const scope of fromSpec) needed.add(scope);
+      assert.deepEqual([...(spec.scopes ?? [])].sort(), fromSpec, `${spec.operationId} scopes`);
+    }
+    // Authenticate asks for exactly what the operations need: nothing missing, nothing extra.
+    assert.deepEqual([...OAUTH_SCOPES], [...needed].sort());
+    assert.ok(OAUTH_SCOPES.includes('data-privacy:write'), 'privacy deletion needs data-privacy:write');
+    assert.deepEqual([...DEFAULT_OAUTH_SCOPES], [...OAUTH_SCOPES]);
   });
 });

@@ -31,20 +31,22 @@ export function describeFailure(
     return { status: 'error', message: err.message };
   }
   if (err instanceof KlaviyoError) {
-    if (err.status === 401) {
+    // A retired or unknown revision: the client's message says which revision to move to.
+    if (err.code === 'KLAVIYO_REVISION_RETIRED' || err.code === 'KLAVIYO_REVISION_UNKNOWN')
+      return { status: 'error', message: err.message };
+    // Klaviyo may refuse credentials with a 400 as well as a 401; the client reads its error code.
+    if (err.status === 401 || err.code === 'AUTH_INVALID_KEY' || err.code === 'AUTH_REVOKED') {
       return authMethod === 'oauth'
         ? {
             status: 'error',
-            message:
-              'Klaviyo refused the access token (401) even after a refresh. Click Authenticate to reconnect.',
+            message: `Klaviyo refused the access token (${err.status}) even after a refresh. Click Authenticate to reconnect.`,
           }
         : {
             status: 'error',
-            message:
-              'Klaviyo refused the API key (401 Unauthorized): it is wrong, was deleted, or is not a private key. Make one in Klaviyo under Settings > Account > API Keys > Create Private API Key (full access) and save it here.',
+            message: `Klaviyo refused the API key (${err.status}${err.status === 401 ? ' Unauthorized' : ''}): it is wrong, was deleted, or is not a private key. Make one in Klaviyo under Settings > Account > API Keys > Create Private API Key (full access) and save it here.`,
           };
     }
-    if (err.status === 403) {
+    if (err.code === 'AUTH_FORBIDDEN_SCOPE') {
       return {
         status: 'error',
         message:
