@@ -54,12 +54,24 @@ export function oauthProvider(ctx: ServiceContext, apiUrl: string): OAuthProvide
       revocation_endpoint: `${apiBase}/oauth/revoke`,
     },
     client: { client_id: oauthClientId },
-    clientAuth: oauth.ClientSecretBasic(oauthClientSecret),
+    clientAuth: klaviyoClientBasic(oauthClientSecret),
     clientId: oauthClientId,
     authorizeUrl,
     redirectUri: `${ctx.config.publicUrl}/oauth/callback`,
     scopes: DEFAULT_OAUTH_SCOPES,
     requestOptions: sandbox ? { [oauth.allowInsecureRequests]: true } : {},
+  };
+}
+
+/**
+ * HTTP Basic client authentication as Klaviyo documents it: base64 of `client_id:client_secret` exactly as
+ * issued. oauth4webapi's ClientSecretBasic form-encodes both first (RFC 6749 2.3.1), which turns the hyphen
+ * of a real Klaviyo client id into `%2D` and is refused. UTF-8 bytes, as any Basic credential.
+ */
+export function klaviyoClientBasic(clientSecret: string): oauth.ClientAuth {
+  return (_as, client, _body, headers) => {
+    const credentials = Buffer.from(`${client.client_id}:${clientSecret}`, 'utf8').toString('base64');
+    headers.set('authorization', `Basic ${credentials}`);
   };
 }
 
