@@ -43,6 +43,12 @@ export type {
   ProfileMeta,
 } from './resources/profiles.ts';
 export type { SubscribeOptions, SubscriptionProfile } from './resources/subscriptions.ts';
+export {
+  REVISION_WARNING_DAYS,
+  type RevisionLifecycle,
+  revisionLifecycle,
+  revisionWarning,
+} from './revisions.ts';
 export { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from './retry.ts';
 export {
   DEFAULT_REVISION,

@@ -3,7 +3,7 @@
 // here, never copied from an answer that could echo a credential.
 import { AppError } from '../../domain/errors.ts';
 import type { SubscriptionStatus } from '../../domain/subscription.ts';
-import { KlaviyoError } from '../../klaviyo/index.ts';
+import { DEFAULT_REVISION, KlaviyoError, revisionWarning } from '../../klaviyo/index.ts';
 import { markSubscriptionStatus } from '../../oauth/status.ts';
 import type { ConnectionResult } from '../../store/repositories/subscriptions.ts';
 import type { ServiceContext } from '../context.ts';
@@ -81,9 +81,10 @@ export async function testConnection(ctx: ServiceContext, subscriptionId: string
     const client = await ctx.klaviyoFor(subscriptionId);
     const account = await client.accounts.get();
     const accountName = accountNameOf(account);
+    const warning = revisionWarning(sub.api_revision ?? DEFAULT_REVISION, ctx.now());
     result = {
       status: 'connected',
-      message: `Connected to Klaviyo account ${accountName ?? account.id}`,
+      message: `Connected to Klaviyo account ${accountName ?? account.id}${warning ? `. ${warning}` : ''}`,
       accountId: account.id,
       accountName,
     };

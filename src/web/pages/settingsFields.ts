@@ -1,5 +1,6 @@
 // The subscription settings of SPEC S2 as data: label, default, required mark and the help text the
 // form shows. The API is the judge of validity; the form shows its verdict next to the field.
+import { DEFAULT_REVISION } from '../../klaviyo/revisions.ts';
 
 export type FieldKind = 'text' | 'password' | 'number' | 'checkbox' | 'select' | 'url';
 
@@ -18,7 +19,8 @@ export interface SettingsField {
 }
 
 export const DEFAULT_API_URL = 'https://a.klaviyo.com';
-export const DEFAULT_REVISION = '2026-07-15';
+// One home for the default revision: the client's (the console shows it as the field's default).
+export { DEFAULT_REVISION };
 export const VERSIONS = ['v1.0'];
 
 export const SETTINGS_FIELDS: SettingsField[] = [
