@@ -74,6 +74,8 @@ export interface CallInput {
 export interface KlaviyoResponse<T = unknown> {
   status: number;
   body: T;
+  /** The operation answered (for the messages of answers that do not fit, src/klaviyo/answers.ts). */
+  operationId: string;
 }
 
 export interface TierStats {

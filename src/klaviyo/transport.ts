@@ -244,7 +244,7 @@ export class KlaviyoTransport {
         });
       }
       if (error) return { error, token };
-      return { response: { status, body: parsed as T } };
+      return { response: { status, body: parsed as T, operationId: route.spec.operationId } };
     } catch (cause) {
       // A token provider failure is not Klaviyo's; surface it as it is, after the slot is freed.
       if (cause instanceof KlaviyoError) return { error: cause, token };

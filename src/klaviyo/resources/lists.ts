@@ -58,10 +58,10 @@ export function listsResource(transport: KlaviyoTransport) {
       name: string,
       options: { optInProcess?: ListAttributes['opt_in_process'] } = {},
     ): Promise<KlaviyoResource<ListAttributes>> {
-      const { body } = await transport.call('create_list', {
+      const answer = await transport.call('create_list', {
         body: createListBody(name, options.optInProcess),
       });
-      return single<ListAttributes>(body);
+      return single<ListAttributes>(answer);
     },
     /** Adds by profile id (up to 1000); consent is not changed. */
     async addMembers(listId: string, profileIds: readonly string[]): Promise<void> {
