@@ -49,7 +49,7 @@ export {
   revisionLifecycle,
   revisionWarning,
 } from './revisions.ts';
-export { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from './retry.ts';
+export { DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS, parseRetryAfter, type RetryPolicy } from './retry.ts';
 export {
   DEFAULT_REVISION,
   type ExchangeSummary,

@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { SlidingWindowLog, windowsFor } from '../../src/klaviyo/budgets.ts';
 import { ENDPOINTS, OAUTH_SCOPES, tierKey } from '../../src/klaviyo/endpoints.ts';
 import { DEFAULT_OAUTH_SCOPES } from '../../src/oauth/provider.ts';
+import { retryAfterMs as transferRetryAfter } from '../../src/transfer/retry.ts';
 import {
   classifyStatus,
   errorFromFailure,
@@ -125,6 +126,18 @@ describe('retry decisions and backoff', () => {
     assert.equal(parseRetryAfter('Wed, 15 Jul 2026 09:59:00 GMT', now), 0);
     assert.equal(parseRetryAfter('soon', now), undefined);
     assert.equal(parseRetryAfter(undefined, now), undefined);
+  });
+
+  test('one Retry-After parser for the service: capped at 24 h, no negative or odd delays', () => {
+    const now = Date.parse('2026-07-15T10:00:00Z');
+    // A 429 blocks its whole tier until Retry-After: a year-long value must not park the tier for a year.
+    assert.equal(parseRetryAfter('99999999', now), 24 * 60 * 60_000);
+    assert.equal(parseRetryAfter('Wed, 15 Jul 2099 10:00:00 GMT', now), 24 * 60 * 60_000);
+    assert.equal(parseRetryAfter('-5', now), undefined);
+    assert.equal(parseRetryAfter('1e3', now), undefined);
+    assert.equal(parseRetryAfter(null, now), undefined);
+    // The transfer engine and webhook deliveries use the same function.
+    assert.equal(transferRetryAfter, parseRetryAfter);
   });
 
   test('full jitter stays within [0, min(max, base * 2^(n-1)))', () => {
