@@ -3,6 +3,8 @@ import { describe, test } from 'node:test';
 import { SlidingWindowLog, windowsFor } from '../../src/klaviyo/budgets.ts';
 import { ENDPOINTS, OAUTH_SCOPES, tierKey } from '../../src/klaviyo/endpoints.ts';
 import { DEFAULT_OAUTH_SCOPES } from '../../src/oauth/provider.ts';
+import { DEFAULT_REVISION } from '../../src/klaviyo/revisions.ts';
+import { DEFAULT_REVISION as CONSOLE_DEFAULT_REVISION } from '../../src/web/pages/settingsFields.ts';
 import { retryAfterMs as transferRetryAfter } from '../../src/transfer/retry.ts';
 import {
   classifyStatus,
@@ -202,6 +204,12 @@ describe('budget arithmetic (injected clock)', () => {
         ['daily', 150, 86_400_000],
       ],
     );
+  });
+});
+
+describe('default revision', () => {
+  test('the console shows the client’s default revision', () => {
+    assert.equal(CONSOLE_DEFAULT_REVISION, DEFAULT_REVISION);
   });
 });
 
