@@ -32,7 +32,12 @@ export function describeFailure(
   }
   if (err instanceof KlaviyoError) {
     // A retired or unknown revision: the client's message says which revision to move to.
-    if (err.code === 'KLAVIYO_REVISION_RETIRED' || err.code === 'KLAVIYO_REVISION_UNKNOWN')
+    // (Likewise an answer that does not fit: the message names the part at fault.)
+    if (
+      err.code === 'KLAVIYO_REVISION_RETIRED' ||
+      err.code === 'KLAVIYO_REVISION_UNKNOWN' ||
+      err.code === 'KLAVIYO_UNEXPECTED_RESPONSE'
+    )
       return { status: 'error', message: err.message };
     // Klaviyo may refuse credentials with a 400 as well as a 401; the client reads its error code.
     if (err.status === 401 || err.code === 'AUTH_INVALID_KEY' || err.code === 'AUTH_REVOKED') {
