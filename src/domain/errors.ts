@@ -61,6 +61,8 @@ export const ERROR_CODES = {
   TRANSFER_NOT_RETRYABLE: 409,
   /** The worker stopped (crash, expired lease) while running the transfer too many times: set aside. */
   TRANSFER_ABANDONED: 500,
+  /** A worker's lease on a batch ran out and the transfers were taken back: it writes nothing more. */
+  TRANSFER_CLAIM_LOST: 409,
   RECORD_NOT_FOUND: 404,
   // Outbound hub webhooks
   WEBHOOK_URL_NOT_ALLOWED: 400,

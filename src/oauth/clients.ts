@@ -13,6 +13,7 @@ import { sha256Hex } from '../secrets/index.ts';
 import type { ServiceContext } from '../server/context.ts';
 import type { Store } from '../store/db.ts';
 import { RATE_BUDGET_WINDOWS_TABLE } from '../store/migrations/0003_rate_budget_windows.ts';
+import { checkClaim } from '../transfer/claim-guard.ts';
 import { isRecordingExchanges, recordExchange } from '../transfer/exchange-steps.ts';
 import { createTokenManager, type TokenManager, type TokenManagerOptions } from './token-manager.ts';
 import { requireSubscription } from '../server/subscriptions/lookup.ts';
@@ -66,6 +67,8 @@ export function createKlaviyoClientCache(
         // Debug transfers log their requests (SPEC S5.6); other calls build no exchange summary.
         onExchange: recordExchange,
         wantsExchange: isRecordingExchanges,
+        // A worker that lost its claim on a batch sends nothing more for it (docs/transfers.md).
+        beforeSend: checkClaim,
       };
       let client: KlaviyoClient;
       if (sub.auth_method === 'oauth') {

@@ -13,7 +13,15 @@ import { redact, redactString } from './redact.ts';
 import { countInterruptions } from './interruptions.ts';
 import { DEFAULT_MAX_ATTEMPTS, hasAttemptsLeft, retryDelayMs } from './retry.ts';
 import { chunked, endedAs, requeue, toTransfer } from './rows.ts';
-import type { ClaimedBatch, ClaimLimits, NewTransfer, Outcome, StepInput, TransferQueue } from './types.ts';
+import type {
+  ClaimedBatch,
+  ClaimLimits,
+  CompleteResult,
+  NewTransfer,
+  Outcome,
+  StepInput,
+  TransferQueue,
+} from './types.ts';
 
 export interface EmbeddedQueueOptions {
   /** Epoch ms; tests pass a fake clock. */
@@ -250,40 +258,59 @@ export class EmbeddedTransferQueue implements TransferQueue {
       transfers: rows.map((r) => toTransfer({ ...r, state: 'running', updated_at: at })),
       backlog: rows.length + Number(behind.n),
       workerId: token,
+      leaseUntil: now + limits.leaseMs,
     };
   }
 
-  async renewLease(batch: ClaimedBatch, leaseMs: number): Promise<void> {
-    await this.store.db
+  /**
+   * Extends the claim's lease. Answers whether the claim still holds every transfer of the batch: false
+   * once its lease ran out and the transfers were taken back (the worker must then stop writing).
+   */
+  async renewLease(batch: ClaimedBatch, leaseMs: number): Promise<boolean> {
+    const r = await this.store.db
       .updateTable('transfers')
       .set({ lease_until: this.now() + leaseMs })
       .where('claimed_by', '=', batch.workerId)
       .where('state', '=', 'running')
-      .execute();
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) >= batch.transfers.length;
   }
 
   /**
    * Records each transfer's outcome and its log steps in one transaction. Only transfers still held by
-   * this claim are touched: if the lease ran out and another worker took one, its answer stands.
+   * this claim are touched (their rows locked first): if the lease ran out and the transfer was taken
+   * back, its new holder's answer stands and this one is discarded — answered in `discarded` so the
+   * worker can say so.
    */
-  async complete(batch: ClaimedBatch, outcomes: Map<string, Outcome>, steps: Map<string, StepInput[]>) {
+  async complete(
+    batch: ClaimedBatch,
+    outcomes: Map<string, Outcome>,
+    steps: Map<string, StepInput[]>,
+  ): Promise<CompleteResult> {
     const now = this.now();
     const at = new Date(now).toISOString();
-    await this.store.db.transaction().execute(async (trx) => {
+    const pg = this.store.kind === 'postgres';
+    return this.store.db.transaction().execute(async (trx) => {
       const held = await trx
         .selectFrom('transfers')
         .select(['id', 'attempts', 'max_attempts'])
         .where('claimed_by', '=', batch.workerId)
         .where('state', '=', 'running')
+        .orderBy('id')
+        .$if(pg, (q) => q.forUpdate())
         .execute();
       const heldById = new Map(held.map((h) => [String(h.id), h]));
       const succeeded: number[] = [];
       const back: number[] = [];
+      const discarded: string[] = [];
       const stepRows: Omit<TransferStepsTable, 'id'>[] = [];
       let pause: { code: string; message: string } | null = null;
       for (const t of batch.transfers) {
         const h = heldById.get(t.id);
-        if (!h) continue;
+        if (!h) {
+          discarded.push(t.id);
+          continue;
+        }
         const id = Number(t.id);
         for (const s of steps.get(t.id) ?? []) {
           stepRows.push({
@@ -311,55 +338,69 @@ export class EmbeddedTransferQueue implements TransferQueue {
           continue;
         }
         const collection = 'collection_id' in o && o.collection_id ? { collection_id: o.collection_id } : {};
-        if (o.status === 'succeeded') {
-          if (collection.collection_id) {
+        switch (o.status) {
+          case 'succeeded': {
+            if (collection.collection_id) {
+              await trx
+                .updateTable('transfers')
+                .set({ ...endedAs('succeeded', null, null, at), ...collection, attempts: h.attempts + 1 })
+                .where('id', '=', id)
+                .execute();
+            } else succeeded.push(id);
+            outcomeStep('info', 'Succeeded.');
+            break;
+          }
+          case 'skipped': {
             await trx
               .updateTable('transfers')
-              .set({ ...endedAs('succeeded', null, null, at), ...collection, attempts: h.attempts + 1 })
+              .set({ ...endedAs('skipped', null, o.reason, at), ...collection, attempts: h.attempts + 1 })
               .where('id', '=', id)
               .execute();
-          } else succeeded.push(id);
-          outcomeStep('info', 'Succeeded.');
-        } else if (o.status === 'skipped') {
-          await trx
-            .updateTable('transfers')
-            .set({ ...endedAs('skipped', null, o.reason, at), ...collection, attempts: h.attempts + 1 })
-            .where('id', '=', id)
-            .execute();
-          outcomeStep('info', `Skipped: ${o.reason}`);
-        } else if (o.status === 'failed') {
-          const attempts = h.attempts + 1;
-          const again = o.retryable && hasAttemptsLeft(attempts, h.max_attempts);
-          const nextAt = again ? now + Math.max(retryDelayMs(attempts), o.retryAfterMs ?? 0) : null;
-          const state = again || !o.retryable ? 'failed' : 'dead';
-          await trx
-            .updateTable('transfers')
-            .set({
-              lease_until: null,
-              claimed_by: null,
-              updated_at: at,
-              ...collection,
-              state,
-              attempts,
-              next_attempt_at: nextAt,
-              error_code: o.code,
-              error_message: redactString(o.message),
-            })
-            .where('id', '=', id)
-            .execute();
-          const tail = again
-            ? ` Retry ${attempts + 1} of ${h.max_attempts} at ${new Date(nextAt!).toISOString()}.`
-            : state === 'dead'
-              ? ` No attempts left (${attempts} of ${h.max_attempts}).`
-              : ' Not retried automatically (permanent failure).';
-          outcomeStep('error', `Failed: ${o.code}: ${o.message}.${tail}`);
-        } else {
-          back.push(id);
-          pause ??= { code: o.code, message: o.message };
-          outcomeStep(
-            'warn',
-            `Subscription paused (${o.code}: ${o.message}); the transfer waits in the queue.`,
-          );
+            outcomeStep('info', `Skipped: ${o.reason}`);
+            break;
+          }
+          case 'failed': {
+            const attempts = h.attempts + 1;
+            const again = o.retryable && hasAttemptsLeft(attempts, h.max_attempts);
+            const nextAt = again ? now + Math.max(retryDelayMs(attempts), o.retryAfterMs ?? 0) : null;
+            const state = again || !o.retryable ? 'failed' : 'dead';
+            await trx
+              .updateTable('transfers')
+              .set({
+                lease_until: null,
+                claimed_by: null,
+                updated_at: at,
+                ...collection,
+                state,
+                attempts,
+                next_attempt_at: nextAt,
+                error_code: o.code,
+                error_message: redactString(o.message),
+              })
+              .where('id', '=', id)
+              .execute();
+            const tail = again
+              ? ` Retry ${attempts + 1} of ${h.max_attempts} at ${new Date(nextAt!).toISOString()}.`
+              : state === 'dead'
+                ? ` No attempts left (${attempts} of ${h.max_attempts}).`
+                : ' Not retried automatically (permanent failure).';
+            outcomeStep('error', `Failed: ${o.code}: ${o.message}.${tail}`);
+            break;
+          }
+          case 'paused': {
+            back.push(id);
+            pause ??= { code: o.code, message: o.message };
+            outcomeStep(
+              'warn',
+              `Subscription paused (${o.code}: ${o.message}); the transfer waits in the queue.`,
+            );
+            break;
+          }
+          default: {
+            // A new kind of outcome must be handled above, never fall into a pause or a retry unseen.
+            const unknown: never = o;
+            throw new Error(`unknown transfer outcome ${JSON.stringify(unknown)}`);
+          }
         }
       }
       for (const part of chunked(succeeded)) {
@@ -369,10 +410,11 @@ export class EmbeddedTransferQueue implements TransferQueue {
           .where('id', 'in', part)
           .execute();
       }
-      await requeue(trx, back, now);
+      await requeue(trx, back, now, { expect: { states: ['running'], claimedBy: batch.workerId } });
       if (pause) await pauseIn(trx, batch.subscriptionId, pause.code, pause.message, at);
       for (const part of chunked(stepRows, 300))
         await trx.insertInto('transfer_steps').values(part).execute();
+      return { recorded: held.length, discarded };
     });
   }
 
@@ -383,7 +425,14 @@ export class EmbeddedTransferQueue implements TransferQueue {
   async recover(options: { all?: boolean } = {}): Promise<number> {
     const now = this.now();
     return this.store.db.transaction().execute(async (trx) => {
-      let q = trx.selectFrom('transfers').select(['id', 'interruptions']).where('state', '=', 'running');
+      // Locked (and skipped when a worker is recording them right now) so that an outcome being
+      // written and a recovery cannot both move the same row.
+      let q = trx
+        .selectFrom('transfers')
+        .select(['id', 'interruptions'])
+        .where('state', '=', 'running')
+        .orderBy('id')
+        .$if(this.store.kind === 'postgres', (q) => q.forUpdate().skipLocked());
       if (!options.all) q = q.where('lease_until', '<', now);
       const stale = await countInterruptions(trx, await q.execute(), now);
       const due = (
@@ -394,7 +443,10 @@ export class EmbeddedTransferQueue implements TransferQueue {
           .where('next_attempt_at', '<=', now)
           .execute()
       ).map((r) => Number(r.id));
-      const back = await requeue(trx, [...stale, ...due], now);
+      const back = [
+        ...(await requeue(trx, stale, now, { expect: { states: ['running'] } })),
+        ...(await requeue(trx, due, now, { expect: { states: ['failed'] } })),
+      ];
       return back.length;
     });
   }
