@@ -29,7 +29,7 @@ export interface EmbeddedQueueOptions {
   defaultMaxAttempts?: number;
 }
 
-type Insertable = Omit<TransfersTable, 'id' | 'interruptions'>;
+type Insertable = Omit<TransfersTable, 'id' | 'interruptions' | 'interrupted_batch'>;
 
 /** A queued transfer as enqueueReturning answers it. */
 export interface QueuedTransfer {
@@ -226,10 +226,13 @@ export class EmbeddedTransferQueue implements TransferQueue {
     const rows = await part(1, max);
     if (rows.length < max) rows.push(...(await part(0, max - rows.length)));
     if (rows.length === 0) return null;
-    // A transfer that was running when its worker stopped runs alone next time: if it is what stops the
-    // worker, only it collects interruptions, not the transfers that shared its batch.
-    const suspect = rows.findIndex((r) => Number(r.interruptions) > 0);
-    if (suspect >= 0) rows.length = Math.max(1, suspect);
+    const split = suspectBatchSize(rows);
+    if (split !== undefined) rows.length = split;
+    else {
+      // Fresh transfers do not share a batch with interrupted ones queued behind them.
+      const suspect = rows.findIndex((r) => Number(r.interruptions) > 0);
+      if (suspect > 0) rows.length = suspect;
+    }
     const at = new Date(now).toISOString();
     for (const ids of chunked(rows.map((r) => r.id))) {
       await trx
@@ -256,7 +259,8 @@ export class EmbeddedTransferQueue implements TransferQueue {
       subscriptionId: lane.subscription_id,
       flow: lane.flow,
       transfers: rows.map((r) => toTransfer({ ...r, state: 'running', updated_at: at })),
-      backlog: rows.length + Number(behind.n),
+      // A retried batch is kept apart from what waits behind it (a lone one goes by single calls).
+      backlog: rows.length + (split === undefined ? Number(behind.n) : 0),
       workerId: token,
       leaseUntil: now + limits.leaseMs,
     };
@@ -303,6 +307,8 @@ export class EmbeddedTransferQueue implements TransferQueue {
       const succeeded: number[] = [];
       const back: number[] = [];
       const discarded: string[] = [];
+      /** Went back to the queue with an answer (a pause): no longer suspected of stopping the worker. */
+      const answered: number[] = [];
       const stepRows: Omit<TransferStepsTable, 'id'>[] = [];
       let pause: { code: string; message: string } | null = null;
       for (const t of batch.transfers) {
@@ -373,6 +379,9 @@ export class EmbeddedTransferQueue implements TransferQueue {
                 ...collection,
                 state,
                 attempts,
+                // It ran to an answer: it is not what stops the worker.
+                interruptions: 0,
+                interrupted_batch: 0,
                 next_attempt_at: nextAt,
                 error_code: o.code,
                 error_message: redactString(o.message),
@@ -389,6 +398,7 @@ export class EmbeddedTransferQueue implements TransferQueue {
           }
           case 'paused': {
             back.push(id);
+            answered.push(id);
             pause ??= { code: o.code, message: o.message };
             outcomeStep(
               'warn',
@@ -407,6 +417,13 @@ export class EmbeddedTransferQueue implements TransferQueue {
         await trx
           .updateTable('transfers')
           .set((eb) => ({ ...endedAs('succeeded', null, null, at), attempts: eb('attempts', '+', 1) }))
+          .where('id', 'in', part)
+          .execute();
+      }
+      for (const part of chunked(answered)) {
+        await trx
+          .updateTable('transfers')
+          .set({ interruptions: 0, interrupted_batch: 0 })
           .where('id', 'in', part)
           .execute();
       }
@@ -429,7 +446,7 @@ export class EmbeddedTransferQueue implements TransferQueue {
       // written and a recovery cannot both move the same row.
       let q = trx
         .selectFrom('transfers')
-        .select(['id', 'interruptions'])
+        .select(['id', 'interruptions', 'claimed_by'])
         .where('state', '=', 'running')
         .orderBy('id')
         .$if(this.store.kind === 'postgres', (q) => q.forUpdate().skipLocked());
@@ -467,6 +484,26 @@ export async function pauseIn(
 }
 
 export const BACKLOG_CAP = 10_000;
+
+/**
+ * How many of a lane's head rows to claim when interrupted transfers are among them (undefined: none
+ * are, claim as usual). A batch interrupted once (a kill, a deploy) is most likely innocent and runs
+ * again whole; interrupted again, it is halved, and each half runs as a batch, so a transfer that stops
+ * the worker every time is found in about log2(batch) runs instead of one run per transfer. Interrupted
+ * transfers are claimed only from the head and never mixed with fresh ones, which keeps the lane's
+ * order and keeps fresh transfers out of the blame.
+ */
+export function suspectBatchSize(rows: { interruptions: number; interrupted_batch: number }[]) {
+  const head = rows[0];
+  if (!head) return undefined;
+  const count = Number(head.interruptions);
+  if (count === 0) return undefined;
+  const size = Math.max(1, Number(head.interrupted_batch));
+  const limit = count === 1 ? size : Math.ceil(size / 2);
+  let n = 1;
+  while (n < rows.length && n < limit && Number(rows[n]!.interruptions) > 0) n++;
+  return n;
+}
 
 /**
  * Lanes with queued transfers that may run now — flow handled here, subscription not paused, no batch

@@ -12,6 +12,7 @@ import { transfersMigration } from './0101_transfers.ts';
 import { transferLanesMigration } from './0102_transfer_lanes.ts';
 import { transferInterruptionsMigration } from './0103_transfer_interruptions.ts';
 import { hubWebhooksMigration } from './0110_hub_webhooks.ts';
+import { transferInterruptedBatchMigration } from './0120_transfer_interrupted_batch.ts';
 import { mappingMigration } from './0200_mapping.ts';
 import { flowsMigration } from './0300_flows.ts';
 import { collisionHandlingMigration } from './0301_collision_handling.ts';
@@ -31,6 +32,7 @@ export const migrations: StoreMigration[] = [
   transferLanesMigration,
   transferInterruptionsMigration,
   hubWebhooksMigration,
+  transferInterruptedBatchMigration,
   mappingMigration,
   flowsMigration,
   collisionHandlingMigration,
