@@ -6,6 +6,10 @@ export const ERROR_CODES = {
   // Input and API usage
   VALIDATION_FAILED: 400,
   BODY_TOO_LARGE: 413,
+  /** A JSON value nested deeper than the service accepts (it could not be stored or written out). */
+  INPUT_TOO_DEEP: 400,
+  /** A string holds NUL or an unpaired UTF-16 surrogate, which the stores cannot keep. */
+  INPUT_CHARACTER_NOT_ALLOWED: 400,
   NOT_FOUND: 404,
   CONFLICT: 409,
   UNAUTHENTICATED: 401,

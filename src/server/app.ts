@@ -11,7 +11,7 @@ import type { TrustProxy } from '../config.ts';
 import { registerOAuthRoutes } from '../oauth/routes.ts';
 import { installAuthGuard } from './auth/guard.ts';
 import type { ServiceContext } from './context.ts';
-import { installErrorHandling } from './errors.ts';
+import { installErrorHandling, installInputLimits } from './errors.ts';
 import { routeModules } from './routes.ts';
 import { registerOperationsRoutes } from './routes/operations.ts';
 import { registerSessionRoutes, type SessionRouteOptions } from './routes/session.ts';
@@ -75,6 +75,7 @@ export async function buildServer(
 
   installErrorHandling(app);
   installAuthGuard(app, ctx);
+  installInputLimits(app);
 
   const requests = new Counter({
     name: 'klaviyo_sync_http_requests_total',
