@@ -60,39 +60,40 @@ export function findInputProblem(
   options: { maxDepth?: number; path?: Segment[] } = {},
 ): InputProblem | undefined {
   const maxDepth = options.maxDepth ?? MAX_INPUT_DEPTH;
-  const stack: { value: unknown; path: Segment[]; depth: number }[] = [
-    { value, path: options.path ?? [], depth: 0 },
-  ];
+  // Each entry points at its parent: the path is built only for the value at fault.
+  type Item = { value: unknown; key: Segment | undefined; parent: Item | undefined; depth: number };
+  const pathOf = (item: Item, extra?: Segment): Segment[] => {
+    const out: Segment[] = extra === undefined ? [] : [extra];
+    for (let at: Item | undefined = item; at; at = at.parent) if (at.key !== undefined) out.push(at.key);
+    return [...(options.path ?? []), ...out.reverse()];
+  };
+  const stack: Item[] = [{ value, key: undefined, parent: undefined, depth: 0 }];
   while (stack.length > 0) {
     const item = stack.pop()!;
     const v = item.value;
     if (typeof v === 'string') {
       const why = badCharacter(v);
-      if (why) return problem('INPUT_CHARACTER_NOT_ALLOWED', item.path, why);
+      if (why) return problem('INPUT_CHARACTER_NOT_ALLOWED', pathOf(item), why);
       continue;
     }
     if (typeof v !== 'object' || v === null) continue;
     if (item.depth >= maxDepth)
       return problem(
         'INPUT_TOO_DEEP',
-        item.path,
+        pathOf(item),
         `is nested more than ${maxDepth} levels deep (at most ${maxDepth} are allowed)`,
       );
+    const depth = item.depth + 1;
     if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--)
-        stack.push({ value: v[i], path: [...item.path, i], depth: item.depth + 1 });
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], key: i, parent: item, depth });
       continue;
     }
     const keys = Object.keys(v);
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i]!;
       const why = badCharacter(key);
-      if (why) return problem('INPUT_CHARACTER_NOT_ALLOWED', [...item.path, key], `has a key that ${why}`);
-      stack.push({
-        value: (v as Record<string, unknown>)[key],
-        path: [...item.path, key],
-        depth: item.depth + 1,
-      });
+      if (why) return problem('INPUT_CHARACTER_NOT_ALLOWED', pathOf(item, key), `has a key that ${why}`);
+      stack.push({ value: (v as Record<string, unknown>)[key], key, parent: item, depth });
     }
   }
   return undefined;
