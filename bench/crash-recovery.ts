@@ -11,7 +11,11 @@ const env = await startFlowEnv();
 try {
   await env.hub.upsertMany(
     'customer',
-    Array.from({ length: N }, (_, i) => ({ id: `k${i}`, email_address: `k${i}@example.com`, first_name: `K${i}` })),
+    Array.from({ length: N }, (_, i) => ({
+      id: `k${i}`,
+      email_address: `k${i}@example.com`,
+      first_name: `K${i}`,
+    })),
   );
   const claimed = await env.engine.queue.claim('killed', {
     leaseMs: 60_000,
@@ -34,7 +38,8 @@ try {
       interrupted_batch: claimed?.transfers.length ?? 0,
       batches_after_restart: batches,
       bulk_import_jobs: delta('bulk_import_profiles'),
-      single_profile_writes: delta('create_profile') + delta('update_profile') + delta('create_or_update_profile'),
+      single_profile_writes:
+        delta('create_profile') + delta('update_profile') + delta('create_or_update_profile'),
       succeeded,
       drain_ms: Math.round(ms),
     }),
