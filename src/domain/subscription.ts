@@ -1,6 +1,7 @@
 // Subscription settings (SPEC S2): the fields, their defaults and their rules, as zod schemas that give
 // the API's validation, its OpenAPI document and the TypeScript types at once.
 import { z } from 'zod';
+import { hostKind } from './addresses.ts';
 import { DEFAULT_FLOW_SETTINGS, type HubScope } from './hub.ts';
 
 export const INTEGRATION_VERSIONS = ['v1.0'] as const;
@@ -219,7 +220,8 @@ export function checkApiUrl(input: string, allowSandbox: boolean): AllowedApiUrl
   if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== ''))
     return refuse();
   if (url.origin === KLAVIYO_API_URL) return { ok: true, url: KLAVIYO_API_URL };
-  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
-  if (allowSandbox && url.protocol === 'http:' && loopback) return { ok: true, url: url.origin };
+  // Loopback by the service-wide address rule (every spelling of it), as webhook URLs are judged.
+  if (allowSandbox && url.protocol === 'http:' && hostKind(url.hostname) === 'loopback')
+    return { ok: true, url: url.origin };
   return refuse();
 }
