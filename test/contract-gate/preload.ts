@@ -1,0 +1,110 @@
+// Loaded into every test process (`--import` in package.json's test scripts): watches every exchange any
+// sandbox in this process has, judges it against stable.json, and fails the test during which a violation
+// happened (or the file, when it happened outside a test). See docs/contract-gate.md.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { after, afterEach, before, beforeEach } from 'node:test';
+import { onExchange } from '../../src/sandbox/observer.ts';
+import {
+  type AllowEntry,
+  type FileRecord,
+  type GateViolation,
+  PROJECT_ROOT,
+  RECORDS_DIR,
+  readAllowList,
+  recordFileName,
+} from './records.ts';
+import { type ContractGate, createContractGate, SPEC_FILE, specPresent } from './validator.ts';
+
+const orchestrator = process.execArgv.includes('--test') && !process.env.NODE_TEST_CONTEXT;
+if (!orchestrator) install();
+
+function install(): void {
+  const file = relative(PROJECT_ROOT, process.argv[1] ?? 'unknown');
+  const record: FileRecord = {
+    file,
+    active: specPresent(),
+    exchanges: 0,
+    operations: {},
+    refusedAsSpecRefuses: 0,
+    violations: [],
+    allowListed: {},
+  };
+  const write = () => {
+    mkdirSync(RECORDS_DIR, { recursive: true });
+    writeFileSync(recordFileName(file), `${JSON.stringify(record, null, 2)}\n`);
+  };
+
+  if (!record.active) {
+    if (process.env.CI === 'true') {
+      before(() => {
+        throw new Error(`contract gate: ${SPEC_FILE} is absent; under CI=true the gate cannot be skipped`);
+      });
+    } else process.stdout.write(`# contract gate off: ${SPEC_FILE} is absent\n`);
+    process.on('exit', write);
+    return;
+  }
+
+  const allowList: Array<AllowEntry & { pattern: RegExp }> = readAllowList().map((e) => ({
+    ...e,
+    pattern: new RegExp(e.problem),
+  }));
+  let gate: ContractGate | undefined;
+  let current = '(outside any test)';
+  let pending: GateViolation[] = [];
+
+  onExchange((exchange) => {
+    gate ??= createContractGate();
+    const verdict = gate.check(exchange);
+    record.exchanges++;
+    const op = verdict.operation ?? `(no operation) ${exchange.method} ${exchange.path}`;
+    record.operations[op] = (record.operations[op] ?? 0) + 1;
+    if (verdict.requestProblems.length > 0 && exchange.status >= 400 && exchange.status < 500)
+      record.refusedAsSpecRefuses++;
+    const described = `${exchange.method} ${exchange.path}${exchange.query ? `?${decodeURIComponent(exchange.query)}` : ''} → ${exchange.status}`;
+    for (const problem of verdict.violations) {
+      const excuse = allowList.find(
+        (e) => (!e.operation || e.operation === verdict.operation) && e.pattern.test(problem),
+      );
+      if (excuse) {
+        record.allowListed[excuse.id] = (record.allowListed[excuse.id] ?? 0) + 1;
+        continue;
+      }
+      const violation = { file, test: current, exchange: described, problem };
+      record.violations.push(violation);
+      pending.push(violation);
+    }
+  });
+
+  const report = (violations: GateViolation[]) =>
+    `contract gate: ${violations.length} exchange(s) with the sandbox break Klaviyo's OpenAPI (stable.json) in ${file}:\n` +
+    violations
+      .slice(0, 20)
+      .map((v) => `  • [${v.test}] ${v.exchange}\n      ${v.problem}`)
+      .join('\n') +
+    (violations.length > 20 ? `\n  … and ${violations.length - 20} more` : '') +
+    '\n  (docs/contract-gate.md says how to read and fix these)';
+  const flush = () => {
+    if (pending.length === 0) return;
+    const violations = pending;
+    pending = [];
+    throw new Error(report(violations));
+  };
+
+  beforeEach((t) => {
+    current = t.fullName;
+  });
+  afterEach(() => {
+    current = '(outside any test)';
+    flush();
+  });
+  after(flush);
+  process.on('exit', () => {
+    write();
+    if (pending.length > 0) {
+      // After the last hook (a late background exchange): the runner still sees the file fail.
+      process.stderr.write(`${report(pending)}\n`);
+      process.exitCode = 1;
+    }
+  });
+}
