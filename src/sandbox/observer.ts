@@ -23,7 +23,8 @@ export type ExchangeObserver = (exchange: SandboxExchange) => void;
 // On globalThis so that every copy of this module in the process (a test preload, the CLI) shares one set.
 const KEY = Symbol.for('klaviyo-sync.sandbox.exchange-observers');
 const registry = globalThis as { [KEY]?: Set<ExchangeObserver> };
-const observers = (registry[KEY] ??= new Set<ExchangeObserver>());
+registry[KEY] ??= new Set<ExchangeObserver>();
+const observers = registry[KEY];
 const requestBodies = new WeakMap<IncomingMessage, Buffer>();
 
 /** Registers an observer; returns the function that removes it. */

@@ -2,9 +2,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OPENAPI_DIR } from '../klaviyo/shared-spec.ts';
 
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const RECORDS_DIR = join(PROJECT_ROOT, 'test-output/contract-gate');
+/** CONTRACT_GATE_RECORDS_DIR elsewhere: the gate's own tests run fixtures without touching the run's figures. */
+export const RECORDS_DIR =
+  process.env.CONTRACT_GATE_RECORDS_DIR ?? join(PROJECT_ROOT, 'test-output/contract-gate');
+export const SPEC_FILE = join(OPENAPI_DIR, 'stable.json');
 export const ALLOW_LIST_FILE = join(PROJECT_ROOT, 'test/contract-gate/TEMPORARY-allow-list.json');
 
 export interface GateViolation {
@@ -32,10 +36,17 @@ export interface AllowEntry {
   id: string;
   /** `METHOD /template` as in the spec; absent: any operation */
   operation?: string;
+  /** test files (from the project root) the entry covers; absent: any file */
+  files?: string[];
   /** a regular expression the violation's text must match */
   problem: string;
   reason: string;
   owner: string;
+}
+
+/** Whether stable.json is where the gate reads it. */
+export function specPresent(): boolean {
+  return existsSync(SPEC_FILE);
 }
 
 export function readAllowList(): AllowEntry[] {
@@ -86,8 +97,10 @@ export function summarize(): Totals {
     if (record.exchanges > 0) totals.filesWithExchanges++;
     totals.exchanges += record.exchanges;
     totals.refusedAsSpecRefuses += record.refusedAsSpecRefuses;
-    for (const [op, n] of Object.entries(record.operations)) totals.operations[op] = (totals.operations[op] ?? 0) + n;
-    for (const [id, n] of Object.entries(record.allowListed)) totals.allowListed[id] = (totals.allowListed[id] ?? 0) + n;
+    for (const [op, n] of Object.entries(record.operations))
+      totals.operations[op] = (totals.operations[op] ?? 0) + n;
+    for (const [id, n] of Object.entries(record.allowListed))
+      totals.allowListed[id] = (totals.allowListed[id] ?? 0) + n;
     totals.violations.push(...record.violations);
   }
   totals.unusedAllowEntries = readAllowList()
@@ -104,8 +117,10 @@ export function formatTotals(totals: Totals): string {
       `${totals.refusedAsSpecRefuses} spec-refused requests answered 4xx`,
   ];
   for (const [id, n] of Object.entries(totals.allowListed)) lines.push(`  allow-listed ${id}: ${n}`);
-  for (const id of totals.unusedAllowEntries) lines.push(`  allow-list entry ${id} matched nothing: remove it`);
+  for (const id of totals.unusedAllowEntries)
+    lines.push(`  allow-list entry ${id} matched nothing: remove it`);
   for (const file of totals.inactiveFiles) lines.push(`  gate OFF in ${file} (stable.json absent)`);
-  for (const v of totals.violations.slice(0, 50)) lines.push(`  VIOLATION ${v.file} › ${v.test}: ${v.exchange}: ${v.problem}`);
+  for (const v of totals.violations.slice(0, 50))
+    lines.push(`  VIOLATION ${v.file} › ${v.test}: ${v.exchange}: ${v.problem}`);
   return lines.join('\n');
 }

@@ -1,12 +1,11 @@
 // The contract gate's judge: one sandbox exchange (request and answer) against Klaviyo's OpenAPI
 // description. Written from stable.json alone, sharing nothing with the client (src/klaviyo) or the sandbox
 // (src/sandbox), so neither side marks its own homework. See docs/contract-gate.md.
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { SandboxExchange } from '../../src/sandbox/observer.ts';
-import { OPENAPI_DIR } from '../klaviyo/shared-spec.ts';
+import { SPEC_FILE } from './records.ts';
 
 type Node = Record<string, unknown>;
 
@@ -50,7 +49,6 @@ export interface Verdict {
   violations: string[];
 }
 
-export const SPEC_FILE = resolve(OPENAPI_DIR, 'stable.json');
 const JSON_API = 'application/vnd.api+json';
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
@@ -129,7 +127,11 @@ export function createContractGate(specText?: string): ContractGate {
         const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
         addFormats(ajv);
         ajv.addSchema(
-          { $id: 'klaviyo', paths: toJsonSchema(doc.paths, closed), components: toJsonSchema(doc.components, closed) },
+          {
+            $id: 'klaviyo',
+            paths: toJsonSchema(doc.paths, closed),
+            components: toJsonSchema(doc.components, closed),
+          },
           'klaviyo',
         );
         return ajv;
@@ -207,7 +209,11 @@ export function createContractGate(specText?: string): ContractGate {
     }
     if (schema.type === 'integer' || schema.type === 'number') {
       const number = Number(value);
-      if (value.trim() === '' || Number.isNaN(number) || (schema.type === 'integer' && !Number.isInteger(number)))
+      if (
+        value.trim() === '' ||
+        Number.isNaN(number) ||
+        (schema.type === 'integer' && !Number.isInteger(number))
+      )
         problems.push(`${name}=${value} is not ${schema.type === 'integer' ? 'an integer' : 'a number'}`);
       else if (
         (typeof schema.minimum === 'number' && number < schema.minimum) ||
@@ -225,7 +231,9 @@ export function createContractGate(specText?: string): ContractGate {
     const rules = found.operation['x-klaviyo-filters'];
     if (rules) return rules;
     const out: Record<string, FilterRule> = {};
-    for (const [, field, ops] of (parameter.description ?? '').matchAll(/`([^`]+)`:\s*((?:`[^`]+`(?:,\s*)?)+)/g)) {
+    for (const [, field, ops] of (parameter.description ?? '').matchAll(
+      /`([^`]+)`:\s*((?:`[^`]+`(?:,\s*)?)+)/g,
+    )) {
       const operators = [...ops.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
       out[field] = { operators: { single: operators, list: operators.filter((op) => op === 'any') } };
     }
@@ -272,10 +280,15 @@ export function createContractGate(specText?: string): ContractGate {
     const text = exchange.requestBody;
     const length = exchange.requestHeaders['content-length'];
     const sent =
-      text !== undefined ? text.length > 0 : length !== undefined ? length !== '0' : !!exchange.requestHeaders['transfer-encoding'];
+      text !== undefined
+        ? text.length > 0
+        : length !== undefined
+          ? length !== '0'
+          : !!exchange.requestHeaders['transfer-encoding'];
     const content = found.operation.requestBody?.content;
     if (!content) {
-      if (sent && text !== undefined && text.trim() !== '') problems.push(`${found.operationId} takes no body`);
+      if (sent && text !== undefined && text.trim() !== '')
+        problems.push(`${found.operationId} takes no body`);
       return;
     }
     if (!sent) {
@@ -313,20 +326,28 @@ export function createContractGate(specText?: string): ContractGate {
         out.push(`answer ${status}: the body is not JSON`);
         return;
       }
-      const type = String(exchange.responseHeaders['content-type'] ?? '').split(';')[0].trim();
+      const type = String(exchange.responseHeaders['content-type'] ?? '')
+        .split(';')[0]
+        .trim();
       if (type !== JSON_API) out.push(`answer ${status}: Content-Type is '${type}', not ${JSON_API}`);
     }
     if (!found) {
       // No operation: the answer must still be Klaviyo's error document.
       if (exchange.status < 400) return;
-      const validate = validatorFor('response', 'ClientError', '/components/responses/ClientError/content/application~1vnd.api+json/schema');
+      const validate = validatorFor(
+        'response',
+        'ClientError',
+        '/components/responses/ClientError/content/application~1vnd.api+json/schema',
+      );
       if (!validate(body)) for (const error of errorsOf(validate)) out.push(`answer ${status} ${error}`);
       return;
     }
     const responses = found.operation.responses;
     const key = responses[status] ? status : responses[`${status[0]}XX`] ? `${status[0]}XX` : undefined;
     if (!key) {
-      out.push(`answer ${status} is not a status ${found.operationId} documents (${Object.keys(responses).join(', ')})`);
+      out.push(
+        `answer ${status} is not a status ${found.operationId} documents (${Object.keys(responses).join(', ')})`,
+      );
       return;
     }
     let response = responses[key];
@@ -338,14 +359,19 @@ export function createContractGate(specText?: string): ContractGate {
     }
     const content = response.content as Record<string, unknown> | undefined;
     if (!content?.[JSON_API]) {
-      if (body !== undefined) out.push(`answer ${status} has a body where ${found.operationId} documents none`);
+      if (body !== undefined)
+        out.push(`answer ${status} has a body where ${found.operationId} documents none`);
       return;
     }
     if (body === undefined) {
       out.push(`answer ${status} has no body where ${found.operationId} documents one`);
       return;
     }
-    const validate = validatorFor('response', `${found.key} ${key}`, `${pointer}/content/${pointerEscape(JSON_API)}/schema`);
+    const validate = validatorFor(
+      'response',
+      `${found.key} ${key}`,
+      `${pointer}/content/${pointerEscape(JSON_API)}/schema`,
+    );
     if (!validate(body)) for (const error of errorsOf(validate)) out.push(`answer ${status} ${error}`);
   }
 
@@ -365,9 +391,15 @@ export function createContractGate(specText?: string): ContractGate {
       checkAnswer(found, exchange, answerProblems);
       if (requestProblems.length > 0 && exchange.status >= 200 && exchange.status < 300) {
         // The sandbox took what Klaviyo's spec refuses: too lenient.
-        violations.push(...requestProblems.map((p) => `answered ${exchange.status} to a request the spec refuses: ${p}`));
+        violations.push(
+          ...requestProblems.map((p) => `answered ${exchange.status} to a request the spec refuses: ${p}`),
+        );
       } else if (requestProblems.length > 0 && exchange.status >= 500) {
-        violations.push(...requestProblems.map((p) => `answered ${exchange.status} (not 4xx) to a request the spec refuses: ${p}`));
+        violations.push(
+          ...requestProblems.map(
+            (p) => `answered ${exchange.status} (not 4xx) to a request the spec refuses: ${p}`,
+          ),
+        );
       }
       violations.push(...answerProblems);
       return { operation: found?.key, operationId: found?.operationId, requestProblems, violations };
@@ -482,16 +514,13 @@ function filterValueProblem(rule: FilterRule, value: FilterValue): string | unde
       ? undefined
       : `'${value.text}' is not a boolean`;
   if (type === 'number' || type === 'integer')
-    return value.kind === 'bare' && !Number.isNaN(Number(value.text)) ? undefined : `'${value.text}' is not a number`;
+    return value.kind === 'bare' && !Number.isNaN(Number(value.text))
+      ? undefined
+      : `'${value.text}' is not a number`;
   if (type === 'string') {
     if (value.kind !== 'string') return `'${value.text}' must be a quoted string`;
     if (rule.value?.enum && !rule.value.enum.includes(value.text))
       return `'${value.text}' is not one of ${rule.value.enum.join(', ')}`;
   }
   return undefined;
-}
-
-/** Whether stable.json is where the gate reads it. */
-export function specPresent(): boolean {
-  return existsSync(SPEC_FILE);
 }
