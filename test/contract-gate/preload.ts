@@ -20,10 +20,15 @@ import {
 import type { ContractGate } from './validator.ts';
 
 const orchestrator = process.execArgv.includes('--test') && !process.env.NODE_TEST_CONTEXT;
+/** Set by test/cli/run-cli.ts for a `klaviyo-sync demo|sandbox` child: the test file that started it. */
+const parentFile = process.env.CONTRACT_GATE_PARENT_FILE;
 if (!orchestrator) install();
 
 function install(): void {
-  const file = relative(PROJECT_ROOT, process.argv[1] ?? 'unknown');
+  const child = parentFile !== undefined;
+  const file = child
+    ? `${parentFile} (child: klaviyo-sync ${process.argv.slice(2).join(' ')})`
+    : relative(PROJECT_ROOT, process.argv[1] ?? 'unknown');
   const record: FileRecord = {
     file,
     active: specPresent(),
@@ -35,14 +40,17 @@ function install(): void {
   };
   const write = () => {
     mkdirSync(RECORDS_DIR, { recursive: true });
-    writeFileSync(recordFileName(file), `${JSON.stringify(record, null, 2)}\n`);
+    writeFileSync(
+      recordFileName(child ? `${parentFile}.child-${process.pid}` : file),
+      `${JSON.stringify(record, null, 2)}\n`,
+    );
   };
 
   if (!record.active) {
     // Under CI the file fails before any test runs: a run that cannot check the contract never passes.
     if (process.env.CI === 'true')
       throw new Error(`contract gate: ${SPEC_FILE} is absent; under CI=true the gate cannot be skipped`);
-    process.stdout.write(`# contract gate off: ${SPEC_FILE} is absent\n`);
+    if (!child) process.stdout.write(`# contract gate off: ${SPEC_FILE} is absent\n`);
     process.on('exit', write);
     return;
   }
@@ -52,7 +60,7 @@ function install(): void {
     pattern: new RegExp(e.problem),
   }));
   let gate: ContractGate | undefined;
-  let current = '(outside any test)';
+  let current = child ? 'child process' : '(outside any test)';
   let pending: GateViolation[] = [];
 
   onExchange((exchange) => {
@@ -72,7 +80,7 @@ function install(): void {
       const excuse = allowList.find(
         (e) =>
           (!e.operation || e.operation === verdict.operation) &&
-          (!e.files || e.files.includes(file)) &&
+          (!e.files || e.files.some((f) => file === f || file.startsWith(`${f} (child`))) &&
           e.pattern.test(problem),
       );
       if (excuse) {
@@ -100,6 +108,17 @@ function install(): void {
     throw new Error(report(violations));
   };
 
+  process.on('exit', () => {
+    write();
+    if (pending.length > 0) {
+      // After the last hook (a late background exchange), or in a CLI child: the exit code fails it.
+      process.stderr.write(`${report(pending)}\n`);
+      process.exitCode = 1;
+    }
+  });
+  // A CLI child is no test process: its violations fail it through its exit code and stderr, which the
+  // test that ran it sees.
+  if (child) return;
   beforeEach((t) => {
     current = t.fullName;
   });
@@ -108,12 +127,4 @@ function install(): void {
     flush();
   });
   after(flush);
-  process.on('exit', () => {
-    write();
-    if (pending.length > 0) {
-      // After the last hook (a late background exchange): the runner still sees the file fail.
-      process.stderr.write(`${report(pending)}\n`);
-      process.exitCode = 1;
-    }
-  });
 }
