@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { SandboxExchange } from '../../src/sandbox/observer.ts';
+import { openApiToJsonSchema } from '../helpers/openapi.ts';
 import { SPEC_FILE } from './records.ts';
 
 type Node = Record<string, unknown>;
@@ -56,38 +57,6 @@ function pointerEscape(segment: string): string {
   return segment.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
-/**
- * OpenAPI 3.0 → JSON Schema for Ajv: `nullable` becomes a `null` type (also inside enums), examples go.
- * With `closed`, an object schema that lists its `properties` refuses others: the spec's declared
- * properties are all a request may carry (Klaviyo refuses undeclared attributes). Answers stay open,
- * since Klaviyo may add fields to what it returns.
- */
-function toJsonSchema(node: unknown, closed: boolean): unknown {
-  if (Array.isArray(node)) return node.map((item) => toJsonSchema(item, closed));
-  if (typeof node !== 'object' || node === null) return node;
-  const source = node as Node;
-  const out: Node = {};
-  for (const [key, value] of Object.entries(source)) {
-    if (key === 'example' || key === 'nullable' || key === 'examples') continue;
-    // `properties` maps names to schemas: recurse into each schema, never treat the map as a schema.
-    if (key === 'properties' && value && typeof value === 'object' && !Array.isArray(value)) {
-      out.properties = Object.fromEntries(
-        Object.entries(value as Node).map(([name, schema]) => [name, toJsonSchema(schema, closed)]),
-      );
-    } else out[key] = toJsonSchema(value, closed);
-  }
-  if (closed && out.properties && out.additionalProperties === undefined && !out.allOf) {
-    out.additionalProperties = false;
-  }
-  if (source.nullable === true) {
-    if (typeof out.type === 'string') {
-      out.type = [out.type, 'null'];
-      if (Array.isArray(out.enum)) out.enum = [...out.enum, null];
-    } else return { anyOf: [out, { type: 'null' }] };
-  }
-  return out;
-}
-
 export interface ContractGate {
   check(exchange: SandboxExchange): Verdict;
   /** the operation a method and path belong to */
@@ -119,7 +88,7 @@ export function createContractGate(specText?: string): ContractGate {
   // A literal segment wins over a parameter (`/api/profiles/{id}` vs a fixed sub-path).
   routes.sort((a, b) => a.params - b.params);
 
-  // Two Ajv instances: requests against closed schemas, answers against open ones (see toJsonSchema).
+  // Two Ajv instances: requests against closed schemas, answers against open ones (see openApiToJsonSchema in test/helpers/openapi.ts).
   let ajvs: { request: Ajv; response: Ajv } | undefined;
   const ajvOf = (kind: 'request' | 'response'): Ajv => {
     if (!ajvs) {
@@ -129,8 +98,8 @@ export function createContractGate(specText?: string): ContractGate {
         ajv.addSchema(
           {
             $id: 'klaviyo',
-            paths: toJsonSchema(doc.paths, closed),
-            components: toJsonSchema(doc.components, closed),
+            paths: openApiToJsonSchema(doc.paths, closed),
+            components: openApiToJsonSchema(doc.components, closed),
           },
           'klaviyo',
         );
