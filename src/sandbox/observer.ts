@@ -73,7 +73,16 @@ export function observeExchange(req: IncomingMessage, res: ServerResponse, url: 
     };
     // Synchronously, before the client can read the answer: an observer sees the exchange while the
     // test that caused it is still running.
-    for (const observer of observers) observer(exchange);
+    for (const observer of observers) {
+      try {
+        observer(exchange);
+      } catch (error) {
+        // An observer's fault must never change what the sandbox answered.
+        process.stderr.write(
+          `sandbox: an exchange observer failed: ${(error as Error)?.stack ?? String(error)}\n`,
+        );
+      }
+    }
     return result;
   }) as ServerResponse['end'];
 }

@@ -66,6 +66,8 @@ export function recordFileName(file: string): string {
 
 export interface Totals {
   files: number;
+  /** `klaviyo-sync demo|sandbox` children a test started (their exchanges count in the totals) */
+  childProcesses: number;
   filesWithExchanges: number;
   exchanges: number;
   operations: Record<string, number>;
@@ -80,6 +82,7 @@ export interface Totals {
 export function summarize(): Totals {
   const totals: Totals = {
     files: 0,
+    childProcesses: 0,
     filesWithExchanges: 0,
     exchanges: 0,
     operations: {},
@@ -92,7 +95,8 @@ export function summarize(): Totals {
   const names = existsSync(RECORDS_DIR) ? readdirSync(RECORDS_DIR).filter((n) => n.endsWith('.json')) : [];
   for (const name of names) {
     const record = JSON.parse(readFileSync(join(RECORDS_DIR, name), 'utf8')) as FileRecord;
-    totals.files++;
+    if (record.file.includes(' (child: ')) totals.childProcesses++;
+    else totals.files++;
     if (!record.active) totals.inactiveFiles.push(record.file);
     if (record.exchanges > 0) totals.filesWithExchanges++;
     totals.exchanges += record.exchanges;
@@ -111,7 +115,7 @@ export function summarize(): Totals {
 
 export function formatTotals(totals: Totals): string {
   const lines = [
-    `contract gate: ${totals.exchanges} exchanges checked in ${totals.filesWithExchanges} of ${totals.files} test files; ` +
+    `contract gate: ${totals.exchanges} exchanges checked in ${totals.filesWithExchanges} of ${totals.files} test files (+${totals.childProcesses} CLI children); ` +
       `${Object.keys(totals.operations).length} operations covered; ${totals.violations.length} violations; ` +
       `${Object.values(totals.allowListed).reduce((a, b) => a + b, 0)} allow-listed; ` +
       `${totals.refusedAsSpecRefuses} spec-refused requests answered 4xx`,
