@@ -89,25 +89,25 @@ export function createContractGate(specText?: string): ContractGate {
   routes.sort((a, b) => a.params - b.params);
 
   // Two Ajv instances: requests against closed schemas, answers against open ones (see openApiToJsonSchema in test/helpers/openapi.ts).
-  let ajvs: { request: Ajv; response: Ajv } | undefined;
+  // Each built at its first use: a file that only reads never converts the document for requests.
+  const ajvs: { request?: Ajv; response?: Ajv } = {};
   const ajvOf = (kind: 'request' | 'response'): Ajv => {
-    if (!ajvs) {
-      const make = (closed: boolean) => {
-        const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
-        addFormats(ajv);
-        ajv.addSchema(
-          {
-            $id: 'klaviyo',
-            paths: openApiToJsonSchema(doc.paths, closed),
-            components: openApiToJsonSchema(doc.components, closed),
-          },
-          'klaviyo',
-        );
-        return ajv;
-      };
-      ajvs = { request: make(true), response: make(false) };
+    let ajv = ajvs[kind];
+    if (!ajv) {
+      const closed = kind === 'request';
+      ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false });
+      addFormats(ajv);
+      ajv.addSchema(
+        {
+          $id: 'klaviyo',
+          paths: openApiToJsonSchema(doc.paths, closed),
+          components: openApiToJsonSchema(doc.components, closed),
+        },
+        'klaviyo',
+      );
+      ajvs[kind] = ajv;
     }
-    return ajvs[kind];
+    return ajv;
   };
   const validators = new Map<string, ValidateFunction | 'none'>();
   const validatorFor = (kind: 'request' | 'response', key: string, pointer: string): ValidateFunction => {
