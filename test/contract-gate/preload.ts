@@ -5,7 +5,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { relative } from 'node:path';
 import { after, afterEach, beforeEach } from 'node:test';
-import { onExchange } from '../../src/sandbox/observer.ts';
+import { Worker } from 'node:worker_threads';
+import { onExchange, type SandboxExchange } from '../../src/sandbox/observer.ts';
 import {
   type AllowEntry,
   type FileRecord,
@@ -17,7 +18,7 @@ import {
   SPEC_FILE,
   specPresent,
 } from './records.ts';
-import type { ContractGate } from './validator.ts';
+import type { Verdict } from './validator.ts';
 
 const orchestrator = process.execArgv.includes('--test') && !process.env.NODE_TEST_CONTEXT;
 /** Set by test/cli/run-cli.ts for a `klaviyo-sync demo|sandbox` child: the test file that started it. */
@@ -59,26 +60,10 @@ function install(): void {
     ...e,
     pattern: new RegExp(e.problem),
   }));
-  let gate: ContractGate | undefined;
   let current = child ? 'child process' : '(outside any test)';
   let pending: GateViolation[] = [];
 
-  onExchange((exchange) => {
-    // Loaded at the first exchange (synchronously, require of an ES module): files that never start a
-    // sandbox do not pay for Ajv and the 3 MB document.
-    gate ??= (
-      createRequire(import.meta.url)('./validator.ts') as typeof import('./validator.ts')
-    ).createContractGate();
-    let verdict: ReturnType<ContractGate['check']>;
-    try {
-      verdict = gate.check(exchange);
-    } catch (error) {
-      // A fault of the gate itself fails the test too, rather than passing it unchecked.
-      verdict = {
-        requestProblems: [],
-        violations: [`the contract gate failed: ${(error as Error).message}`],
-      };
-    }
+  const apply = (exchange: SandboxExchange, test: string, verdict: Verdict) => {
     record.exchanges++;
     const op = verdict.operation ?? `(no operation) ${exchange.method} ${exchange.path}`;
     record.operations[op] = (record.operations[op] ?? 0) + 1;
@@ -96,11 +81,63 @@ function install(): void {
         record.allowListed[excuse.id] = (record.allowListed[excuse.id] ?? 0) + 1;
         continue;
       }
-      const violation = { file, test: current, exchange: described, problem };
+      const violation = { file, test, exchange: described, problem };
       record.violations.push(violation);
       pending.push(violation);
     }
+  };
+
+  // Exchanges go to a worker thread (started at the first one, so files without a sandbox pay nothing);
+  // the hooks below wait for its verdicts. Whatever it has not judged at exit is judged here, in-thread.
+  let worker: Worker | undefined;
+  let workerFailed = false;
+  let seq = 0;
+  const inflight = new Map<number, { exchange: SandboxExchange; test: string }>();
+  let idle: Array<() => void> = [];
+  const settle = () => {
+    if (inflight.size > 0) return;
+    worker?.unref();
+    const waiting = idle;
+    idle = [];
+    for (const resolve of waiting) resolve();
+  };
+  const judgeHere = (exchange: SandboxExchange): Verdict =>
+    (createRequire(import.meta.url)('./judge-worker.ts') as typeof import('./judge-worker.ts')).judge(
+      exchange,
+    );
+  const startWorker = (): Worker => {
+    const started = new Worker(new URL('./judge-worker.ts', import.meta.url), { execArgv: [] });
+    started.on('message', ({ seq: n, verdict }: { seq: number; verdict: Verdict }) => {
+      const entry = inflight.get(n);
+      if (!entry) return;
+      inflight.delete(n);
+      apply(entry.exchange, entry.test, verdict);
+      settle();
+    });
+    started.on('error', () => {
+      workerFailed = true;
+      for (const [n, entry] of inflight) {
+        inflight.delete(n);
+        apply(entry.exchange, entry.test, judgeHere(entry.exchange));
+      }
+      settle();
+    });
+    return started;
+  };
+
+  onExchange((exchange) => {
+    if (workerFailed) {
+      apply(exchange, current, judgeHere(exchange));
+      return;
+    }
+    worker ??= startWorker();
+    seq++;
+    inflight.set(seq, { exchange, test: current });
+    worker.ref();
+    worker.postMessage({ seq, exchange });
   });
+  const verdicts = () =>
+    inflight.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve));
 
   const report = (violations: GateViolation[]) =>
     `contract gate: ${violations.length} exchange(s) with the sandbox break Klaviyo's OpenAPI (stable.json) in ${file}:\n` +
@@ -110,7 +147,8 @@ function install(): void {
       .join('\n') +
     (violations.length > 20 ? `\n  … and ${violations.length - 20} more` : '') +
     '\n  (docs/contract-gate.md says how to read and fix these)';
-  const flush = () => {
+  const flush = async () => {
+    await verdicts();
     if (pending.length === 0) return;
     const violations = pending;
     pending = [];
@@ -118,6 +156,10 @@ function install(): void {
   };
 
   process.on('exit', () => {
+    for (const [n, entry] of inflight) {
+      inflight.delete(n);
+      apply(entry.exchange, entry.test, judgeHere(entry.exchange));
+    }
     write();
     if (pending.length > 0) {
       // After the last hook (a late background exchange), or in a CLI child: the exit code fails it.
@@ -131,9 +173,9 @@ function install(): void {
   beforeEach((t) => {
     current = t.fullName;
   });
-  afterEach(() => {
+  afterEach(async () => {
     current = '(outside any test)';
-    flush();
+    await flush();
   });
   after(flush);
 }
