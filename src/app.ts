@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { startAlerts } from './alerts/index.ts';
 import type { Config } from './config.ts';
 import { registerServiceFlows } from './flows/service.ts';
 import { createKlaviyoClientCache } from './oauth/clients.ts';
@@ -141,6 +142,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     await startTransferServices(ctx, { workers: options.workers });
     registerServiceFlows(ctx);
     registerHubWebhooks(ctx);
+    startAlerts(ctx, { workers: options.workers });
 
     const setupLink = await bootstrapAdmin(ctx);
     if (setupLink) {

@@ -1,6 +1,7 @@
 // The route modules of every area, registered by buildServer in this order. Each area exports
 // `register(app, ctx)` from its own routes file and adds one line here.
 import type { FastifyInstance } from 'fastify';
+import { registerAlertRoutes } from '../alerts/routes.ts';
 import { registerPrivacyDeletionRoutes } from '../flows/privacy-deletion-routes.ts';
 import { registerHubRoutes } from '../hub/routes.ts';
 import { registerMappingRoutes } from '../mapping/routes.ts';
@@ -20,4 +21,5 @@ export const routeModules: RouteModule[] = [
   registerMappingRoutes,
   registerPrivacyDeletionRoutes,
   registerWebhookRoutes,
+  registerAlertRoutes,
 ];
