@@ -6,6 +6,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { startAlerts } from './alerts/index.ts';
 import type { Config } from './config.ts';
 import { registerServiceFlows } from './flows/service.ts';
+import { startHealth } from './health/index.ts';
 import { createKlaviyoClientCache } from './oauth/clients.ts';
 import { createSecretBox, loadSecretKey, type SecretBox, SecretKeyError } from './secrets/index.ts';
 import { bootstrapAdmin } from './server/auth/bootstrap.ts';
@@ -143,6 +144,7 @@ export async function createService(config: Config, options: ServiceOptions = {}
     registerServiceFlows(ctx);
     registerHubWebhooks(ctx);
     startAlerts(ctx, { workers: options.workers });
+    startHealth(ctx, { workers: options.workers });
 
     const setupLink = await bootstrapAdmin(ctx);
     if (setupLink) {

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { registerAlertRoutes } from '../alerts/routes.ts';
 import { registerPrivacyDeletionRoutes } from '../flows/privacy-deletion-routes.ts';
+import { registerHealthRoutes } from '../health/index.ts';
 import { registerHubRoutes } from '../hub/routes.ts';
 import { registerMappingRoutes } from '../mapping/routes.ts';
 import { registerTransferRoutes } from '../transfer/routes.ts';
@@ -22,4 +23,5 @@ export const routeModules: RouteModule[] = [
   registerPrivacyDeletionRoutes,
   registerWebhookRoutes,
   registerAlertRoutes,
+  registerHealthRoutes,
 ];
