@@ -42,6 +42,7 @@ export interface AlertView {
   resolved_at: string | null;
   resolution: string | null;
   notifications: {
+    id: string;
     event: string;
     channel: string;
     target: string;
@@ -476,6 +477,7 @@ export class AlertService {
       notifications: notes
         .filter((n) => n.alert_id === r.id)
         .map((n) => ({
+          id: n.id,
           event: n.event,
           channel: n.channel,
           target: n.target,
