@@ -305,8 +305,8 @@ export function AlertChannels({ onTestSent }: { onTestSent: () => void }) {
       <ErrorBanner error={error} />
       {view ? (
         <div className="alert-channel-grid">
-          <EmailForm key={view.email?.updated_at ?? 'new'} view={view.email} onSaved={load} />
-          <SlackForm key={view.slack?.updated_at ?? 'new'} view={view.slack} onSaved={load} />
+          <EmailForm view={view.email} onSaved={load} />
+          <SlackForm view={view.slack} onSaved={load} />
         </div>
       ) : null}
       <div className="card">
