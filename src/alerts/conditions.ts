@@ -32,6 +32,7 @@ interface Counts {
   failures: number;
   dead: number;
   byCode: Record<string, number>;
+  deadByCode: Record<string, number>;
 }
 
 const TERMINAL = ['succeeded', 'skipped', 'failed', 'dead'];
@@ -52,7 +53,7 @@ async function windowCounts(
     .execute();
   const out = new Map<string, Counts>();
   for (const r of rows) {
-    const c = out.get(r.subscription_id) ?? { ended: 0, failures: 0, dead: 0, byCode: {} };
+    const c = out.get(r.subscription_id) ?? { ended: 0, failures: 0, dead: 0, byCode: {}, deadByCode: {} };
     const n = Number(r.n);
     c.ended += n;
     if (r.state === 'failed' || r.state === 'dead') {
@@ -60,7 +61,11 @@ async function windowCounts(
       const code = r.error_code ?? 'UNKNOWN';
       c.byCode[code] = (c.byCode[code] ?? 0) + n;
     }
-    if (r.state === 'dead') c.dead += n;
+    if (r.state === 'dead') {
+      c.dead += n;
+      const code = r.error_code ?? 'UNKNOWN';
+      c.deadByCode[code] = (c.deadByCode[code] ?? 0) + n;
+    }
     out.set(r.subscription_id, c);
   }
   return out;
@@ -104,6 +109,7 @@ export async function readConditions(
       failures: 0,
       dead: 0,
       byCode: {},
+      deadByCode: {},
     };
     const window = rule.failure_window_minutes;
 
@@ -135,9 +141,9 @@ export async function readConditions(
         message:
           `${counts.dead} transfer${counts.dead === 1 ? '' : 's'} of ${s.name} used up ${counts.dead === 1 ? 'its' : 'their'} attempts in the last ` +
           `${window} minutes and will not be retried automatically` +
-          (topCodes(counts.byCode) ? ` (failures by code: ${topCodes(counts.byCode)})` : '') +
+          (topCodes(counts.deadByCode) ? ` (by code: ${topCodes(counts.deadByCode)})` : '') +
           '. Open the transfer log, fix the cause, then retry or replay them.',
-        details: { dead: counts.dead, window_minutes: window, by_code: counts.byCode },
+        details: { dead: counts.dead, window_minutes: window, by_code: counts.deadByCode },
         resolution: `No transfer of ${s.name} went dead in the last ${window} minutes.`,
       });
     }

@@ -9,6 +9,8 @@ import type { Database } from '../store/schema.ts';
 export const SAMPLE_EVERY_MS = 2000;
 /** After a hub write, the sample waits this long so the write's transaction has committed. */
 const AFTER_CHANGE_MS = 50;
+/** Samples are never closer than this, however often hub writes come. */
+const MIN_GAP_MS = 250;
 export const KEEP_HOURS = 25;
 /** The row of the whole service. */
 export const ALL = '';
@@ -25,6 +27,8 @@ export class QueueSampler {
   private soon: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;
+  private lastEnd = Number.NEGATIVE_INFINITY;
+  private lastCost = 0;
   private lastPrune = 0;
 
   constructor(db: Kysely<Database>, now: () => number, onError: (err: unknown) => void) {
@@ -49,47 +53,65 @@ export class QueueSampler {
 
   /** A hub write queued transfers: sample right after it commits. */
   changed(): void {
-    if (this.soon || !this.timer) return;
+    if (!this.timer) return;
+    this.later(AFTER_CHANGE_MS);
+  }
+
+  private later(ms: number): void {
+    if (this.soon) return;
     this.soon = setTimeout(() => {
       this.soon = null;
       this.request();
-    }, AFTER_CHANGE_MS);
+    }, ms);
     this.soon.unref();
   }
 
+  /**
+   * Samples now, unless one is running (then once more after it) or the last one ended too recently:
+   * samples are spaced by at least MIN_GAP_MS and ten times what the last one cost, so a huge backlog
+   * or a stream of hub writes never turns sampling into a load of its own.
+   */
   private request(): void {
     if (this.running) {
       this.again = true;
       return;
     }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.sample();
-        } catch (err) {
-          this.onError(err);
+    const wait = this.lastEnd + Math.max(MIN_GAP_MS, 10 * this.lastCost) - performance.now();
+    if (wait > 0) return this.later(Math.ceil(wait));
+    const began = performance.now();
+    this.running = this.sample()
+      .catch((err) => this.onError(err))
+      .finally(() => {
+        this.lastEnd = performance.now();
+        this.lastCost = this.lastEnd - began;
+        this.running = null;
+        if (this.again && this.timer) {
+          this.again = false;
+          this.request();
         }
-      } while (this.again);
-    })().finally(() => {
-      this.running = null;
-    });
+      });
   }
 
   /** One sample: transfers waiting or running, per subscription and in all. */
   async sample(): Promise<void> {
     const now = this.now();
-    const rows = await this.db
-      .selectFrom('transfers')
-      .select(['subscription_id', sql<number>`count(*)`.as('n')])
-      .where('state', 'in', ['queued', 'running'])
-      .groupBy('subscription_id')
-      .execute();
-    const depth = new Map(rows.map((r) => [r.subscription_id, Number(r.n)]));
-    depth.set(
-      ALL,
-      rows.reduce((t, r) => t + Number(r.n), 0),
-    );
+    // One state at a time: each is a range of the queue's (state, subscription_id, …) index, read in
+    // order and counted without sorting.
+    const depth = new Map<string, number>();
+    let all = 0;
+    for (const state of ['queued', 'running']) {
+      const rows = await this.db
+        .selectFrom('transfers')
+        .select(['subscription_id', sql<number>`count(*)`.as('n')])
+        .where('state', '=', state)
+        .groupBy('subscription_id')
+        .execute();
+      for (const r of rows) {
+        depth.set(r.subscription_id, (depth.get(r.subscription_id) ?? 0) + Number(r.n));
+        all += Number(r.n);
+      }
+    }
+    depth.set(ALL, all);
     const minute = minuteOf(now);
     const values: { subscription_id: string; minute: number; peak: number; last: number }[] = [];
     for (const [id, n] of depth) {
