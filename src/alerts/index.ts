@@ -1,8 +1,8 @@
 // Alerts in the running service: the alert service for this context, a check every
 // KLAVIYO_SYNC_ALERT_CHECK_SECONDS (and at once when a subscription's status changes), notification
 // sending with retries, and cleanup. The composition root calls startAlerts once (docs/alerts.md).
-import type { ServiceContext } from '../server/context.ts';
-import { subscriptionDeletedHooks, subscriptionStatusHooks } from '../server/subscriptions/hooks.ts';
+import type { ServiceContext } from '../service/context.ts';
+import { subscriptionStatusHooks } from '../subscriptions/hooks.ts';
 import { AlertService } from './service.ts';
 
 export { AlertService } from './service.ts';
@@ -18,20 +18,25 @@ export function alertsOf(ctx: ServiceContext): AlertService {
 
 let hooksInstalled = false;
 
-/** The hooks are module lists shared by every service in the process; each finds its own alerts. */
-function installHooks() {
+/** The status hooks are a module list shared by every service in the process; each finds its own alerts. */
+function installStatusHook() {
   if (hooksInstalled) return;
   hooksInstalled = true;
   subscriptionStatusHooks.push(async (ctx, event) => {
     const alerts = services.get(ctx);
     if (alerts) await alerts.check(event.subscriptionId);
   });
-  subscriptionDeletedHooks.push(async (ctx, subscriptionId) => {
-    const alerts = services.get(ctx);
-    if (!alerts) return;
-    await alerts.settings.forgetSubscription(subscriptionId);
-    await alerts.check();
-  });
+}
+
+/** Subscription-deleted hook (listed in src/server/subscription-hooks.ts): its rules go, its alerts resolve. */
+export async function forgetDeletedSubscriptionAlerts(
+  ctx: ServiceContext,
+  subscriptionId: string,
+): Promise<void> {
+  const alerts = services.get(ctx);
+  if (!alerts) return;
+  await alerts.settings.forgetSubscription(subscriptionId);
+  await alerts.check();
 }
 
 export interface AlertOptions {
@@ -49,7 +54,7 @@ export function startAlerts(ctx: ServiceContext, options: AlertOptions = {}): Al
     allowLoopback: ctx.config.allowSandboxUrls,
   });
   services.set(ctx, alerts);
-  installHooks();
+  installStatusHook();
   if (options.workers === false) return alerts;
   let running: Promise<void> | null = null;
   let ticks = 0;

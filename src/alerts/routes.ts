@@ -4,7 +4,8 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../domain/errors.ts';
-import type { ServiceContext } from '../server/context.ts';
+import type { ServiceContext } from '../service/context.ts';
+import { requireSubscription } from '../subscriptions/lookup.ts';
 import { alertsOf } from './index.ts';
 import { EmailChannelInput, RulesInput, SlackChannelInput } from './settings.ts';
 
@@ -16,15 +17,6 @@ const ListQuery = z.object({
   cursor: z.string().max(40).optional(),
   limit: z.coerce.number().int().min(1).max(200).optional(),
 });
-
-async function requireSubscription(ctx: ServiceContext, id: string) {
-  const row = await ctx.store.db
-    .selectFrom('subscriptions')
-    .select('id')
-    .where('id', '=', id)
-    .executeTakeFirst();
-  if (!row) throw new AppError('NOT_FOUND', `No subscription ${id}.`);
-}
 
 export function registerAlertRoutes(app: FastifyInstance, ctx: ServiceContext) {
   const r = app.withTypeProvider<ZodTypeProvider>();

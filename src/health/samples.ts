@@ -77,7 +77,10 @@ export class QueueSampler {
       return;
     }
     const wait = this.lastEnd + Math.max(MIN_GAP_MS, 10 * this.lastCost) - performance.now();
-    if (wait > 0) return this.later(Math.ceil(wait));
+    if (wait > 0) {
+      this.later(Math.ceil(wait));
+      return;
+    }
     const began = performance.now();
     this.running = this.sample()
       .catch((err) => this.onError(err))

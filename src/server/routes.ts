@@ -2,13 +2,13 @@
 // `register(app, ctx)` from its own routes file and adds one line here.
 import type { FastifyInstance } from 'fastify';
 import { registerAlertRoutes } from '../alerts/routes.ts';
-import { registerPrivacyDeletionRoutes } from '../flows/privacy-deletion-routes.ts';
+import { registerPrivacyDeletionRoutes } from '../flows/privacy-deletion/routes.ts';
 import { registerHealthRoutes } from '../health/index.ts';
 import { registerHubRoutes } from '../hub/routes.ts';
 import { registerMappingRoutes } from '../mapping/routes.ts';
 import { registerTransferRoutes } from '../transfer/routes.ts';
 import { registerWebhookRoutes } from '../webhooks/routes.ts';
-import type { ServiceContext } from './context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import { register as consoleRoutes } from './routes/console.ts';
 import { register as dashboardRoutes } from './routes/dashboard.ts';
 
