@@ -35,6 +35,12 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false])
       await http?.close();
     });
 
+    const sandboxControl = (path: string, body: unknown) =>
+      fetch(`${sandbox.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const slackCalls = () => http.calls.filter((c) => c.path === '/slack/T000/B000');
     const hookCalls = () => http.calls.filter((c) => c.path === '/signed');
 
@@ -122,9 +128,9 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false])
       await twoChecksLater();
       assert.equal(smtp.mails.length, 0, 'nothing to report while all is well');
 
-      // The key is revoked in Klaviyo (the sandbox) while records keep coming.
-      const accountId = sandbox.state.apiKeys.get(sandbox.apiKey)!;
-      sandbox.state.apiKeys.delete(sandbox.apiKey);
+      // The key is deleted in Klaviyo (the sandbox's control) while records keep coming.
+      const revoked = await sandboxControl('/__sandbox/keys/revoke', { key: sandbox.apiKey });
+      assert.equal(revoked.status, 200);
       assert.equal((await batch(100, 300)).status, 200);
       await waitFor('one alert email', async () => smtp.mails.length >= 1, 30_000);
       await waitFor(
@@ -171,10 +177,13 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false])
         ['email:sent', 'slack:sent', 'webhook:sent'],
       );
 
-      // The key is fixed (restored in Klaviyo) and the connection checked again.
-      sandbox.state.apiKeys.set(sandbox.apiKey, accountId);
-      const tested = await svc.api('POST', `/api/v1/subscriptions/${sub}/test`);
-      assert.equal(tested.body.status, 'connected', JSON.stringify(tested.body));
+      // The key is fixed: a new key made in Klaviyo and saved on the subscription (which tests it).
+      const fresh = await sandboxControl('/__sandbox/keys', {});
+      assert.equal(fresh.status, 201);
+      const { api_key: newKey } = (await fresh.json()) as { api_key: string };
+      const saved = await svc.api('PATCH', `/api/v1/subscriptions/${sub}`, { api_key: newKey });
+      assert.equal(saved.status, 200, JSON.stringify(saved.body));
+      assert.equal(saved.body.status, 'connected', JSON.stringify(saved.body));
       await waitFor('one recovery email', async () => smtp.mails.length >= 2, 30_000);
       await waitFor(
         'the waiting transfers sent',

@@ -106,7 +106,12 @@ describe('console: alerts and subscription health', { skip: chromiumMissing }, (
     // A subscription whose key Klaviyo stops accepting mid-run, with failures of the last hours.
     const sub = await apiKeySubscription(world, 'Phone Shop');
     subId = sub.id;
-    world.sandbox.state.apiKeys.delete(world.sandbox.apiKey);
+    const revoked = await fetch(`${world.sandbox.url}/__sandbox/keys/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ key: world.sandbox.apiKey }),
+    });
+    assert.equal(revoked.status, 200);
     const records = Array.from({ length: 40 }, (_, i) => ({
       id: `pc-${i}`,
       email_address: `pc-${i}@shop.test`,
