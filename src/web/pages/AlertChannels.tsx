@@ -2,7 +2,7 @@
 // "Send test alert" button that answers each channel's result. Secrets are never shown back: the
 // password and the Slack URL appear masked, and an empty field keeps what is stored.
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
-import type { AlertView } from '../../alerts/service.ts';
+import type { AlertView } from '../../alerts/views.ts';
 import type { ChannelsView } from '../../alerts/settings.ts';
 import { ApiError, del, get, post, put } from '../api.ts';
 import { ErrorBanner, FieldRow, formatTime, LiveNotice } from '../components/ui.tsx';

@@ -1,7 +1,7 @@
 // The Alerts page: every alert with its times and what was sent where (GET /api/v1/alerts), refreshed
 // every few seconds, and below it the alert channels (docs/alerts.md).
 import { useCallback, useEffect, useState } from 'react';
-import type { AlertView } from '../../alerts/service.ts';
+import type { AlertView } from '../../alerts/views.ts';
 import { get, query } from '../api.ts';
 import { ErrorBanner, formatTime } from '../components/ui.tsx';
 import { Link } from '../router.tsx';
