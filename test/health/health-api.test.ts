@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { etaOf } from '../../src/health/health.ts';
+import { FROM_HUB_FLOW } from '../../src/transfer/flows.ts';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.ts';
 import { startTestService, TEST_DATABASE_URL, type TestService } from '../helpers/service.ts';
 import { transferRow } from '../helpers/transfers.ts';
@@ -76,24 +77,30 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false])
         return rows.some((r) => Number(r.peak) === 3000);
       });
       await svc.api('POST', '/api/v1/transfers/resume', { subscription_id: sub });
+      // Klaviyo's new profiles may come back by the profile poll as transfers of their own: count the burst's.
       await waitFor(
         'the burst sent',
         async () => {
-          const h = await health();
-          return (
-            h.backlog.total === 0 && h.chart.succeeded.reduce((a: number, b: number) => a + b, 0) === 3000
-          );
+          const sent = await svc.ctx.store.db
+            .selectFrom('transfers')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('subscription_id', '=', sub)
+            .where('flow', '=', FROM_HUB_FLOW.customer)
+            .where('state', '=', 'succeeded')
+            .executeTakeFirst();
+          return Number(sent?.n) === 3000 && (await health()).backlog.total === 0;
         },
-        120_000,
+        180_000,
       );
       const done = await health();
-      assert.equal(Math.max(...done.chart.queue_peak), 3000, 'the chart shows the burst');
+      assert.ok(done.chart.succeeded.reduce((a: number, b: number) => a + b, 0) >= 3000);
+      assert.ok(Math.max(...done.chart.queue_peak) >= 3000, 'the chart shows the burst');
       assert.ok(done.last_success_at && Date.parse(done.last_success_at) > Date.now() - 120_000);
       assert.ok(done.drain.done_per_minute >= 300, JSON.stringify(done.drain));
       assert.equal(done.drain.eta_note, 'empty');
 
       const dash = await svc.api('GET', '/api/v1/dashboard');
-      assert.equal(Math.max(...dash.body.queue_depth), 3000, 'the dashboard shows the burst, not a flat 0');
+      assert.ok(Math.max(...dash.body.queue_depth) >= 3000, 'the dashboard shows the burst, not a flat 0');
       const all = await svc.api('GET', '/api/v1/health/subscriptions');
       assert.equal(all.status, 200);
       const mine = all.body.data.find((s: { id: string }) => s.id === sub);
