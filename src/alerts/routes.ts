@@ -37,7 +37,7 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: ServiceContext) {
       return {
         data,
         next_cursor: data.length === limit ? data[data.length - 1]!.opened_at : null,
-        open: (await alerts().list({ state: 'open', limit: 200 })).length,
+        open: await alerts().openCount(),
         checked_at: alerts().lastCheckedAt,
       };
     },

@@ -411,6 +411,15 @@ export class AlertService {
     return a ?? null;
   }
 
+  async openCount(): Promise<number> {
+    const row = await this.db
+      .selectFrom('alerts')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('state', '=', 'open')
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   list(filter: AlertFilter): Promise<AlertView[]> {
     return listAlerts(this.db, filter);
   }

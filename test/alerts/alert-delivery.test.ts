@@ -105,6 +105,10 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false])
       assert.equal(made.status, 201, JSON.stringify(made.body));
       const sub = made.body.id as string;
 
+      const rules = await svc.api('PUT', `/api/v1/subscriptions/${sub}/alert-rules`, {
+        email_to: ['owner@alert-shop.test'],
+      });
+      assert.equal(rules.status, 200, JSON.stringify(rules.body));
       const batch = (from: number, n: number) =>
         svc.api('POST', '/api/v1/customers/batch', {
           records: Array.from({ length: n }, (_, i) => ({
@@ -147,7 +151,11 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false])
 
       const mail = smtp.mails[0]!;
       assert.equal(mail.user, SMTP_USER, 'the client signed in with the stored password');
-      assert.deepEqual(mail.to, ['ops@shop.test']);
+      assert.deepEqual(
+        mail.to,
+        ['ops@shop.test', 'owner@alert-shop.test'],
+        'the subscription adds its own recipient',
+      );
       assert.match(mail.subject, /Alert: Alert Shop: paused \(AUTH_INVALID_KEY\)/);
       assert.match(mail.text, /Transfers of Alert Shop are waiting: Klaviyo refused/);
       assert.match(mail.text, new RegExp(`See ${svc.baseUrl}/alerts`));
