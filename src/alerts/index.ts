@@ -1,6 +1,7 @@
 // Alerts in the running service: the alert service for this context, a check every
 // KLAVIYO_SYNC_ALERT_CHECK_SECONDS (and at once when a subscription's status changes), notification
 // sending with retries, and cleanup. The composition root calls startAlerts once (docs/alerts.md).
+import { Counter, Gauge } from 'prom-client';
 import type { ServiceContext } from '../service/context.ts';
 import { subscriptionStatusHooks } from '../subscriptions/hooks.ts';
 import { AlertService } from './service.ts';
@@ -45,7 +46,14 @@ export interface AlertOptions {
 }
 
 export function startAlerts(ctx: ServiceContext, options: AlertOptions = {}): AlertService {
+  const messages = new Counter({
+    name: 'klaviyo_sync_alert_messages_total',
+    help: 'Alert messages tried, by channel (email, slack, webhook) and outcome (sent, failed)',
+    labelNames: ['channel', 'outcome'] as const,
+    registers: [ctx.metrics],
+  });
   const alerts = new AlertService({
+    onMessage: (channel, outcome) => messages.inc({ channel, outcome }),
     db: ctx.store.db,
     secrets: ctx.secrets,
     log: ctx.log,
@@ -54,6 +62,14 @@ export function startAlerts(ctx: ServiceContext, options: AlertOptions = {}): Al
     allowLoopback: ctx.config.allowSandboxUrls,
   });
   services.set(ctx, alerts);
+  new Gauge({
+    name: 'klaviyo_sync_alerts_open',
+    help: 'Alerts open now (a subscription paused, transfers dead, failures over the limit)',
+    registers: [ctx.metrics],
+    async collect() {
+      this.set(await alerts.openCount());
+    },
+  });
   installStatusHook();
   if (options.workers === false) return alerts;
   let running: Promise<void> | null = null;

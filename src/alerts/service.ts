@@ -40,6 +40,8 @@ export interface AlertServiceOptions {
   publicUrl: () => string;
   allowLoopback: boolean;
   http?: HttpSender;
+  /** Told of each message tried (the metrics count them). */
+  onMessage?: (channel: string, outcome: 'sent' | 'failed') => void;
 }
 
 type Target = { channel: 'email' | 'slack' | 'webhook'; target: string };
@@ -52,6 +54,7 @@ export class AlertService {
   private readonly publicUrl: () => string;
   private readonly http: HttpSender;
   private readonly webhooks: WebhookEndpoints;
+  private readonly onMessage: (channel: string, outcome: 'sent' | 'failed') => void;
   private sending: Promise<void> | null = null;
   private sendAgain = false;
   /** When the last full check finished (ISO), for the API and tests that await a check. */
@@ -66,6 +69,7 @@ export class AlertService {
     this.http = o.http ?? httpSender(o.allowLoopback);
     this.settings = new AlertSettings(o.db, o.secrets, o.allowLoopback);
     this.webhooks = new WebhookEndpoints(o.db, o.secrets);
+    this.onMessage = o.onMessage ?? (() => {});
   }
 
   /** Compares what holds now with the open alerts; opens, updates and resolves. */
@@ -307,6 +311,7 @@ export class AlertService {
         })
         .where('id', '=', n.id)
         .execute();
+      this.onMessage(n.channel, error === null ? 'sent' : 'failed');
       if (error)
         this.log.warn({ alertId: n.alert_id, channel: n.channel, attempts }, `alert not sent: ${error}`);
     }
@@ -392,6 +397,7 @@ export class AlertService {
       } catch (err) {
         error = err instanceof ChannelError ? err.message : `Unexpected error: ${(err as Error).message}`;
       }
+      this.onMessage(n.channel, error ? 'failed' : 'sent');
       await this.db
         .insertInto('alert_notifications')
         .values({
