@@ -170,6 +170,7 @@ describe('console: alerts and subscription health', { skip: chromiumMissing }, (
         assert.match((await page.getByTestId('alerts-summary').textContent()) ?? '', /^2 open/);
         await checkView(page, errors, `alerts page at ${size.name}`);
         await page.screenshot({ path: path.join(shots, `alerts-${size.name}.png`), fullPage: true });
+        await page.screenshot({ path: path.join(shots, `alerts-${size.name}-first-screen.png`) });
 
         await page.getByRole('link', { name: 'Phone Shop' }).first().click();
         await page.getByRole('heading', { name: 'Health' }).waitFor();
