@@ -37,23 +37,33 @@ interface Counts {
 
 const TERMINAL = ['succeeded', 'skipped', 'failed', 'dead'];
 
-/** Transfers that ended in the last `minutes`, per subscription: all, failed or dead, dead, by code. */
+const emptyCounts = (): Counts => ({ ended: 0, failures: 0, dead: 0, byCode: {}, deadByCode: {} });
+
+/**
+ * Transfers that ended in the last `minutes`, per subscription: all, failed or dead, dead, by code.
+ * `ids` null: dead transfers only, for every subscription (a range of the state index, cheap however
+ * busy the service is). Otherwise every ended transfer of those subscriptions, for their failure-rate
+ * limits (only subscriptions with a limit set pay for this).
+ */
 async function windowCounts(
   db: Kysely<Database>,
   minutes: number,
   now: number,
+  ids: string[] | null,
 ): Promise<Map<string, Counts>> {
   const since = new Date(now - minutes * 60_000).toISOString();
-  const rows = await db
+  let q = db
     .selectFrom('transfers')
     .select(['subscription_id', 'state', 'error_code', sql<number>`count(*)`.as('n')])
-    .where('updated_at', '>=', since)
-    .where('state', 'in', TERMINAL)
-    .groupBy(['subscription_id', 'state', 'error_code'])
-    .execute();
+    .where('updated_at', '>=', since);
+  q =
+    ids === null
+      ? q.where('state', '=', 'dead')
+      : q.where('state', 'in', TERMINAL).where('subscription_id', 'in', ids);
+  const rows = await q.groupBy(['subscription_id', 'state', 'error_code']).execute();
   const out = new Map<string, Counts>();
   for (const r of rows) {
-    const c = out.get(r.subscription_id) ?? { ended: 0, failures: 0, dead: 0, byCode: {}, deadByCode: {} };
+    const c = out.get(r.subscription_id) ?? emptyCounts();
     const n = Number(r.n);
     c.ended += n;
     if (r.state === 'failed' || r.state === 'dead') {
@@ -70,6 +80,9 @@ async function windowCounts(
   }
   return out;
 }
+
+const hasLimit = (r: Omit<AlertRules, 'subscription_id'>) =>
+  r.max_failures !== null || r.max_failure_percent !== null;
 
 function topCodes(byCode: Record<string, number>): string {
   return Object.entries(byCode)
@@ -93,25 +106,36 @@ export async function readConditions(
   const pauses = new Map(
     (await db.selectFrom('transfer_pauses').selectAll().execute()).map((p) => [p.subscription_id, p]),
   );
-  const windows = new Set(subs.map((s) => (rules.get(s.id) ?? DEFAULT_RULES).failure_window_minutes));
-  const countsByWindow = new Map<number, Map<string, Counts>>();
-  for (const w of windows) countsByWindow.set(w, await windowCounts(db, w, now));
+  const ruleOf = (id: string) => rules.get(id) ?? { subscription_id: id, ...DEFAULT_RULES };
+  const windows = new Set(subs.map((s) => ruleOf(s.id).failure_window_minutes));
+  const deadByWindow = new Map<number, Map<string, Counts>>();
+  const ratesByWindow = new Map<number, Map<string, Counts>>();
+  for (const w of windows) {
+    deadByWindow.set(w, await windowCounts(db, w, now, null));
+    const limited = subs.filter((s) => ruleOf(s.id).failure_window_minutes === w && hasLimit(ruleOf(s.id)));
+    for (let i = 0; i < limited.length; i += 200) {
+      const part = await windowCounts(
+        db,
+        w,
+        now,
+        limited.slice(i, i + 200).map((s) => s.id),
+      );
+      const into = ratesByWindow.get(w) ?? new Map<string, Counts>();
+      for (const [id, c] of part) into.set(id, c);
+      ratesByWindow.set(w, into);
+    }
+  }
 
   const out: Condition[] = [];
   for (const s of subs) {
-    const rule = rules.get(s.id) ?? { subscription_id: s.id, ...DEFAULT_RULES };
+    const rule = ruleOf(s.id);
     const base = { subscriptionId: s.id, subscriptionName: s.name };
     const pause = pauses.get(s.id);
     const authPause = pause && pause.code !== OPERATOR_PAUSE ? pause : undefined;
     const broken = BROKEN_STATUSES.has(s.status);
-    const counts = countsByWindow.get(rule.failure_window_minutes)?.get(s.id) ?? {
-      ended: 0,
-      failures: 0,
-      dead: 0,
-      byCode: {},
-      deadByCode: {},
-    };
     const window = rule.failure_window_minutes;
+    const dead = deadByWindow.get(window)?.get(s.id) ?? emptyCounts();
+    const counts = ratesByWindow.get(window)?.get(s.id) ?? emptyCounts();
 
     if (rule.paused) {
       const code = authPause?.code ?? (broken ? s.status : null);
@@ -135,15 +159,15 @@ export async function readConditions(
       out.push({
         ...base,
         kind: 'dead_transfers',
-        firing: counts.dead > 0,
+        firing: dead.dead > 0,
         code: 'TRANSFERS_DEAD',
-        title: `${s.name}: ${counts.dead} transfer${counts.dead === 1 ? '' : 's'} dead`,
+        title: `${s.name}: ${dead.dead} transfer${dead.dead === 1 ? '' : 's'} dead`,
         message:
-          `${counts.dead} transfer${counts.dead === 1 ? '' : 's'} of ${s.name} used up ${counts.dead === 1 ? 'its' : 'their'} attempts in the last ` +
+          `${dead.dead} transfer${dead.dead === 1 ? '' : 's'} of ${s.name} used up ${dead.dead === 1 ? 'its' : 'their'} attempts in the last ` +
           `${window} minutes and will not be retried automatically` +
-          (topCodes(counts.deadByCode) ? ` (by code: ${topCodes(counts.deadByCode)})` : '') +
+          (topCodes(dead.deadByCode) ? ` (by code: ${topCodes(dead.deadByCode)})` : '') +
           '. Open the transfer log, fix the cause, then retry or replay them.',
-        details: { dead: counts.dead, window_minutes: window, by_code: counts.deadByCode },
+        details: { dead: dead.dead, window_minutes: window, by_code: dead.deadByCode },
         resolution: `No transfer of ${s.name} went dead in the last ${window} minutes.`,
       });
     }

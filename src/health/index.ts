@@ -69,7 +69,7 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServiceContext) 
         .execute();
       const data = [];
       for (const s of subs) {
-        const h = await subscriptionHealth(ctx.store.db, s, ctx.now());
+        const h = await subscriptionHealth(ctx.store.db, s, ctx.now(), { chart: false });
         data.push({
           id: s.id,
           name: s.name,
@@ -82,7 +82,6 @@ export function registerHealthRoutes(app: FastifyInstance, ctx: ServiceContext) 
           failures_last_hour: h.failures.last_hour.total,
           failures_last_day: h.failures.last_day.total,
           open_alerts: open.filter((a) => a.subscription_id === s.id).map((a) => a.title),
-          chart: h.chart,
         });
       }
       return { data, generated_at: new Date(ctx.now()).toISOString() };
