@@ -25,8 +25,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['hub'],
   ['mapping'],
   ['transfer'],
-  ['oauth', 'webhooks'],
-  ['flows'],
+  ['oauth', 'webhooks', 'health'], // health: backlog, failures and queue depth samples of a subscription
+  ['flows', 'alerts'], // alerts: conditions, episodes and their messages
   ['server'], // builds the HTTP app from the areas' routes
   ['app'], // the composition root
   ['cli', 'web'], // the command and the console

@@ -4,8 +4,10 @@ import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { startAlerts } from './alerts/index.ts';
 import type { Config } from './config.ts';
 import { registerServiceFlows } from './flows/service.ts';
+import { startHealth } from './health/index.ts';
 import { createKlaviyoClientCache } from './oauth/clients.ts';
 import { createSecretBox, loadSecretKey, type SecretBox, SecretKeyError } from './secrets/index.ts';
 import { bootstrapAdmin } from './server/auth/bootstrap.ts';
@@ -152,6 +154,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
     await startTransferServices(ctx, { workers: options.workers });
     registerServiceFlows(ctx);
     registerHubWebhooks(ctx);
+    startAlerts(ctx, { workers: options.workers });
+    startHealth(ctx, { workers: options.workers });
 
     const setupLink = await bootstrapAdmin(ctx);
     if (setupLink) {

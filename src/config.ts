@@ -94,6 +94,15 @@ const ConfigSchema = z
       .optional()
       .refine((v) => parseTrustProxy(v) !== null, TRUST_PROXY_HELP)
       .transform((v) => parseTrustProxy(v) ?? false),
+    KLAVIYO_SYNC_ALERT_CHECK_SECONDS: z.preprocess(
+      blankIsUnset,
+      z.coerce
+        .number({ error: 'KLAVIYO_SYNC_ALERT_CHECK_SECONDS must be a number of seconds (1-3600)' })
+        .int('KLAVIYO_SYNC_ALERT_CHECK_SECONDS must be a whole number of seconds')
+        .min(1, 'KLAVIYO_SYNC_ALERT_CHECK_SECONDS must be 1-3600')
+        .max(3600, 'KLAVIYO_SYNC_ALERT_CHECK_SECONDS must be 1-3600')
+        .default(15),
+    ),
     KLAVIYO_SYNC_LOG_LEVEL: z.preprocess(
       blankIsUnset,
       z
@@ -132,6 +141,8 @@ export interface Config {
   metricsPublic: boolean;
   /** Behind a reverse proxy: whose X-Forwarded-For to believe for the client address (off by default). */
   trustProxy: TrustProxy;
+  /** How often alert conditions are checked (docs/alerts.md). */
+  alertCheckSeconds: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -158,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsToken: e.KLAVIYO_SYNC_METRICS_TOKEN,
     metricsPublic: e.KLAVIYO_SYNC_METRICS_PUBLIC,
     trustProxy: e.KLAVIYO_SYNC_TRUST_PROXY,
+    alertCheckSeconds: e.KLAVIYO_SYNC_ALERT_CHECK_SECONDS,
     logLevel: e.KLAVIYO_SYNC_LOG_LEVEL,
   };
 }

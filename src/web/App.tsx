@@ -1,6 +1,7 @@
 // The console's shell: who is signed in, the navigation, and which page the address shows.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, api, get, onUnauthenticated, setCsrfToken } from './api.ts';
+import { Alerts } from './pages/Alerts.tsx';
 import { Dashboard } from './pages/Dashboard.tsx';
 import { ManualSync } from './pages/ManualSync.tsx';
 import { Mappings } from './pages/Mappings.tsx';
@@ -20,6 +21,7 @@ const NAV = [
   { to: '/transfers', label: 'Transfer log' },
   { to: '/dashboard', label: 'Dashboard' },
   { to: '/webhooks', label: 'Webhooks' },
+  { to: '/alerts', label: 'Alerts' },
 ];
 
 /** A subscription's mappings live under /subscriptions/:id/mappings but belong to the Mappings tab. */
@@ -142,6 +144,7 @@ function Page({ path, search }: { path: string; search: URLSearchParams }) {
   if (path === '/transfers') return <TransferLog initial={search} />;
   if (path === '/dashboard') return <Dashboard />;
   if (path === '/webhooks') return <Webhooks />;
+  if (path === '/alerts') return <Alerts />;
   if (path === '/' || path === '/signin') return null;
   return (
     <section>

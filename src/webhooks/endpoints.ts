@@ -9,9 +9,14 @@ import { lastFour, maskSecret, type SecretBox } from '../secrets/index.ts';
 import type { Database } from '../store/schema.ts';
 import type { HubWebhooksTable } from '../store/tables/webhooks.ts';
 
-export const WEBHOOK_EVENTS = HUB_KINDS.flatMap((kind) =>
-  (['created', 'updated', 'deleted'] as const).map((change) => `${kind}/${change}`),
-);
+export const WEBHOOK_EVENTS = [
+  ...HUB_KINDS.flatMap((kind) =>
+    (['created', 'updated', 'deleted'] as const).map((change) => `${kind}/${change}`),
+  ),
+  // Sent by src/alerts when an alert opens or recovers (docs/alerts.md).
+  'alert/opened',
+  'alert/resolved',
+];
 
 export interface WebhookEndpoint {
   id: string;

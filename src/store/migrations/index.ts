@@ -17,6 +17,7 @@ import { transferInterruptedBatchMigration } from './0120_transfer_interrupted_b
 import { mappingMigration } from './0200_mapping.ts';
 import { flowsMigration } from './0300_flows.ts';
 import { collisionHandlingMigration } from './0301_collision_handling.ts';
+import { alertsMigration } from './0400_alerts.ts';
 
 export interface StoreMigration {
   name: string;
@@ -38,4 +39,5 @@ export const migrations: StoreMigration[] = [
   mappingMigration,
   flowsMigration,
   collisionHandlingMigration,
+  alertsMigration,
 ];

@@ -7,6 +7,7 @@ import { Link, navigate } from '../router.tsx';
 import type { Subscription } from '../types.ts';
 import { FlowToggles, WebhookKey } from './SubscriptionExtras.tsx';
 import { SettingsForm } from './SettingsForm.tsx';
+import { AlertRulesForm, HealthPanel } from './SubscriptionHealth.tsx';
 
 const INITIALIZE_REASON =
   'Initialization is not supported for Klaviyo: records flow through outbound triggers, polling and manual sync.';
@@ -249,10 +250,13 @@ export function SubscriptionPage({ id, notice }: { id: string | null; notice?: s
         </dl>
       </div>
 
+      <HealthPanel subscriptionId={sub.id} />
+
       <h2>Settings</h2>
       <SettingsForm key={sub.updated_at ?? sub.id} subscription={sub} onSave={save} />
       <FlowToggles subscriptionId={sub.id} />
       <WebhookKey subscription={sub} initialKey={createdKey} />
+      <AlertRulesForm subscriptionId={sub.id} />
     </section>
   );
 }
