@@ -9,13 +9,14 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import { Counter } from 'prom-client';
 import type { TrustProxy } from '../config.ts';
 import { registerOAuthRoutes } from '../oauth/routes.ts';
-import { installAuthGuard } from './auth/guard.ts';
+import { documentRoles, installAuthGuard } from './auth/guard.ts';
 import type { ServiceContext } from './context.ts';
 import { installErrorHandling } from './errors.ts';
 import { routeModules } from './routes.ts';
 import { registerOperationsRoutes } from './routes/operations.ts';
 import { registerSessionRoutes, type SessionRouteOptions } from './routes/session.ts';
 import { registerSubscriptionRoutes } from './routes/subscriptions.ts';
+import { registerUserRoutes } from './routes/users.ts';
 
 export interface ServerOptions extends SessionRouteOptions {
   /** Largest JSON body accepted by default; routes may set their own `bodyLimit`. */
@@ -69,7 +70,7 @@ export async function buildServer(
       },
       security: [{ bearer: [] }, { session: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: documentRoles(jsonSchemaTransform),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
@@ -92,6 +93,7 @@ export async function buildServer(
 
   registerOperationsRoutes(app, ctx);
   registerSessionRoutes(app, ctx, options);
+  registerUserRoutes(app, ctx);
   registerSubscriptionRoutes(app, ctx);
   registerOAuthRoutes(app, ctx);
   for (const register of routeModules) await register(app, ctx);
