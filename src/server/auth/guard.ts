@@ -145,7 +145,29 @@ async function authenticate(
     : { refusal: 'session_expired' };
 }
 
+export interface GuardedRoute {
+  method: string;
+  url: string;
+  /** Null for a public route. */
+  role: Role | null;
+}
+
+const routeTables = new WeakMap<FastifyInstance, GuardedRoute[]>();
+
+/** Every route the guard stands before, with the role it needs (tests check the OpenAPI lists them all). */
+export function guardedRoutes(app: FastifyInstance): GuardedRoute[] {
+  return routeTables.get(app) ?? [];
+}
+
 export function installAuthGuard(app: FastifyInstance, ctx: ServiceContext): void {
+  const table: GuardedRoute[] = [];
+  routeTables.set(app, table);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      const isPublic = route.config?.auth === false || isPublicRoute(method, route.url);
+      table.push({ method, url: route.url, role: isPublic ? null : requiredRole(method, route.config) });
+    }
+  });
   app.addHook('onRequest', async (req: FastifyRequest, _reply: FastifyReply) => {
     const pattern = req.routeOptions.url;
     const isPublic = req.routeOptions.config?.auth === false || isPublicRoute(req.method, pattern);

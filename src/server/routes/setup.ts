@@ -24,7 +24,11 @@ export const PASSWORD_MAX = 200;
 export type SetupOutcome =
   | { ok: true; userId: string; username: string; role: Role }
   | { ok: false; reason: SetupRefusal };
-export type SetupRefusal = Exclude<SetupTokenState, 'valid'> | 'already_set_up' | 'name_taken';
+export type SetupRefusal =
+  | Exclude<SetupTokenState, 'valid'>
+  | 'already_set_up'
+  | 'name_taken'
+  | 'invitation_expired';
 
 /** Who a valid link creates: the invited user, or `admin` for the first start's link. */
 async function linkTarget(
@@ -32,8 +36,9 @@ async function linkTarget(
   token: string,
 ): Promise<{ username: string; role: Role; invited: boolean } | SetupRefusal> {
   const state = await setupTokenState(ctx.store.db, token, ctx.now());
-  if (state !== 'valid') return state;
+  if (state === 'unknown' || state === 'used') return state;
   const invitation = await setupLinkInvitation(ctx.store.db, token);
+  if (state === 'expired') return invitation ? 'invitation_expired' : 'expired';
   if (invitation) {
     if (await findUserByName(ctx.store.db, invitation.username)) return 'name_taken';
     return { ...invitation, invited: true };
@@ -80,9 +85,13 @@ const REFUSALS: Record<SetupRefusal, { status: number; title: string; body: stri
     status: 410,
     title: 'This setup link has expired',
     body:
-      '<p>Invitations last 7 days: ask the admin who invited you for a new one (Users page). ' +
-      'The first start’s setup link lasts 24 hours: restart the service, and while it has no user it prints a new link in its log. ' +
+      '<p>Setup links last 24 hours. Restart the service: while it has no user it prints a new link in its log. ' +
       'Or set <code>KLAVIYO_SYNC_ADMIN_PASSWORD</code> before the restart to create <strong>admin</strong> with that password.</p>',
+  },
+  invitation_expired: {
+    status: 410,
+    title: 'This invitation has expired',
+    body: '<p>Invitations last 7 days. Ask the admin who invited you for a new one: they make it on the console’s Users page.</p>',
   },
   unknown: {
     status: 404,
