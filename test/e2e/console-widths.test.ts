@@ -71,11 +71,16 @@ describe('console widths', { skip: chromiumMissing }, () => {
       else await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
       await ready(page);
       widths[url] = await scrollWidth(page);
+      const slug = url
+        .replace(/\?.*$/, '')
+        .replace(sub.id, 'id')
+        .replace(/[^a-z]+/g, '-')
+        .replace(/^-|-$/g, '');
+      await teamScreenshot(page, `phone-page-${slug || 'home'}`);
       const { extra, culprits } = await sidewaysOverflow(page);
       if (extra > 0) failures.push(`${url}: ${extra} px too wide (${culprits.join(', ')})`);
     }
     if (failures.length) console.log(`too wide at 390 px:\n${failures.join('\n')}`);
-    await teamScreenshot(page, 'phone-transfer-log');
 
     // The menu: folded behind Menu, it opens over the page, lists every page, and a choice closes it.
     await page.goto(`${world.svc.baseUrl}/subscriptions`);
