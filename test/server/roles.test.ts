@@ -199,5 +199,23 @@ describe('the role matrix across every REST route', () => {
       assert.ok(security.includes(shown), `docs/security.md names ${shown}`);
     }
     assert.match(api, /x-required-role/);
+    // Every row of docs/api.md's table says what the served document says (new routes may be missing
+    // from it; a listed one may not be wrong), and every non-default route is listed.
+    const served = new Map(
+      operations.map((op) => [
+        `${op.method} ${op.path.replace(/\{(\w+)\}/g, ':$1')}`,
+        op.security?.length === 0 ? 'public' : op.documentedRole,
+      ]),
+    );
+    const listed = new Map<string, string>();
+    for (const m of api.matchAll(/^\| `([^`]+)` \| (GET|POST|PUT|PATCH|DELETE) \| (\w+) \|$/gm)) {
+      listed.set(`${m[2]} ${m[1]}`, m[3]);
+    }
+    assert.ok(listed.size > 60, `docs/api.md lists ${listed.size} routes`);
+    for (const [key, role] of listed) assert.equal(role, served.get(key), `docs/api.md: ${key}`);
+    for (const key of [...Object.keys(EXCEPTIONS), ...PUBLIC]) {
+      const shown = key.replace(/\{(\w+)\}/g, ':$1');
+      assert.ok(listed.has(shown), `docs/api.md lists ${shown}`);
+    }
   });
 });

@@ -2,6 +2,7 @@
 // the user with its role, the last admin stays, a token never does more than its maker may now.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { type ApiError, createApiClient } from '../../src/cli/api-client.ts';
 import { startTestService, type TestService } from '../helpers/service.ts';
 import { addMember, invite } from '../helpers/team.ts';
 
@@ -142,6 +143,20 @@ describe('users, invitations and token roles', () => {
     const session = await fetch(`${svc.baseUrl}/api/v1/session`, { headers: { cookie: second.cookie } });
     assert.equal(session.status, 401);
     assert.equal((await svc.api('DELETE', `/api/v1/users/${secondId}`)).body.error.code, 'NOT_FOUND');
+  });
+
+  test("the CLI's refused-token message names the console's API tokens page, and that page exists", async () => {
+    const refused = await createApiClient({ baseUrl: svc.baseUrl, token: 'kst_revoked' })
+      .request('GET', '/api/v1/subscriptions')
+      .then(
+        () => assert.fail('a wrong token was accepted'),
+        (err: ApiError) => err,
+      );
+    const named = /(http:\/\/\S+\/tokens)\b/.exec(refused.message)?.[1];
+    assert.ok(named, `no page address in: ${refused.message}`);
+    const page = await fetch(named);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
   });
 
   test("a token's role is at most its maker's; viewers see their own tokens, an admin sees and revokes all", async () => {

@@ -102,7 +102,7 @@ type Refusal = 'no_credentials' | 'token_refused' | 'session_expired';
 const REFUSAL_MESSAGES: Record<Refusal, string> = {
   no_credentials: 'Sign in first: send the session cookie or an `Authorization: Bearer <api token>` header.',
   token_refused:
-    'This API token is not valid or was revoked: make a new one (console, or POST /api/v1/tokens while signed in) and send it as `Authorization: Bearer <token>`.',
+    'This API token is not valid or was revoked: make a new one (the console’s API tokens page, /tokens, or POST /api/v1/tokens while signed in) and send it as `Authorization: Bearer <token>`.',
   session_expired: 'Your session expired: sign in again.',
 };
 
