@@ -9,7 +9,7 @@ import { createKlaviyoClientCache } from './oauth/clients.ts';
 import { createSecretBox, loadSecretKey, type SecretBox, SecretKeyError } from './secrets/index.ts';
 import { bootstrapAdmin } from './server/auth/bootstrap.ts';
 import { buildServer, type ServerOptions } from './server/app.ts';
-import type { ServiceContext } from './server/context.ts';
+import type { ServiceContext } from './service/context.ts';
 import { openStore } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { getSetting, setSettingIfAbsent } from './store/repositories/settings.ts';

@@ -1,7 +1,7 @@
 // NDJSON import: one record a line, streamed. Lines are read as they arrive and written in chunks, so
 // memory stays flat whatever the file's size; a bad line is reported by its number and the rest go on.
 import { HUB_INPUT_SCHEMAS, type HubKind } from '../domain/hub.ts';
-import { plainIssueMessage } from '../server/errors.ts';
+import { plainIssueMessage } from '../domain/validation-messages.ts';
 import type { HubStore, WriteOptions } from './store.ts';
 
 export interface RejectedLine {

@@ -5,7 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CollectionInput, PreviewInput } from '../domain/collections.ts';
 import { AppError } from '../domain/errors.ts';
-import type { ServiceContext } from '../server/context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import { previewCollection } from './preview.ts';
 import {
   collectionTrees,

@@ -10,12 +10,12 @@ import {
   type RateBudgetStore,
 } from '../klaviyo/index.ts';
 import { sha256Hex } from '../secrets/index.ts';
-import type { ServiceContext } from '../server/context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import type { Store } from '../store/db.ts';
 import { RATE_BUDGET_WINDOWS_TABLE } from '../store/migrations/0003_rate_budget_windows.ts';
 import { isRecordingExchanges, recordExchange } from '../transfer/exchange-steps.ts';
 import { createTokenManager, type TokenManager, type TokenManagerOptions } from './token-manager.ts';
-import { requireSubscription } from '../server/subscriptions/lookup.ts';
+import { requireSubscription } from '../subscriptions/lookup.ts';
 
 export interface KlaviyoClientCache {
   get(subscriptionId: string): Promise<KlaviyoClient>;

@@ -4,7 +4,7 @@ import * as oauth from 'oauth4webapi';
 import { AppError } from '../domain/errors.ts';
 import { KLAVIYO_API_URL } from '../domain/subscription.ts';
 import { lastFour } from '../secrets/index.ts';
-import type { ServiceContext } from '../server/context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import type { TokenWrite } from '../store/repositories/oauth.ts';
 
 export const DEFAULT_OAUTH_SCOPES = [

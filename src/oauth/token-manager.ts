@@ -9,7 +9,7 @@ import * as oauth from 'oauth4webapi';
 import { Counter } from 'prom-client';
 import { AppError } from '../domain/errors.ts';
 import type { TokenProvider } from '../klaviyo/index.ts';
-import type { ServiceContext } from '../server/context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import {
   acquireRefreshLease,
   deleteOAuthTokens,
@@ -20,8 +20,8 @@ import {
 } from '../store/repositories/oauth.ts';
 import { getSubscriptionRow } from '../store/repositories/subscriptions.ts';
 import { oauthErrorCode, oauthProvider, tokensToStore, withTimeout } from './provider.ts';
-import { markSubscriptionStatus } from './status.ts';
-import { requireSubscription } from '../server/subscriptions/lookup.ts';
+import { markSubscriptionStatus } from '../subscriptions/status.ts';
+import { requireSubscription } from '../subscriptions/lookup.ts';
 
 export const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 export const REFRESH_COOLDOWN_MS = 30 * 1000;

@@ -8,15 +8,17 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { Counter } from 'prom-client';
 import type { TrustProxy } from '../config.ts';
+import { unlink } from '../oauth/flow.ts';
 import { registerOAuthRoutes } from '../oauth/routes.ts';
-import { documentRoles, installAuthGuard } from './auth/guard.ts';
-import type { ServiceContext } from './context.ts';
+import { documentRoles, installAuthGuard } from '../http/auth-guard.ts';
+import type { ServiceContext } from '../service/context.ts';
 import { installErrorHandling } from './errors.ts';
 import { routeModules } from './routes.ts';
 import { registerOperationsRoutes } from './routes/operations.ts';
 import { registerSessionRoutes, type SessionRouteOptions } from './routes/session.ts';
-import { registerSubscriptionRoutes } from './routes/subscriptions.ts';
+import { registerSubscriptionRoutes } from '../subscriptions/routes.ts';
 import { registerUserRoutes } from './routes/users.ts';
+import { subscriptionCreatedHooks, subscriptionDeletedHooks } from './subscription-hooks.ts';
 
 export interface ServerOptions extends SessionRouteOptions {
   /** Largest JSON body accepted by default; routes may set their own `bodyLimit`. */
@@ -94,7 +96,11 @@ export async function buildServer(
   registerOperationsRoutes(app, ctx);
   registerSessionRoutes(app, ctx, options);
   registerUserRoutes(app, ctx);
-  registerSubscriptionRoutes(app, ctx);
+  registerSubscriptionRoutes(app, ctx, {
+    unlink,
+    createdHooks: subscriptionCreatedHooks,
+    deletedHooks: subscriptionDeletedHooks,
+  });
   registerOAuthRoutes(app, ctx);
   for (const register of routeModules) await register(app, ctx);
   return app;

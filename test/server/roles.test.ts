@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ROLES, type Role } from '../../src/domain/roles.ts';
-import { guardedRoutes } from '../../src/server/auth/guard.ts';
+import { guardedRoutes } from '../../src/http/auth-guard.ts';
 import { startTestService, type TestService } from '../helpers/service.ts';
 import { addMember, type TeamMember } from '../helpers/team.ts';
 

@@ -1,7 +1,7 @@
 // Operations endpoints (SPEC S8): liveness, readiness (the store answers) and Prometheus metrics.
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'kysely';
-import type { ServiceContext } from '../context.ts';
+import type { ServiceContext } from '../../service/context.ts';
 
 export function registerOperationsRoutes(app: FastifyInstance, ctx: ServiceContext) {
   app.get('/healthz', { schema: { hide: true } }, async () => ({ status: 'ok' }));

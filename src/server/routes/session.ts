@@ -15,9 +15,9 @@ import {
   findUserByName,
   listApiTokens,
 } from '../../store/repositories/auth.ts';
-import { requireAuth, SESSION_COOKIE } from '../auth/guard.ts';
+import { requireAuth, SESSION_COOKIE } from '../../http/auth-guard.ts';
+import type { ServiceContext } from '../../service/context.ts';
 import { DUMMY_HASH, verifyPassword } from '../auth/passwords.ts';
-import type { ServiceContext } from '../context.ts';
 import { createUserFromSetupLink, PASSWORD_MAX, PASSWORD_MIN, registerSetupPages } from './setup.ts';
 
 const SESSION_TTL_MS = 12 * 60 * 60 * 1000;

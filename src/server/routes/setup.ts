@@ -16,7 +16,7 @@ import {
 import { setupLinkInvitation } from '../../store/repositories/users.ts';
 import { ADMIN_USERNAME } from '../auth/bootstrap.ts';
 import { hashPassword } from '../auth/passwords.ts';
-import type { ServiceContext } from '../context.ts';
+import type { ServiceContext } from '../../service/context.ts';
 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 200;

@@ -17,8 +17,8 @@ import {
   setUserRole,
   type TeamChange,
 } from '../../store/repositories/users.ts';
-import { requireAuth } from '../auth/guard.ts';
-import type { ServiceContext } from '../context.ts';
+import { requireAuth } from '../../http/auth-guard.ts';
+import type { ServiceContext } from '../../service/context.ts';
 
 /** How long an invitation link works. */
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
