@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { apiKeySubscription, chromiumMissing, useConsoleWorld } from './harness.ts';
-import { LAPTOP, PHONE, scrollWidth, sidewaysOverflow, signInAt, teamScreenshot } from './layout.ts';
+import { LAPTOP, PHONE, scrollWidth, TABLET, sidewaysOverflow, signInAt, teamScreenshot } from './layout.ts';
 
 async function openFailedSteps(page: Page, baseUrl: string, subscriptionId: string) {
   const row = page.locator('tr[data-record-id="wide-c1"]').first();
@@ -23,7 +23,7 @@ async function openFailedSteps(page: Page, baseUrl: string, subscriptionId: stri
 describe('console widths', { skip: chromiumMissing }, () => {
   const world = useConsoleWorld();
 
-  test('every page fits a 390 px phone; the menu opens and closes; the failed transfer steps fit at 1366 px', async () => {
+  test('every page fits a 390 px phone and a 768 px tablet; the menu opens and closes; the failed transfer steps fit at 1366 px', async () => {
     const sub = await apiKeySubscription(world, 'Wide shop with a rather long name for a phone');
     // No email, phone or external id: its transfer fails, with steps that carry payloads.
     await world.svc.api('POST', '/api/v1/customers', { id: 'wide-c1', first_name: 'No', last_name: 'Mail' });
@@ -65,22 +65,30 @@ describe('console widths', { skip: chromiumMissing }, () => {
       ['/no-such-page', 'Page not found', async () => {}],
     ];
     const failures: string[] = [];
-    for (const [url, heading, ready] of pages) {
-      await page.goto(`${world.svc.baseUrl}${url}`);
-      if (heading === sub.id) await page.getByRole('heading', { level: 1 }).first().waitFor();
-      else await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
-      await ready(page);
-      widths[url] = await scrollWidth(page);
-      const slug = url
-        .replace(/\?.*$/, '')
-        .replace(sub.id, 'id')
-        .replace(/[^a-z]+/g, '-')
-        .replace(/^-|-$/g, '');
-      await teamScreenshot(page, `phone-page-${slug || 'home'}`);
-      const { extra, culprits } = await sidewaysOverflow(page);
-      if (extra > 0) failures.push(`${url}: ${extra} px too wide (${culprits.join(', ')})`);
-    }
-    if (failures.length) console.log(`too wide at 390 px:\n${failures.join('\n')}`);
+    const visitAll = async (p: Page, size: string) => {
+      for (const [url, heading, ready] of pages) {
+        await p.goto(`${world.svc.baseUrl}${url}`);
+        if (heading === sub.id) await p.getByRole('heading', { level: 1 }).first().waitFor();
+        else await p.getByRole('heading', { name: heading, level: 1 }).waitFor();
+        await ready(p);
+        widths[`${url} (${size})`] = await scrollWidth(p);
+        const slug = url
+          .replace(/\?.*$/, '')
+          .replace(sub.id, 'id')
+          .replace(/[^a-z]+/g, '-')
+          .replace(/^-|-$/g, '');
+        await teamScreenshot(p, `${size}-page-${slug || 'home'}`);
+        const { extra, culprits } = await sidewaysOverflow(p);
+        if (extra > 0) failures.push(`${url} at ${size}: ${extra} px too wide (${culprits.join(', ')})`);
+      }
+    };
+    await visitAll(page, 'phone');
+    // A tablet held upright (768 × 1024): the menu is folded there too, tables scroll in their box.
+    const tablet = await signInAt(world, TABLET);
+    await visitAll(tablet.page, 'tablet');
+    const tabletErrors = tablet.errors;
+    await tablet.context.close();
+    if (failures.length) console.log(`too wide:\n${failures.join('\n')}`);
 
     // The menu: folded behind Menu, it opens over the page, lists every page, and a choice closes it.
     await page.goto(`${world.svc.baseUrl}/subscriptions`);
@@ -142,6 +150,10 @@ describe('console widths', { skip: chromiumMissing }, () => {
 
     console.log(`scroll widths: ${JSON.stringify(widths)}`);
     assert.deepEqual(failures, []);
-    assert.deepEqual([...errors, ...laptop.errors], [], 'no script or console errors, no external requests');
+    assert.deepEqual(
+      [...errors, ...tabletErrors, ...laptop.errors],
+      [],
+      'no script or console errors, no external requests',
+    );
   });
 });

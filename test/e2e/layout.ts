@@ -9,6 +9,7 @@ import { type ConsoleWorld, pageErrors } from './harness.ts';
 
 export const PHONE = { width: 390, height: 844 };
 export const LAPTOP = { width: 1366, height: 900 };
+export const TABLET = { width: 768, height: 1024 };
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const teamScreenshotDir = path.join(projectRoot, 'test-output/team');
