@@ -147,6 +147,12 @@ export function App() {
           </button>
         </header>
         <main id="main" tabIndex={-1} ref={mainRef}>
+          {who?.role === 'viewer' ? (
+            <p className="role-notice" data-testid="viewer-notice">
+              You are signed in as a <strong>viewer</strong>: you can see everything, and changes are refused.
+              Ask an admin for the editor role to make changes.
+            </p>
+          ) : null}
           <Page path={path} search={search} />
         </main>
       </div>

@@ -135,6 +135,14 @@ describe('console users and API tokens', { skip: chromiumMissing }, () => {
         body: '{}',
       });
       assert.equal(write.status, 403);
+      // The viewer is told changes are refused, and a change tried anyway says why in a sentence.
+      await vpage.getByTestId('viewer-notice').waitFor();
+      await goTo(vpage, 'Webhooks');
+      await vpage.getByLabel('Receiver URL').fill('https://hooks.example.com/viewer');
+      await vpage.getByRole('button', { name: 'Add endpoint' }).click();
+      await vpage.getByRole('alert').filter({ hasText: 'Only an admin may do this' }).waitFor();
+      await checkPage(vpage, 'viewer refused on webhooks');
+      await teamScreenshot(vpage, `${size}-viewer-refused`);
       // A viewer who opens /users by its address is told it is an admin's page.
       await vpage.goto(`${world.svc.baseUrl}/users`);
       await vpage.getByText('Only an admin manages users.').waitFor();
