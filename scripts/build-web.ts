@@ -14,7 +14,6 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const webSourceDir = path.join(projectRoot, 'src/web');
 export const webOutDir = path.join(projectRoot, 'dist/web');
 const HASH_FILE = '.source-hash';
-const WEB_SHARED_FILES = [path.join(projectRoot, 'src/domain/roles.ts')];
 const BUILD_PACKAGES = ['vite', '@vitejs/plugin-react', 'react', 'react-dom', 'uplot'];
 const STALE_LOCK_MS = 120_000;
 
@@ -55,8 +54,6 @@ export function webSourceHash(sourceDir = webSourceDir): string {
     hash.update(readFileSync(file));
     hash.update('\0');
   }
-  // The console also bundles shared facts from src/domain (the roles, for one).
-  for (const file of WEB_SHARED_FILES) if (existsSync(file)) hash.update(readFileSync(file));
   for (const name of BUILD_PACKAGES) hash.update(`${name}@${packageVersion(name)}\0`);
   return hash.digest('hex');
 }

@@ -1,14 +1,8 @@
 // The roles a user or an API token has, from least to most. What each may do is in docs/security.md
-// (the role matrix); the server's guard and the console both read this one list.
+// (the role matrix). The server's guard reads this list; the console keeps an equal copy (src/web/roles.ts).
 
 export const ROLES = ['viewer', 'editor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
-
-export const ROLE_DESCRIPTIONS: Record<Role, string> = {
-  viewer: 'Reads everything; changes nothing.',
-  editor: 'Also changes subscriptions, mappings, hub records, syncs, retries and replays.',
-  admin: 'Also manages users, invitations, everyone’s API tokens and the service’s webhooks.',
-};
 
 export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ROLES as readonly string[]).includes(value);

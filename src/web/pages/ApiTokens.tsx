@@ -1,7 +1,7 @@
 // API tokens for scripts and the CLI (docs/console.md, API tokens): make one with a name and a role (at
 // most yours), see it once, list and revoke. An admin sees everyone's tokens.
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
-import { ROLE_DESCRIPTIONS, ROLES, type Role, roleAllows } from '../../domain/roles.ts';
+import { ROLE_DESCRIPTIONS, ROLES, type Role, roleAllows } from '../roles.ts';
 import { ApiError, del, get, post } from '../api.ts';
 import { ErrorBanner, FieldRow, formatTime, LiveNotice } from '../components/ui.tsx';
 import { useSession } from '../session.tsx';

@@ -1,7 +1,7 @@
 // The team (admins only; docs/console.md, Users): invite someone by a one-time link with a role, see the
 // users and open invitations, change a role, remove a user. The server refuses to leave no admin.
 import { type FormEvent, useCallback, useEffect, useRef, useState } from 'react';
-import { ROLE_DESCRIPTIONS, ROLES, type Role } from '../../domain/roles.ts';
+import { ROLE_DESCRIPTIONS, ROLES, type Role } from '../roles.ts';
 import { ApiError, del, get, patch, post } from '../api.ts';
 import { ErrorBanner, FieldRow, formatTime, LiveNotice } from '../components/ui.tsx';
 import { useSession } from '../session.tsx';
