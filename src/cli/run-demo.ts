@@ -9,6 +9,7 @@ import { createService, type Service } from '../app.ts';
 import { type ApiClient, createApiClient } from './api-client.ts';
 import { createProgress, type ProgressStream } from './progress.ts';
 import { loadConfig } from '../config.ts';
+import { DEFAULT_REVISION } from '../klaviyo/index.ts';
 import { type Sandbox, startSandbox } from '../sandbox/index.ts';
 import { DEFAULT_SEED, generateSampleData, NEWSLETTER_LIST, type SampleData } from '../demo/sample-data.ts';
 
@@ -129,7 +130,7 @@ async function createSandboxList(sandbox: Sandbox, name: string): Promise<void> 
     method: 'POST',
     headers: {
       authorization: `Klaviyo-API-Key ${sandbox.apiKey}`,
-      revision: '2026-07-15',
+      revision: DEFAULT_REVISION,
       accept: 'application/vnd.api+json',
       'content-type': 'application/vnd.api+json',
     },

@@ -6,7 +6,6 @@ import { DEFAULT_FLOW_SETTINGS, type HubScope } from './hub.ts';
 export const INTEGRATION_VERSIONS = ['v1.0'] as const;
 export const CURRENT_INTEGRATION_VERSION = 'v1.0';
 export const KLAVIYO_API_URL = 'https://a.klaviyo.com';
-export const DEFAULT_API_REVISION = '2026-07-15';
 
 export const SUBSCRIPTION_DEFAULTS = {
   version: CURRENT_INTEGRATION_VERSION,
@@ -169,6 +168,11 @@ export const SubscriptionViewSchema = z.object({
   api_url: z.string(),
   api_key: z.string().nullable(),
   api_revision: z.string(),
+  /**
+   * Set when the revision is retired or expected to retire within 180 days (Klaviyo retires revisions about
+   * two years after their date): what will happen and which revision to move to. Null while it is safe.
+   */
+  api_revision_warning: z.string().nullable(),
   generate_events: z.boolean(),
   throttle_limit: z.number(),
   throttle_seconds: z.number(),

@@ -9,6 +9,8 @@ export interface TokenProvider {
   getAccessToken(): Promise<string>;
   /** Called once after a 401 that answered `rejectedToken`; returns a fresh token. */
   refreshAccessToken(rejectedToken: string): Promise<string>;
+  /** The scopes the authorization granted, when known; a 403 then names only the missing ones. */
+  grantedScopes?(): Promise<readonly string[] | undefined>;
 }
 
 export type KlaviyoAuth = { kind: 'api_key'; apiKey: string } | { kind: 'oauth'; tokens: TokenProvider };
@@ -33,7 +35,7 @@ export interface KlaviyoClientOptions {
   /** e.g. https://a.klaviyo.com, or the sandbox's http://127.0.0.1:PORT */
   baseUrl: string;
   auth: KlaviyoAuth;
-  /** Klaviyo API revision header; default 2026-07-15. */
+  /** Klaviyo API revision header; default DEFAULT_REVISION (src/klaviyo/revisions.ts). */
   revision?: string;
   /** Identity of the rate quota: the account for private keys, the app install for OAuth. */
   budgetKey: string;
@@ -72,6 +74,8 @@ export interface CallInput {
 export interface KlaviyoResponse<T = unknown> {
   status: number;
   body: T;
+  /** The operation answered (for the messages of answers that do not fit, src/klaviyo/answers.ts). */
+  operationId: string;
 }
 
 export interface TierStats {

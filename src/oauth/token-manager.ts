@@ -221,6 +221,12 @@ export function createTokenManager(
       if (current !== rejectedToken && Number(row.access_token_expires_at) > now()) return remember(row);
       return singleFlight(row.generation, true);
     },
+    async grantedScopes() {
+      // Klaviyo's token answer lists the granted scopes (space-separated); older rows may not have them.
+      const row = await getOAuthTokens(ctx.store.db, subscriptionId);
+      const scopes = row?.scope?.split(/\s+/).filter(Boolean);
+      return scopes && scopes.length > 0 ? scopes : undefined;
+    },
     ensureFresh,
     get refreshCount() {
       return refreshCount;

@@ -3,10 +3,10 @@
 // here, never copied from an answer that could echo a credential.
 import { AppError } from '../domain/errors.ts';
 import type { SubscriptionStatus } from '../domain/subscription.ts';
-import { KlaviyoError } from '../klaviyo/index.ts';
-import { markSubscriptionStatus } from './status.ts';
-import type { ConnectionResult } from '../store/repositories/subscriptions.ts';
+import { DEFAULT_REVISION, KlaviyoError, revisionWarning } from '../klaviyo/index.ts';
 import type { ServiceContext } from '../service/context.ts';
+import type { ConnectionResult } from '../store/repositories/subscriptions.ts';
+import { markSubscriptionStatus } from './status.ts';
 import { requireSubscription } from './lookup.ts';
 
 function accountNameOf(account: { id: string; attributes?: Record<string, unknown> }): string | null {
@@ -31,20 +31,27 @@ export function describeFailure(
     return { status: 'error', message: err.message };
   }
   if (err instanceof KlaviyoError) {
-    if (err.status === 401) {
+    // A retired or unknown revision: the client's message says which revision to move to.
+    // (Likewise an answer that does not fit: the message names the part at fault.)
+    if (
+      err.code === 'KLAVIYO_REVISION_RETIRED' ||
+      err.code === 'KLAVIYO_REVISION_UNKNOWN' ||
+      err.code === 'KLAVIYO_UNEXPECTED_RESPONSE'
+    )
+      return { status: 'error', message: err.message };
+    // Klaviyo may refuse credentials with a 400 as well as a 401; the client reads its error code.
+    if (err.status === 401 || err.code === 'AUTH_INVALID_KEY' || err.code === 'AUTH_REVOKED') {
       return authMethod === 'oauth'
         ? {
             status: 'error',
-            message:
-              'Klaviyo refused the access token (401) even after a refresh. Click Authenticate to reconnect.',
+            message: `Klaviyo refused the access token (${err.status}) even after a refresh. Click Authenticate to reconnect.`,
           }
         : {
             status: 'error',
-            message:
-              'Klaviyo refused the API key (401 Unauthorized): it is wrong, was deleted, or is not a private key. Make one in Klaviyo under Settings > Account > API Keys > Create Private API Key (full access) and save it here.',
+            message: `Klaviyo refused the API key (${err.status}${err.status === 401 ? ' Unauthorized' : ''}): it is wrong, was deleted, or is not a private key. Make one in Klaviyo under Settings > Account > API Keys > Create Private API Key (full access) and save it here.`,
           };
     }
-    if (err.status === 403) {
+    if (err.code === 'AUTH_FORBIDDEN_SCOPE') {
       return {
         status: 'error',
         message:
@@ -79,9 +86,10 @@ export async function testConnection(ctx: ServiceContext, subscriptionId: string
     const client = await ctx.klaviyoFor(subscriptionId);
     const account = await client.accounts.get();
     const accountName = accountNameOf(account);
+    const warning = revisionWarning(sub.api_revision ?? DEFAULT_REVISION, ctx.now());
     result = {
       status: 'connected',
-      message: `Connected to Klaviyo account ${accountName ?? account.id}`,
+      message: `Connected to Klaviyo account ${accountName ?? account.id}${warning ? `. ${warning}` : ''}`,
       accountId: account.id,
       accountName,
     };

@@ -1,9 +1,10 @@
 // A subscription as the API answers it (SPEC S2): every secret masked to its last four characters.
-import { DEFAULT_API_REVISION, type SubscriptionView } from '../domain/subscription.ts';
+import type { SubscriptionView } from '../domain/subscription.ts';
+import { DEFAULT_REVISION, revisionWarning } from '../klaviyo/index.ts';
 import { maskSecret } from '../secrets/index.ts';
+import type { ServiceContext } from '../service/context.ts';
 import { getOAuthTokens, type OAuthTokenRow } from '../store/repositories/oauth.ts';
 import type { SubscriptionRow } from '../store/repositories/subscriptions.ts';
-import type { ServiceContext } from '../service/context.ts';
 import { requireSubscription } from './lookup.ts';
 
 export function subscriptionView(
@@ -18,7 +19,8 @@ export function subscriptionView(
     version: row.version,
     api_url: row.api_url,
     api_key: maskSecret(row.api_key_last4),
-    api_revision: row.api_revision ?? DEFAULT_API_REVISION,
+    api_revision: row.api_revision ?? DEFAULT_REVISION,
+    api_revision_warning: revisionWarning(row.api_revision ?? DEFAULT_REVISION, ctx.now()),
     generate_events: row.generate_events === 1,
     throttle_limit: row.throttle_limit,
     throttle_seconds: row.throttle_seconds,

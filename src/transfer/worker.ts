@@ -3,14 +3,12 @@
 // Stopping is graceful: no new claims, in-flight batches finish (or, after a grace period, are told to
 // stop and whatever has no outcome goes back to the queue).
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../domain/errors.ts';
+import { AppError, SUBSCRIPTION_PAUSING_CODES } from '../domain/errors.ts';
 import type { Store } from '../store/db.ts';
 import type { EmbeddedTransferQueue } from './queue.ts';
 import type { FlowRegistry } from './registry.ts';
 import { recordingExchanges } from './exchange-steps.ts';
 import type { ClaimedBatch, FlowContext, FlowHandler, Outcome, StepInput } from './types.ts';
-
-const PAUSING_CODES = new Set(['AUTH_REVOKED', 'AUTH_INVALID_KEY', 'AUTH_MISSING', 'AUTH_FORBIDDEN_SCOPE']);
 
 export interface PoolLogger {
   info(obj: object, msg?: string): void;
@@ -226,7 +224,7 @@ export class WorkerPool {
 function outcomesForThrow(batch: ClaimedBatch, err: unknown): Map<string, Outcome> {
   const code = err instanceof AppError ? err.code : 'INTERNAL_ERROR';
   const message = err instanceof Error ? err.message : String(err);
-  const outcome: Outcome = PAUSING_CODES.has(code)
+  const outcome: Outcome = SUBSCRIPTION_PAUSING_CODES.has(code)
     ? { status: 'paused', code, message }
     : { status: 'failed', code, message: `The flow stopped with an error: ${message}`, retryable: true };
   return new Map(batch.transfers.map((t) => [t.id, outcome]));

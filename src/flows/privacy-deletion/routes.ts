@@ -5,7 +5,7 @@
 // the request and Klaviyo's answer in the transfer log.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { AppError, ERROR_CODES, type ErrorCode } from '../../domain/errors.ts';
+import { AppError, ERROR_CODES, type ErrorCode, SUBSCRIPTION_PAUSING_CODES } from '../../domain/errors.ts';
 import { parseOr400 } from '../../hub/routes.ts';
 import type { ServiceContext } from '../../service/context.ts';
 import { CUSTOMER_TABLE } from '../customer-to-profile/handler.ts';
@@ -53,13 +53,6 @@ function withKnownKeys(body: unknown): unknown {
   return body;
 }
 
-const AUTH_CODES = new Set<string>([
-  'AUTH_REVOKED',
-  'AUTH_INVALID_KEY',
-  'AUTH_MISSING',
-  'AUTH_FORBIDDEN_SCOPE',
-]);
-
 export function registerPrivacyDeletionRoutes(app: FastifyInstance, ctx: ServiceContext): void {
   app.post('/api/v1/subscriptions/:id/privacy-deletions', async (req, reply) => {
     const { id } = parseOr400(z.object({ id: z.string().min(1).max(100) }), req.params);
@@ -99,7 +92,7 @@ export function registerPrivacyDeletionRoutes(app: FastifyInstance, ctx: Service
     // waiting unseen behind a paused queue.
     await ctx.klaviyoFor(id);
     const pause = await transfers.engine.log.pauseOf(id);
-    if (pause && AUTH_CODES.has(pause.code) && pause.code in ERROR_CODES)
+    if (pause && pause.code in ERROR_CODES && SUBSCRIPTION_PAUSING_CODES.has(pause.code as ErrorCode))
       throw new AppError(pause.code as ErrorCode, pause.message);
 
     const payload: PrivacyDeletionPayload = {

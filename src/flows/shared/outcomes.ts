@@ -2,14 +2,9 @@
 // code, whether the transfer will be retried, and a message saying what happened and what to do. Auth
 // failures pause the subscription instead of failing the record, so no record is lost while access is
 // being fixed.
-import { AppError, ERROR_CODES, type ErrorCode } from '../../domain/errors.ts';
+import { AppError, ERROR_CODES, type ErrorCode, SUBSCRIPTION_PAUSING_CODES } from '../../domain/errors.ts';
 
-const PAUSING = new Set<ErrorCode>([
-  'AUTH_REVOKED',
-  'AUTH_INVALID_KEY',
-  'AUTH_MISSING',
-  'AUTH_FORBIDDEN_SCOPE',
-]);
+const PAUSING = SUBSCRIPTION_PAUSING_CODES;
 
 /** The shape of the client's KlaviyoError that the flows rely on (see src/klaviyo/errors.ts). */
 export interface KlaviyoErrorLike {
@@ -20,6 +15,8 @@ export interface KlaviyoErrorLike {
   errors?: readonly KlaviyoErrorEntry[];
   duplicateProfileId?: string;
   message?: string;
+  /** On a 403: the scopes the call needs that the credentials lack (the client names them). */
+  missingScopes?: readonly string[];
 }
 
 export interface KlaviyoErrorEntry {
@@ -169,9 +166,17 @@ export function outcomeForError(error: unknown, doing: string): FailureOutcome {
         status: 'paused',
         code,
         message:
-          `Klaviyo refused access while ${doing}: the API key or OAuth app lacks a needed scope (${detail}). ` +
+          `Klaviyo refused access while ${doing}: the API key or OAuth app lacks a needed scope` +
+          (error.missingScopes?.length ? ` (${error.missingScopes.join(', ')})` : '') +
+          ` (${detail}). ` +
           `Transfers wait: create a private key with full access, or click Authenticate to grant the scopes again.`,
       };
+    case 'KLAVIYO_REVISION_RETIRED':
+    case 'KLAVIYO_REVISION_UNKNOWN':
+      // The client's message names the revision sent and the one to move to.
+      return { status: 'paused', code, message: `${error.message ?? detail} (found while ${doing})` };
+    case 'KLAVIYO_UNEXPECTED_RESPONSE':
+      return retryLater(code, `${error.message ?? detail} (while ${doing}); the transfer will be retried.`);
     case 'AUTH_REVOKED':
       return {
         status: 'paused',
