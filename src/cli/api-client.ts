@@ -204,7 +204,7 @@ function signInHint(connection: Connection): string {
   if (connection.token) {
     return (
       'the API token (--token or KLAVIYO_SYNC_TOKEN) was refused: it is wrong or was revoked. Make a new ' +
-      'one in the console or with POST /api/v1/tokens.'
+      `one on the console's API tokens page (${connection.baseUrl}/tokens) or with POST /api/v1/tokens.`
     );
   }
   if (connection.adminPassword) {
@@ -214,8 +214,8 @@ function signInHint(connection: Connection): string {
     );
   }
   return (
-    'pass an API token with --token or KLAVIYO_SYNC_TOKEN (create one in the console or with ' +
-    'POST /api/v1/tokens), or set KLAVIYO_SYNC_ADMIN_PASSWORD to sign in as admin.'
+    "pass an API token with --token or KLAVIYO_SYNC_TOKEN (create one on the console's API tokens page, " +
+    `${connection.baseUrl}/tokens, or with POST /api/v1/tokens), or set KLAVIYO_SYNC_ADMIN_PASSWORD to sign in as admin.`
   );
 }
 

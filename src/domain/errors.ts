@@ -18,6 +18,10 @@ export const ERROR_CODES = {
   FORBIDDEN: 403,
   CSRF_TOKEN_INVALID: 403,
   LOGIN_RATE_LIMITED: 429,
+  /** The change would leave the service without an admin. */
+  LAST_ADMIN: 409,
+  /** An invitation names a user (or an open invitation) that exists already. */
+  USERNAME_TAKEN: 409,
   INTERNAL_ERROR: 500,
   // Subscriptions and authentication
   INITIALIZATION_NOT_SUPPORTED: 400,

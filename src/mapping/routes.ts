@@ -103,6 +103,8 @@ export function registerMappingRoutes(app: FastifyInstance, ctx: ServiceContext)
   r.post(
     '/api/v1/collections/:id/preview',
     {
+      // A POST that changes nothing (it sends nothing to Klaviyo): viewers may preview.
+      config: { role: 'viewer' },
       schema: {
         tags,
         summary: 'Run a collection on a record and show what would be sent, sending nothing',

@@ -38,6 +38,8 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: ServiceContext) {
   r.get(
     '/api/v1/subscriptions/:id/oauth/start',
     {
+      // A read by method, but it links the subscription to a Klaviyo account: an editor's change.
+      config: { role: 'editor' },
       schema: {
         tags: ['oauth'],
         summary: "Start OAuth: 302 to Klaviyo's consent page (`?format=json` answers the URL instead)",

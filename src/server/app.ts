@@ -10,13 +10,14 @@ import { Counter } from 'prom-client';
 import type { TrustProxy } from '../config.ts';
 import { unlink } from '../oauth/flow.ts';
 import { registerOAuthRoutes } from '../oauth/routes.ts';
-import { installAuthGuard } from '../http/auth-guard.ts';
+import { documentRoles, installAuthGuard } from '../http/auth-guard.ts';
 import type { ServiceContext } from '../service/context.ts';
 import { installErrorHandling, installInputLimits } from './errors.ts';
 import { routeModules } from './routes.ts';
 import { registerOperationsRoutes } from './routes/operations.ts';
 import { registerSessionRoutes, type SessionRouteOptions } from './routes/session.ts';
 import { registerSubscriptionRoutes } from '../subscriptions/routes.ts';
+import { registerUserRoutes } from './routes/users.ts';
 import { subscriptionCreatedHooks, subscriptionDeletedHooks } from './subscription-hooks.ts';
 
 export interface ServerOptions extends SessionRouteOptions {
@@ -71,7 +72,7 @@ export async function buildServer(
       },
       security: [{ bearer: [] }, { session: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: documentRoles(jsonSchemaTransform),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
@@ -95,6 +96,7 @@ export async function buildServer(
 
   registerOperationsRoutes(app, ctx);
   registerSessionRoutes(app, ctx, options);
+  registerUserRoutes(app, ctx);
   registerSubscriptionRoutes(app, ctx, {
     unlink,
     createdHooks: subscriptionCreatedHooks,

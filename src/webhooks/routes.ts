@@ -57,6 +57,7 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: ServiceContext)
   r.post(
     '/api/v1/webhooks',
     {
+      config: { role: 'admin' },
       schema: {
         tags,
         summary: 'Add an endpoint; its signing secret is shown in full only in this answer',
@@ -86,6 +87,7 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: ServiceContext)
   r.patch(
     '/api/v1/webhooks/:id',
     {
+      config: { role: 'admin' },
       schema: {
         tags,
         summary: 'Change an endpoint (URL, events, subscription filter, enabled)',
@@ -106,7 +108,10 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: ServiceContext)
 
   r.delete(
     '/api/v1/webhooks/:id',
-    { schema: { tags, summary: 'Remove an endpoint; its queued deliveries are skipped', params: IdParams } },
+    {
+      config: { role: 'admin' },
+      schema: { tags, summary: 'Remove an endpoint; its queued deliveries are skipped', params: IdParams },
+    },
     async (req, reply) => {
       await endpoints.delete(req.params.id);
       return reply.status(204).send();
@@ -116,6 +121,7 @@ export function registerWebhookRoutes(app: FastifyInstance, ctx: ServiceContext)
   r.post(
     '/api/v1/webhooks/:id/rotate-secret',
     {
+      config: { role: 'admin' },
       schema: {
         tags,
         summary: 'A new signing secret, shown in full only in this answer; the old one stops at once',

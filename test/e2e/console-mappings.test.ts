@@ -43,6 +43,15 @@ describe('console mappings', { skip: chromiumMissing }, () => {
     await rowError.waitFor();
     assert.match((await rowError.textContent()) ?? '', /line 1, column \d+/);
     assert.equal(await page.getByLabel(`Mapping ${n} formula`).getAttribute('aria-invalid'), 'true');
+    // The field in error takes the focus (docs/console.md, Mappings).
+    const focusedLabel = () =>
+      page.evaluate(() => {
+        const el = document.activeElement as HTMLInputElement | null;
+        return (
+          el?.getAttribute('aria-label') ?? el?.labels?.[0]?.textContent?.replace(/\s*\*$/, '') ?? el?.tagName
+        );
+      });
+    assert.equal(await focusedLabel(), `Mapping ${n} formula`);
     assert.equal(
       await page.locator('[data-testid="mapping-error"]').count(),
       1,
@@ -51,7 +60,15 @@ describe('console mappings', { skip: chromiumMissing }, () => {
     await page.locator(`[data-mapping-index="${n - 1}"]`).scrollIntoViewIfNeeded();
     await screenshot(page, '07-mapping-formula-error');
 
+    // A refused collection field (an empty name) takes the focus too, with its message under it.
+    const name = page.getByRole('textbox', { name: 'Name', exact: true });
+    await name.fill('');
     await page.getByLabel(`Mapping ${n} formula`).fill('$uppercase(first_name)');
+    await page.getByRole('button', { name: 'Save collection' }).click();
+    await page.locator('.field-invalid').getByRole('alert').waitFor();
+    assert.equal((await focusedLabel())?.trim(), 'Name');
+    await name.fill('Add Klaviyo Profile FROM hub');
+
     await page.getByRole('button', { name: 'Save collection' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
     assert.equal(await page.locator('[data-testid="mapping-error"]').count(), 0);

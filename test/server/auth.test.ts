@@ -85,7 +85,13 @@ describe('sign-in and the global guard', () => {
     const me = await fetch(`${svc.baseUrl}/api/v1/session`, { headers: { cookie: s.cookie } });
     assert.equal(me.status, 200);
     assert.equal(me.headers.get('x-content-type-options'), 'nosniff');
-    assert.deepEqual(await me.json(), { username: 'admin', via: 'session', csrf_token: s.body.csrf_token });
+    assert.deepEqual(await me.json(), {
+      username: 'admin',
+      via: 'session',
+      role: 'admin',
+      user_role: 'admin',
+      csrf_token: s.body.csrf_token,
+    });
   });
 
   test('a cookie-authenticated write without the CSRF token is refused; with it, it passes', async () => {

@@ -30,6 +30,8 @@ export const CONSOLE_PATHS = [
   '/transfers/*',
   '/dashboard',
   '/webhooks',
+  '/tokens',
+  '/users',
 ];
 
 // Everything the console loads comes from this service; nothing from other origins.

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
+import { ROLES, roleAllows } from '../../domain/roles.ts';
 import {
   createApiToken,
   createSession,
@@ -14,11 +15,10 @@ import {
   listApiTokens,
 } from '../../store/repositories/auth.ts';
 import { clearLoginTries, loginKey, takeLoginTry } from '../../store/repositories/login-attempts.ts';
-import { ADMIN_USERNAME } from '../auth/bootstrap.ts';
 import { requireAuth, SESSION_COOKIE } from '../../http/auth-guard.ts';
-import { DUMMY_HASH, verifyPassword } from '../auth/passwords.ts';
 import type { ServiceContext } from '../../service/context.ts';
-import { createAdminFromSetupToken, PASSWORD_MAX, PASSWORD_MIN, registerSetupPages } from './setup.ts';
+import { DUMMY_HASH, verifyPassword } from '../auth/passwords.ts';
+import { createUserFromSetupLink, PASSWORD_MAX, PASSWORD_MIN, registerSetupPages } from './setup.ts';
 
 const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 const ErrorBody = z.object({
@@ -106,6 +106,9 @@ export function registerSessionRoutes(
           200: z.object({
             username: z.string(),
             via: z.enum(['session', 'token']),
+            /** What this sign-in may do (a token's role may be below its user's). */
+            role: z.enum(ROLES),
+            user_role: z.enum(ROLES),
             csrf_token: z.string().nullable(),
           }),
         },
@@ -113,78 +116,119 @@ export function registerSessionRoutes(
     },
     async (req) => {
       const auth = requireAuth(req);
-      return { username: auth.username, via: auth.via, csrf_token: auth.csrfToken ?? null };
+      return {
+        username: auth.username,
+        via: auth.via,
+        role: auth.role,
+        user_role: auth.userRole,
+        csrf_token: auth.csrfToken ?? null,
+      };
     },
   );
 
-  r.delete('/api/v1/session', { schema: { tags: ['session'], summary: 'Sign out' } }, async (req, reply) => {
-    const cookie = req.cookies[SESSION_COOKIE];
-    if (cookie) await deleteSession(ctx.store.db, cookie);
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    return reply.status(204).send();
+  r.delete(
+    '/api/v1/session',
+    { config: { role: 'viewer' }, schema: { tags: ['session'], summary: 'Sign out' } },
+    async (req, reply) => {
+      const cookie = req.cookies[SESSION_COOKIE];
+      if (cookie) await deleteSession(ctx.store.db, cookie);
+      reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      return reply.status(204).send();
+    },
+  );
+
+  // Everyone may make, list and revoke their own tokens (a viewer needs a read-only token for a report);
+  // a token's role is at most its maker's. An admin sees and revokes everyone's.
+  const TokenView = z.object({
+    id: z.string(),
+    name: z.string(),
+    role: z.enum(ROLES),
+    owner: z.string(),
+    created_at: z.string(),
+    last_used_at: z.string().nullable(),
   });
 
   r.post(
     '/api/v1/tokens',
     {
+      config: { role: 'viewer' },
       schema: {
         tags: ['session'],
-        summary: 'Make an API token for machines; the token is shown only in this answer',
-        body: z.object({ name: z.string().trim().min(1).max(100) }),
-        response: { 201: z.object({ id: z.string(), name: z.string(), token: z.string() }) },
+        summary:
+          'Make an API token for machines (role at most yours); the token is shown only in this answer',
+        body: z.object({
+          name: z.string().trim().min(1, 'give the token a name').max(100),
+          role: z.enum(ROLES).optional(),
+        }),
+        response: {
+          201: z.object({ id: z.string(), name: z.string(), role: z.enum(ROLES), token: z.string() }),
+        },
       },
     },
     async (req, reply) => {
       const auth = requireAuth(req);
-      const made = await createApiToken(ctx.store.db, auth.userId, req.body.name);
-      return reply.status(201).send({ id: made.id, name: req.body.name, token: made.token });
+      const role = req.body.role ?? auth.role;
+      if (!roleAllows(auth.role, role)) {
+        throw new AppError(
+          'FORBIDDEN',
+          `A token cannot do more than you: your role here is ${auth.role}, so choose ${auth.role} or less.`,
+          { field: 'role' },
+        );
+      }
+      const made = await createApiToken(ctx.store.db, auth.userId, req.body.name, role);
+      return reply.status(201).send({ id: made.id, name: req.body.name, role, token: made.token });
     },
   );
 
   r.get(
     '/api/v1/tokens',
     {
+      config: { role: 'viewer' },
       schema: {
         tags: ['session'],
-        summary: 'The API tokens of the signed-in user (names only)',
-        response: {
-          200: z.object({
-            data: z.array(
-              z.object({
-                id: z.string(),
-                name: z.string(),
-                created_at: z.string(),
-                last_used_at: z.string().nullable(),
-              }),
-            ),
-            next_cursor: z.null(),
-          }),
-        },
+        summary: "Your API tokens (an admin sees everyone's), names and roles only, never the token",
+        response: { 200: z.object({ data: z.array(TokenView), next_cursor: z.null() }) },
       },
     },
-    async (req) => ({ data: await listApiTokens(ctx.store.db, requireAuth(req).userId), next_cursor: null }),
+    async (req) => {
+      const auth = requireAuth(req);
+      const owner = auth.role === 'admin' ? null : auth.userId;
+      return { data: await listApiTokens(ctx.store.db, owner), next_cursor: null };
+    },
   );
 
   r.delete(
     '/api/v1/tokens/:id',
-    { schema: { tags: ['session'], summary: 'Revoke an API token', params: z.object({ id: z.string() }) } },
+    {
+      config: { role: 'viewer' },
+      schema: {
+        tags: ['session'],
+        summary: "Revoke an API token (yours; an admin may revoke anyone's)",
+        params: z.object({ id: z.string() }),
+      },
+    },
     async (req, reply) => {
-      if (!(await deleteApiToken(ctx.store.db, requireAuth(req).userId, req.params.id))) {
-        throw new AppError('NOT_FOUND', 'No such API token.');
+      const auth = requireAuth(req);
+      const owner = auth.role === 'admin' ? null : auth.userId;
+      if (!(await deleteApiToken(ctx.store.db, owner, req.params.id))) {
+        throw new AppError('NOT_FOUND', 'No such API token: it was revoked already, or is not yours.');
       }
       return reply.status(204).send();
     },
   );
 
-  async function finishSetup(token: string, password: string): Promise<string> {
-    const outcome = await createAdminFromSetupToken(ctx, token, password);
+  async function finishSetup(token: string, password: string) {
+    const outcome = await createUserFromSetupLink(ctx, token, password);
     if (!outcome.ok) {
+      if (outcome.reason === 'name_taken') {
+        throw new AppError('CONFLICT', 'The invitation’s username exists already: ask for a new invitation.');
+      }
       throw new AppError(
         'UNAUTHENTICATED',
-        'This setup link is used, expired or wrong. Restart the service without users to get a new one.',
+        'This setup link or invitation is used, expired or wrong. Ask an admin for a new invitation (the first admin’s link: restart the service without users).',
       );
     }
-    return outcome.userId;
+    return outcome;
   }
 
   r.post(
@@ -192,14 +236,15 @@ export function registerSessionRoutes(
     {
       schema: {
         tags: ['session'],
-        summary: 'Create the admin with the one-time setup link token; signs in',
+        summary:
+          'Create the user of a one-time setup link or invitation (its token) with a password; signs in',
         body: z.object({ token: z.string().min(1), password: PasswordSchema }),
         response: { 200: z.object({ csrf_token: z.string(), username: z.string() }) },
       },
     },
     async (req, reply) => {
-      const userId = await finishSetup(req.body.token, req.body.password);
-      return { csrf_token: await startSession(reply, userId), username: ADMIN_USERNAME };
+      const made = await finishSetup(req.body.token, req.body.password);
+      return { csrf_token: await startSession(reply, made.userId), username: made.username };
     },
   );
 

@@ -1,15 +1,19 @@
 // The one-time setup link's pages (SPEC S8.1): a person opens the link from the service log in a browser,
-// so every answer here is a page that says what happened and what to do next, never raw JSON.
+// so every answer here is a page that says what happened and what to do next, never raw JSON. An
+// invitation (docs/console.md, Users) is the same kind of link naming the user to create and its role.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import type { Role } from '../../domain/roles.ts';
 import {
   consumeSetupToken,
   countUsers,
   createUser,
+  findUserByName,
   type SetupTokenState,
   setupTokenState,
 } from '../../store/repositories/auth.ts';
+import { setupLinkInvitation } from '../../store/repositories/users.ts';
 import { ADMIN_USERNAME } from '../auth/bootstrap.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import type { ServiceContext } from '../../service/context.ts';
@@ -17,23 +21,51 @@ import type { ServiceContext } from '../../service/context.ts';
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 200;
 
-export type SetupOutcome = { ok: true; userId: string } | { ok: false; reason: SetupRefusal };
-export type SetupRefusal = Exclude<SetupTokenState, 'valid'> | 'already_set_up';
+export type SetupOutcome =
+  | { ok: true; userId: string; username: string; role: Role }
+  | { ok: false; reason: SetupRefusal };
+export type SetupRefusal =
+  | Exclude<SetupTokenState, 'valid'>
+  | 'already_set_up'
+  | 'name_taken'
+  | 'invitation_expired';
 
-/** Creates the admin from a setup token; the token is consumed atomically, so only one caller wins. */
-export async function createAdminFromSetupToken(
+/** Who a valid link creates: the invited user, or `admin` for the first start's link. */
+async function linkTarget(
+  ctx: ServiceContext,
+  token: string,
+): Promise<{ username: string; role: Role; invited: boolean } | SetupRefusal> {
+  const state = await setupTokenState(ctx.store.db, token, ctx.now());
+  if (state === 'unknown' || state === 'used') return state;
+  const invitation = await setupLinkInvitation(ctx.store.db, token);
+  if (state === 'expired') return invitation ? 'invitation_expired' : 'expired';
+  if (invitation) {
+    if (await findUserByName(ctx.store.db, invitation.username)) return 'name_taken';
+    return { ...invitation, invited: true };
+  }
+  if ((await countUsers(ctx.store.db)) > 0) return 'already_set_up';
+  return { username: ADMIN_USERNAME, role: 'admin', invited: false };
+}
+
+/**
+ * Creates the user a setup link names (the first admin, or an invited user with their role); the token
+ * is consumed atomically, so only one caller wins.
+ */
+export async function createUserFromSetupLink(
   ctx: ServiceContext,
   token: string,
   password: string,
 ): Promise<SetupOutcome> {
-  const state = await setupTokenState(ctx.store.db, token, ctx.now());
-  if (state !== 'valid') return { ok: false, reason: state };
-  if ((await countUsers(ctx.store.db)) > 0) return { ok: false, reason: 'already_set_up' };
+  const target = await linkTarget(ctx, token);
+  if (typeof target === 'string') return { ok: false, reason: target };
   // Someone else may have used it between the look and now.
   if (!(await consumeSetupToken(ctx.store.db, token, ctx.now()))) return { ok: false, reason: 'used' };
-  const user = await createUser(ctx.store.db, ADMIN_USERNAME, await hashPassword(password));
-  ctx.log.info({ username: ADMIN_USERNAME }, 'admin user created from the setup link');
-  return { ok: true, userId: user.id };
+  const user = await createUser(ctx.store.db, target.username, await hashPassword(password), target.role);
+  ctx.log.info(
+    { username: target.username, role: target.role },
+    target.invited ? 'user created from an invitation' : 'admin user created from the setup link',
+  );
+  return { ok: true, userId: user.id, username: target.username, role: target.role };
 }
 
 const REFUSALS: Record<SetupRefusal, { status: number; title: string; body: string }> = {
@@ -41,8 +73,13 @@ const REFUSALS: Record<SetupRefusal, { status: number; title: string; body: stri
     status: 410,
     title: 'This setup link was already used',
     body:
-      '<p>The admin password has been set with this link. <a href="/signin">Sign in</a> as <strong>admin</strong> with that password.</p>' +
-      '<p>A setup link works once; a new one is printed only while the service has no user.</p>',
+      '<p>A password has been set with this link. <a href="/signin">Sign in</a> with the username and that password.</p>' +
+      '<p>A link works once. For a new invitation ask an admin of this service; the first start’s link is printed only while the service has no user.</p>',
+  },
+  name_taken: {
+    status: 409,
+    title: 'This username exists already',
+    body: '<p>Someone signed up with the username of this invitation since it was made. Ask the admin who invited you for a new invitation with another username.</p>',
   },
   expired: {
     status: 410,
@@ -50,6 +87,11 @@ const REFUSALS: Record<SetupRefusal, { status: number; title: string; body: stri
     body:
       '<p>Setup links last 24 hours. Restart the service: while it has no user it prints a new link in its log. ' +
       'Or set <code>KLAVIYO_SYNC_ADMIN_PASSWORD</code> before the restart to create <strong>admin</strong> with that password.</p>',
+  },
+  invitation_expired: {
+    status: 410,
+    title: 'This invitation has expired',
+    body: '<p>Invitations last 7 days. Ask the admin who invited you for a new one: they make it on the console’s Users page.</p>',
   },
   unknown: {
     status: 404,
@@ -85,11 +127,18 @@ function page(title: string, body: string, script = ''): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)} · klaviyo-sync</title><style>${PAGE_STYLE}</style>${script}</head><body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
 }
 
-function formPage(token: string, error?: string): string {
+function formPage(
+  token: string,
+  target: { username: string; role: Role; invited: boolean },
+  error?: string,
+): string {
   const alert = error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : '';
+  const intro = target.invited
+    ? `<p>You are invited to klaviyo-sync as <strong>${escapeHtml(target.username)}</strong> with the role <strong>${escapeHtml(target.role)}</strong>. Choose a password of at least ${PASSWORD_MIN} characters; this one-time link then stops working.</p>`
+    : `<p>This one-time link creates the user <strong>admin</strong>. Choose a password of at least ${PASSWORD_MIN} characters.</p>`;
   return page(
-    'Set the admin password',
-    `<p>This one-time link creates the user <strong>admin</strong>. Choose a password of at least ${PASSWORD_MIN} characters.</p>${alert}` +
+    target.invited ? 'Choose your password' : 'Set the admin password',
+    `${intro}${alert}` +
       `<form method="post" action="/setup" id="setup-form"><input type="hidden" name="token" value="${escapeHtml(token)}">` +
       `<label for="password">Password</label><input id="password" type="password" name="password" minlength="${PASSWORD_MIN}" maxlength="${PASSWORD_MAX}" required autocomplete="new-password" aria-describedby="password-hint">` +
       `<p class="hint" id="password-hint">At least ${PASSWORD_MIN} characters.</p>` +
@@ -129,10 +178,9 @@ export function registerSetupPages(app: FastifyInstance, ctx: ServiceContext): v
     '/setup',
     { schema: { hide: true, querystring: z.object({ token: z.string().default('') }) } },
     async (req, reply) => {
-      const state = await setupTokenState(ctx.store.db, req.query.token, ctx.now());
-      if (state !== 'valid') return refusalPage(reply, state);
-      if ((await countUsers(ctx.store.db)) > 0) return refusalPage(reply, 'already_set_up');
-      return sendPage(reply, 200, formPage(req.query.token));
+      const target = await linkTarget(ctx, req.query.token);
+      if (typeof target === 'string') return refusalPage(reply, target);
+      return sendPage(reply, 200, formPage(req.query.token, target));
     },
   );
 
@@ -155,24 +203,29 @@ export function registerSetupPages(app: FastifyInstance, ctx: ServiceContext): v
     },
     async (req, reply) => {
       const { token, password, password_confirmation: confirmation } = req.body;
-      const state = await setupTokenState(ctx.store.db, token, ctx.now());
-      if (state !== 'valid') return refusalPage(reply, state);
+      const target = await linkTarget(ctx, token);
+      if (typeof target === 'string') return refusalPage(reply, target);
       if (password.length < PASSWORD_MIN || password.length > PASSWORD_MAX) {
         const error = `The password must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters long.`;
-        return sendPage(reply, 400, formPage(token, error));
+        return sendPage(reply, 400, formPage(token, target, error));
       }
       if (confirmation !== password) {
-        return sendPage(reply, 400, formPage(token, 'The two passwords do not match: type them again.'));
+        return sendPage(
+          reply,
+          400,
+          formPage(token, target, 'The two passwords do not match: type them again.'),
+        );
       }
-      const outcome = await createAdminFromSetupToken(ctx, token, password);
+      const outcome = await createUserFromSetupLink(ctx, token, password);
       if (!outcome.ok) return refusalPage(reply, outcome.reason);
+      const name = escapeHtml(outcome.username);
       return sendPage(
         reply,
         200,
         page(
-          'The admin password is set',
-          '<p>The user <strong>admin</strong> now exists with the password you chose. This setup link no longer works.</p>' +
-            '<p><a href="/signin">Sign in to the console</a> as <strong>admin</strong>.</p>',
+          target.invited ? 'Your password is set' : 'The admin password is set',
+          `<p>The user <strong>${name}</strong> now exists with the password you chose. This link no longer works.</p>` +
+            `<p><a href="/signin">Sign in to the console</a> as <strong>${name}</strong>.</p>`,
         ),
       );
     },

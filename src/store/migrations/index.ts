@@ -8,6 +8,7 @@ import { coreMigration } from './0001_core.ts';
 import { rateBudgetsMigration } from './0002_rate_budgets.ts';
 import { rateBudgetWindowsMigration } from './0003_rate_budget_windows.ts';
 import { loginAttemptsMigration } from './0005_login_attempts.ts';
+import { rolesMigration } from './0010_roles.ts';
 import { hubMigration } from './0100_hub.ts';
 import { transfersMigration } from './0101_transfers.ts';
 import { transferLanesMigration } from './0102_transfer_lanes.ts';
@@ -30,6 +31,7 @@ export const migrations: StoreMigration[] = [
   rateBudgetsMigration,
   rateBudgetWindowsMigration,
   loginAttemptsMigration,
+  rolesMigration,
   hubMigration,
   transfersMigration,
   transferLanesMigration,

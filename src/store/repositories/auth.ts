@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { randomToken, sha256Hex } from '../../secrets/index.ts';
+import { isRole, type Role } from '../../domain/roles.ts';
 import type { Database } from '../schema.ts';
 
 type Db = Kysely<Database>;
@@ -10,6 +11,12 @@ export interface UserRow {
   id: string;
   username: string;
   password_hash: string;
+  role: string;
+}
+
+/** A stored role read back; anything unknown counts as the least (a hand-edited row grants nothing). */
+export function storedRole(value: string | null | undefined): Role {
+  return isRole(value) ? value : 'viewer';
 }
 
 export async function countUsers(db: Db): Promise<number> {
@@ -23,16 +30,22 @@ export async function countUsers(db: Db): Promise<number> {
 export async function findUserByName(db: Db, username: string): Promise<UserRow | undefined> {
   return db
     .selectFrom('users')
-    .select(['id', 'username', 'password_hash'])
+    .select(['id', 'username', 'password_hash', 'role'])
     .where('username', '=', username)
     .executeTakeFirst();
 }
 
-export async function createUser(db: Db, username: string, passwordHash: string): Promise<UserRow> {
+export async function createUser(
+  db: Db,
+  username: string,
+  passwordHash: string,
+  role: Role = 'admin',
+): Promise<UserRow> {
   const row = {
     id: randomUUID(),
     username,
     password_hash: passwordHash,
+    role,
     created_at: new Date().toISOString(),
   };
   await db.insertInto('users').values(row).execute();
@@ -46,6 +59,7 @@ export async function setUserPassword(db: Db, userId: string, passwordHash: stri
 export interface SessionInfo {
   userId: string;
   username: string;
+  role: Role;
   csrfToken: string;
 }
 
@@ -80,13 +94,19 @@ export async function findSession(
     .select([
       'users.id as userId',
       'users.username as username',
+      'users.role as role',
       'sessions.csrf_token as csrfToken',
       'sessions.expires_at as expiresAt',
     ])
     .where('sessions.id_hash', '=', sha256Hex(cookie))
     .executeTakeFirst();
   if (!row || Number(row.expiresAt) <= now) return undefined;
-  return { userId: row.userId, username: row.username, csrfToken: row.csrfToken };
+  return {
+    userId: row.userId,
+    username: row.username,
+    role: storedRole(row.role),
+    csrfToken: row.csrfToken,
+  };
 }
 
 export async function deleteSession(db: Db, cookie: string): Promise<void> {
@@ -97,11 +117,15 @@ export async function deleteExpiredSessions(db: Db, now = Date.now()): Promise<v
   await db.deleteFrom('sessions').where('expires_at', '<=', now).execute();
 }
 
-/** Makes an API token; the clear token is returned once and only its hash is kept. */
+/**
+ * Makes an API token; the clear token is returned once and only its hash is kept. The token acts with
+ * the lower of `role` and its maker's role at the time of each request.
+ */
 export async function createApiToken(
   db: Db,
   userId: string,
   name: string,
+  role: Role = 'admin',
 ): Promise<{ id: string; token: string }> {
   const token = `kst_${randomToken()}`;
   const id = randomUUID();
@@ -112,6 +136,7 @@ export async function createApiToken(
       user_id: userId,
       name,
       token_hash: sha256Hex(token),
+      role,
       created_at: new Date().toISOString(),
       last_used_at: null,
     })
@@ -126,7 +151,9 @@ export async function findApiToken(
   db: Db,
   token: string,
   now: number = Date.now(),
-): Promise<{ userId: string; username: string; tokenId: string } | undefined> {
+): Promise<
+  { userId: string; username: string; tokenId: string; userRole: Role; tokenRole: Role } | undefined
+> {
   const found = await db
     .selectFrom('api_tokens')
     .innerJoin('users', 'users.id', 'api_tokens.user_id')
@@ -135,6 +162,8 @@ export async function findApiToken(
       'users.username as username',
       'api_tokens.id as tokenId',
       'api_tokens.last_used_at as lastUsedAt',
+      'users.role as userRole',
+      'api_tokens.role as tokenRole',
     ])
     .where('api_tokens.token_hash', '=', sha256Hex(token))
     .executeTakeFirst();
@@ -147,24 +176,40 @@ export async function findApiToken(
       .where('id', '=', found.tokenId)
       .execute();
   }
-  return { userId: found.userId, username: found.username, tokenId: found.tokenId };
+  return {
+    userId: found.userId,
+    username: found.username,
+    tokenId: found.tokenId,
+    userRole: storedRole(found.userRole),
+    tokenRole: storedRole(found.tokenRole),
+  };
 }
 
-export async function listApiTokens(db: Db, userId: string) {
-  return db
+/** One user's tokens, or everyone's when `userId` is null (an admin's view). */
+export async function listApiTokens(db: Db, userId: string | null) {
+  let q = db
     .selectFrom('api_tokens')
-    .select(['id', 'name', 'created_at', 'last_used_at'])
-    .where('user_id', '=', userId)
-    .orderBy('created_at')
-    .execute();
+    .innerJoin('users', 'users.id', 'api_tokens.user_id')
+    .select([
+      'api_tokens.id as id',
+      'api_tokens.name as name',
+      'api_tokens.role as role',
+      'users.username as owner',
+      'api_tokens.created_at as created_at',
+      'api_tokens.last_used_at as last_used_at',
+    ])
+    .orderBy('api_tokens.created_at')
+    .orderBy('api_tokens.id');
+  if (userId !== null) q = q.where('api_tokens.user_id', '=', userId);
+  const rows = await q.execute();
+  return rows.map((row) => ({ ...row, role: storedRole(row.role) }));
 }
 
-export async function deleteApiToken(db: Db, userId: string, id: string): Promise<boolean> {
-  const r = await db
-    .deleteFrom('api_tokens')
-    .where('id', '=', id)
-    .where('user_id', '=', userId)
-    .executeTakeFirst();
+/** Deletes one of a user's tokens, or anyone's when `userId` is null (an admin). */
+export async function deleteApiToken(db: Db, userId: string | null, id: string): Promise<boolean> {
+  let q = db.deleteFrom('api_tokens').where('id', '=', id);
+  if (userId !== null) q = q.where('user_id', '=', userId);
+  const r = await q.executeTakeFirst();
   return Number(r.numDeletedRows) > 0;
 }
 

@@ -7,6 +7,8 @@ export interface UsersTable {
   username: string;
   /** scrypt hash: `scrypt$N$r$p$salt$hash` (base64). */
   password_hash: string;
+  /** viewer | editor | admin (src/domain/roles.ts). */
+  role: string;
   created_at: string;
 }
 
@@ -33,6 +35,8 @@ export interface ApiTokensTable {
   user_id: string;
   name: string;
   token_hash: string;
+  /** viewer | editor | admin; the token acts with the lower of this and its maker's role. */
+  role: string;
   created_at: string;
   last_used_at: string | null;
 }
@@ -41,6 +45,13 @@ export interface SetupTokensTable {
   token_hash: string;
   expires_at: number;
   used_at: string | null;
+  /** Set for invitations (null for the first admin's setup link, made before 0010). */
+  id: string | null;
+  /** The user an invitation creates; null for the first admin's setup link. */
+  username: string | null;
+  role: string | null;
+  invited_by: string | null;
+  created_at: string | null;
 }
 
 export interface ServiceSettingsTable {

@@ -42,10 +42,11 @@ export function FieldRow(props: {
   );
 }
 
-export function ErrorBanner({ error }: { error: unknown }) {
+/** `showCode: false` where the sentence is all a person needs (the sign-in page). */
+export function ErrorBanner({ error, showCode = true }: { error: unknown; showCode?: boolean }) {
   if (!error) return null;
   const message = error instanceof Error ? error.message : String(error);
-  const code = error instanceof ApiError ? error.code : null;
+  const code = showCode && error instanceof ApiError ? error.code : null;
   return (
     <div className="banner banner-error" role="alert">
       {code ? <code className="code">{code}</code> : null} {message}

@@ -1,5 +1,5 @@
 // One mapping collection: its settings, its mappings, save/delete, and the preview of a record.
-import { type ChangeEvent, type FormEvent, useState } from 'react';
+import { type ChangeEvent, type FormEvent, useEffect, useRef, useState } from 'react';
 import { ApiError, del, put } from '../api.ts';
 import { ErrorBanner, FieldRow, LiveNotice } from '../components/ui.tsx';
 import { COLLECTION_TYPES, type Collection } from '../types.ts';
@@ -32,6 +32,21 @@ export function CollectionEditor(props: {
   const fieldName = error instanceof ApiError && !rowErr ? error.field?.replace(/^body\./, '') : undefined;
   const fieldErr = (name: string) => (fieldName === name && error instanceof Error ? error.message : null);
 
+  // A refused save moves the focus to the field in error once it is marked (after the render that
+  // marks it; looking for it in the same tick finds nothing): a mapping row's input, or a collection field.
+  const formRef = useRef<HTMLFormElement>(null);
+  useEffect(() => {
+    if (!error) return;
+    const form = formRef.current;
+    const row = rowError(error);
+    const target = row
+      ? form?.querySelector<HTMLElement>(`[data-mapping-index="${row.index}"] [aria-invalid="true"]`)
+      : form?.querySelector<HTMLElement>(
+          '.field-invalid input, .field-invalid select, .field-invalid textarea',
+        );
+    target?.focus();
+  }, [error]);
+
   const set = <K extends keyof Collection>(key: K, value: Collection[K]) => {
     setDraft((d) => ({ ...d, [key]: value }));
     setDirty(true);
@@ -51,11 +66,6 @@ export function CollectionEditor(props: {
       props.onSaved();
     } catch (err) {
       setError(err);
-      const row = rowError(err);
-      if (row)
-        document
-          .querySelector<HTMLElement>(`[data-mapping-index="${row.index}"] [aria-invalid="true"]`)
-          ?.focus();
     } finally {
       setBusy(false);
     }
@@ -81,7 +91,7 @@ export function CollectionEditor(props: {
 
   return (
     <div>
-      <form onSubmit={save} noValidate aria-label={`Collection ${draft.name}`}>
+      <form ref={formRef} onSubmit={save} noValidate aria-label={`Collection ${draft.name}`}>
         <div className="page-head">
           <h2>{draft.name}</h2>
           <div className="toolbar">

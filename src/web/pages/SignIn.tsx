@@ -29,7 +29,8 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: () => void; notice?
       <form onSubmit={submit} className="card signin-card" aria-labelledby="signin-title">
         <h1 id="signin-title">Sign in to klaviyo-sync</h1>
         {notice && !error ? <Notice kind="warn">{notice}</Notice> : null}
-        <ErrorBanner error={error} />
+        {/* A code such as UNAUTHENTICATED means nothing to someone signing in: the sentence says it all. */}
+        <ErrorBanner error={error} showCode={false} />
         <FieldRow label="Username" required>
           {({ id }) => (
             <input
@@ -63,7 +64,7 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: () => void; notice?
         <p className="muted small">
           The first user is <code>admin</code>, with the password from{' '}
           <code>KLAVIYO_SYNC_ADMIN_PASSWORD</code>; without it, the service prints a one-time setup link in
-          its log on first start.
+          its log on first start. Others sign in with the username of their invitation.
         </p>
       </form>
     </main>
