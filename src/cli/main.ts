@@ -9,9 +9,10 @@ const program = new Command('klaviyo-sync')
 program
   .command('start', { isDefault: true })
   .description('start the service: API, console and workers (embedded SQLite unless DATABASE_URL is set)')
-  .action(async () => {
+  .option('--port <port>', 'port to listen on (default KLAVIYO_SYNC_PORT or 3000; 0 picks a free one)')
+  .action(async (options) => {
     const { runStart } = await import('./commands/start.ts');
-    await runStart();
+    await runStart(options);
   });
 
 program
