@@ -92,7 +92,11 @@ export function countryCode(value: unknown): string | undefined {
   return countryNames.get(key);
 }
 
-const phoneMetadata = new Metadata();
+// These two methods are part of libphonenumber's Metadata class but missing from its type declarations.
+const phoneMetadata = new Metadata() as unknown as {
+  hasCallingCode(code: string): boolean | undefined;
+  getCountryCodesForCallingCode(code: string): string[] | undefined;
+};
 
 /**
  * " for +44 (GB)": the calling code a number in international form gives, and the main country of that
