@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from './config.ts';
+import { registerDryRunRoutes } from './dryrun/routes.ts';
 import { registerServiceFlows } from './flows/service.ts';
 import { createKlaviyoClientCache } from './oauth/clients.ts';
 import { createSecretBox, loadSecretKey, type SecretBox, SecretKeyError } from './secrets/index.ts';
@@ -152,6 +153,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
     }
 
     const server = await buildServer(ctx, options.server);
+    // Registered here, not in server/routes.ts: the dry run sits above the flows it replays.
+    registerDryRunRoutes(server, ctx);
     let stopped = false;
     return {
       ctx,
