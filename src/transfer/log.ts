@@ -103,6 +103,8 @@ export class TransferLog {
       const customers = await this.store.db
         .selectFrom('hub_records')
         .select('id')
+        // (kind, email) is indexed; only customers carry an email.
+        .where('kind', '=', 'customer')
         .where('email', '=', text.toLowerCase())
         .limit(100)
         .execute();
