@@ -7,16 +7,19 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { resolveConnection } from '../../src/cli/api-client.ts';
 import { formatStatus, type StatusReport } from '../../src/cli/commands/status.ts';
+import { type Sandbox, startSandbox } from '../../src/sandbox/index.ts';
 import { startTestService, type TestService } from '../helpers/service.ts';
 import { runCli } from './run-cli.ts';
 
 let service: TestService;
+let sandbox: Sandbox;
 let folder: string;
 let file: string;
 
 before(async () => {
   folder = mkdtempSync(path.join(tmpdir(), 'klaviyo-sync-cli-edges-'));
-  service = await startTestService();
+  sandbox = await startSandbox({ port: 0 });
+  service = await startTestService({ env: { KLAVIYO_SYNC_ALLOW_SANDBOX_URLS: '1' } });
   file = path.join(folder, 'customers.ndjson');
   const lines = Array.from({ length: 599 }, (_, i) =>
     JSON.stringify({ id: `E${i}`, email_address: `e${i}@example.com` }),
@@ -27,6 +30,7 @@ before(async () => {
 
 after(async () => {
   await service?.close();
+  await sandbox?.close();
   rmSync(folder, { recursive: true, force: true });
 });
 
@@ -71,6 +75,43 @@ test('an import ends with one summary, not two differently formatted ones', asyn
     summaries[0],
     /^customers: 599 accepted, 1 rejected in \d+(\.\d)?s \([\d,.]+\/s\) \(.*customers\.ndjson\)$/,
   );
+});
+
+test('a failed transfer of a manual sync is printed with its permanent console address', async () => {
+  const sub = await service.api('POST', '/api/v1/subscriptions', {
+    name: 'Links store',
+    api_url: sandbox.url,
+    api_key: sandbox.apiKey,
+  });
+  assert.equal(sub.status, 201, JSON.stringify(sub.body));
+  // A customer with no email, phone or external id fails its mapping (MAPPING_REQUIRED_FIELD_MISSING).
+  await service.api('PUT', '/api/v1/customers/NO-ID', { id: 'NO-ID', first_name: 'Nobody' });
+  const run = await runCli(
+    [
+      'sync',
+      '--subscription',
+      'Links store',
+      '--collection',
+      'Add Klaviyo Profile FROM hub',
+      '--ids',
+      'NO-ID',
+      '--timeout',
+      '50',
+      '--url',
+      service.baseUrl,
+      '--token',
+      service.adminToken,
+    ],
+    {},
+    60_000,
+  );
+  const link = new RegExp(`^ {4}${service.baseUrl.replace(/[.]/g, '\\.')}/transfers/(\\d+)$`, 'm').exec(
+    run.stdout,
+  );
+  assert.ok(link, run.stdout + run.stderr);
+  const page = await fetch(link[0].trim(), { headers: { accept: 'text/html' } });
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /<div id="root">/);
 });
 
 test('status writes every count in one format (thousands separated)', () => {

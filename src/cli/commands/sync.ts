@@ -195,6 +195,10 @@ export async function runSync(options: SyncOptions, io: SyncIo): Promise<Transfe
         ? `  ${t.error_message}`
         : '';
     io.out(`  ${t.record_id}  ${t.state}${error}  (transfer ${t.id})`);
+    // A failure gets its permanent console address, to open or to paste in a ticket.
+    if (t.state === 'failed' || t.state === 'dead') {
+      io.out(`    ${client.baseUrl}/transfers/${encodeURIComponent(t.id)}`);
+    }
     if (options.debug) await printSteps(client, t.id, io.out);
   }
   const missing = transferIds.filter((id) => !states.has(id)).map((id) => recordOf.get(id));
