@@ -6,6 +6,7 @@ import pino, { type DestinationStream, type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { startAlerts } from './alerts/index.ts';
 import type { Config } from './config.ts';
+import { registerDryRunRoutes } from './dryrun/routes.ts';
 import { registerServiceFlows } from './flows/service.ts';
 import { startHealth } from './health/index.ts';
 import { createKlaviyoClientCache } from './oauth/clients.ts';
@@ -167,6 +168,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
     }
 
     const server = await buildServer(ctx, options.server);
+    // Registered here, not in server/routes.ts: the dry run sits above the flows it replays.
+    registerDryRunRoutes(server, ctx);
     let stopped = false;
     return {
       ctx,

@@ -66,7 +66,17 @@ const apiKey = z.preprocess(
   z
     .string()
     .trim()
-    .regex(/^pk_[A-Za-z0-9_-]{6,200}$/, 'API Key must be a Klaviyo private API key (it starts with pk_)')
+    // One message per way a key can be wrong, so "it starts with pk_" is never said of a key that does.
+    .regex(/^pk_/, 'API Key must be a Klaviyo private API key: it starts with pk_')
+    .regex(
+      /^pk_[A-Za-z0-9_-]*$/,
+      'API Key has a character a Klaviyo private API key never has (after pk_ only letters, digits, _ and -)',
+    )
+    .regex(
+      /^pk_[A-Za-z0-9_-]{6,}$/,
+      'API Key is too short for a Klaviyo private API key (pk_ and about 34 letters and digits): copy the whole key',
+    )
+    .max(203, 'API Key is too long for a Klaviyo private API key: copy only the key')
     .nullable(),
 );
 const apiRevision = z.preprocess(

@@ -393,7 +393,10 @@ export class EmbeddedTransferQueue implements TransferQueue {
               : state === 'dead'
                 ? ` No attempts left (${attempts} of ${h.max_attempts}).`
                 : ' Not retried automatically (permanent failure).';
-            outcomeStep('error', `Failed: ${o.code}: ${o.message}.${tail}`);
+            outcomeStep(
+              'error',
+              `Failed: ${o.code}: ${o.message}${/[.!?]\s*$/.test(o.message) ? '' : '.'}${tail}`,
+            );
             break;
           }
           case 'paused': {

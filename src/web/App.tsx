@@ -10,7 +10,7 @@ import { Mappings } from './pages/Mappings.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 import { SubscriptionPage } from './pages/SubscriptionPage.tsx';
 import { SubscriptionsList } from './pages/SubscriptionsList.tsx';
-import { TransferLog } from './pages/TransferLog.tsx';
+import { TransferLog, TransferPage } from './pages/TransferLog.tsx';
 import { Users } from './pages/Users.tsx';
 import { Webhooks } from './pages/Webhooks.tsx';
 import { Link, match, navigate, useLocation } from './router.tsx';
@@ -175,6 +175,8 @@ function Page({ path, search }: { path: string; search: URLSearchParams }) {
   if (subMappings) return <Mappings key={subMappings.id} subscriptionId={subMappings.id} />;
   if (path === '/sync') return <ManualSync subscriptionId={search.get('subscription')} />;
   if (path === '/transfers') return <TransferLog initial={search} />;
+  const transfer = match('/transfers/:id', path);
+  if (transfer) return <TransferPage key={transfer.id} id={transfer.id} />;
   if (path === '/dashboard') return <Dashboard />;
   if (path === '/webhooks') return <Webhooks />;
   if (path === '/alerts') return <Alerts />;
