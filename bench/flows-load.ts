@@ -20,7 +20,7 @@ import { DEFAULT_COLLECTIONS } from '../src/mapping/default-collections.ts';
 import { startSandbox } from '../src/sandbox/index.ts';
 import { Profile } from '../src/sandbox/state.ts';
 import { openStore } from '../src/store/db.ts';
-import { migrate } from '../src/store/migrate.ts';
+import { migrate, dropSchemaSql } from '../src/store/migrate.ts';
 import { TransferEngine } from '../src/transfer/engine.ts';
 
 const { values: args } = parseArgs({
@@ -254,7 +254,7 @@ async function main() {
     ok ? 'OK: nothing lost, nothing doubled, no 429\n' : 'CHECK FAILED (see the report)\n',
   );
   await sandbox.close();
-  if (pgSchema) await sql`DROP SCHEMA ${sql.id(pgSchema)} CASCADE`.execute(store.db);
+  if (pgSchema) await sql.raw(dropSchemaSql(pgSchema)).execute(store.db);
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   process.exitCode = ok ? 0 : 1;

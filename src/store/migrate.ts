@@ -6,6 +6,16 @@ import { migrations } from './migrations/index.ts';
 /** Any fixed number shared by every klaviyo-sync process: the PostgreSQL advisory lock key of migrations. */
 const MIGRATION_LOCK_KEY = 7_231_004_117;
 
+/**
+ * SQL that removes a PostgreSQL schema and all it holds, under the migration lock: a migrator reading the
+ * catalogue while a schema disappears fails ("schema … does not exist"), so drops wait for migrations and
+ * migrations for drops. For removing a side-by-side install's schema (and the tests' own schemas).
+ */
+export function dropSchemaSql(schema: string): string {
+  const quoted = `"${schema.replace(/"/g, '""')}"`;
+  return `BEGIN; SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY}); DROP SCHEMA IF EXISTS ${quoted} CASCADE; COMMIT;`;
+}
+
 /** Brings the store's schema up to date. Safe to run at every start and from several processes. */
 export async function migrate(store: Store): Promise<string[]> {
   if (store.kind !== 'postgres' || !store.pool) return runMigrations(store);

@@ -9,6 +9,7 @@ import { PassThrough } from 'node:stream';
 import { createService, type Service } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import type { ServiceContext } from '../../src/service/context.ts';
+import { dropSchemaSql } from '../../src/store/migrate.ts';
 
 export interface TestServiceOptions {
   env?: Record<string, string>;
@@ -113,7 +114,7 @@ export async function startTestService(opts: TestServiceOptions = {}): Promise<T
         const pg = (await import('pg')).default;
         const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
         await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`);
+        await client.query(dropSchemaSql(pgSchema));
         await client.end();
       }
       rmSync(dataDir, { recursive: true, force: true });

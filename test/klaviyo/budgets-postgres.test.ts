@@ -11,6 +11,7 @@ import {
 } from '../../src/store/migrations/0003_rate_budget_windows.ts';
 import { budgetCases } from './budget-cases.ts';
 import { json, startServer, virtualTime } from './helpers.ts';
+import { dropSchemaSql } from '../../src/store/migrate.ts';
 
 const databaseUrl = process.env.TEST_DATABASE_URL;
 const skip = databaseUrl
@@ -43,7 +44,7 @@ async function withStores(
     });
     await work(stores);
   } finally {
-    await sql`DROP SCHEMA IF EXISTS ${sql.id(pgSchema)} CASCADE`.execute(handles[0].db);
+    await sql.raw(dropSchemaSql(pgSchema)).execute(handles[0].db);
     await Promise.all(handles.map((h) => h.close()));
   }
 }

@@ -12,7 +12,7 @@ import {
   loadCompiledCollections,
   replaceCollection,
 } from '../../src/mapping/store.ts';
-import { migrate } from '../../src/store/migrate.ts';
+import { migrate, dropSchemaSql } from '../../src/store/migrate.ts';
 import { openStore, type Store } from '../../src/store/db.ts';
 import { addSubscriptionRows } from '../helpers/subscriptions.ts';
 
@@ -39,7 +39,7 @@ function storeSuite(kind: 'sqlite' | 'postgres') {
       );
     });
     after(async () => {
-      if (pgSchema) await store.pool?.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`);
+      if (pgSchema) await store.pool?.query(dropSchemaSql(pgSchema));
       await store.close();
     });
 

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { createService, type Service } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startTestService, TEST_DATABASE_URL } from '../helpers/service.ts';
+import { dropSchemaSql } from '../../src/store/migrate.ts';
 
 test('/metrics needs an API token, a session or the metrics token, unless made public on purpose', async () => {
   const metricsToken = `mt_${randomBytes(16).toString('hex')}`;
@@ -107,7 +108,7 @@ for (const backend of backends) {
         const pg = (await import('pg')).default;
         const client = new pg.Client({ connectionString: backend.url });
         await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`);
+        await client.query(dropSchemaSql(pgSchema));
         await client.end();
       }
       rmSync(dir, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { openStore } from '../../src/store/db.ts';
 import { sharedBudgetStore } from '../../src/oauth/clients.ts';
-import { migrate } from '../../src/store/migrate.ts';
+import { migrate, dropSchemaSql } from '../../src/store/migrate.ts';
 import {
   acquireRefreshLease,
   releaseRefreshLease,
@@ -85,7 +85,7 @@ test('the refresh lease is exclusive and rotation writes are generation-checked 
     await leaseScenario(store);
     assert.deepEqual(await migrate(store), [], 'migrating again does nothing');
   } finally {
-    await sql`DROP SCHEMA IF EXISTS ${sql.id(pgSchema)} CASCADE`.execute(store.db);
+    await sql.raw(dropSchemaSql(pgSchema)).execute(store.db);
     await store.close();
   }
 });
@@ -110,7 +110,7 @@ test('on PostgreSQL two processes spend one shared Klaviyo budget', {
     assert.equal(sharedBudgetStore(sqlite), undefined, 'SQLite keeps budgets in memory');
     await sqlite.close();
   } finally {
-    await sql`DROP SCHEMA IF EXISTS ${sql.id(pgSchema)} CASCADE`.execute(a.db);
+    await sql.raw(dropSchemaSql(pgSchema)).execute(a.db);
     await a.close();
     await b.close();
   }
@@ -131,7 +131,7 @@ test('several processes migrating one fresh PostgreSQL schema at once all succee
       'one process applies, the others find it done',
     );
   } finally {
-    await sql`DROP SCHEMA IF EXISTS ${sql.id(pgSchema)} CASCADE`.execute(stores[0].db);
+    await sql.raw(dropSchemaSql(pgSchema)).execute(stores[0].db);
     for (const s of stores) await s.close();
   }
 });

@@ -7,7 +7,7 @@ import { type Kysely, sql } from 'kysely';
 import type { HubScope } from '../../src/domain/hub.ts';
 import { HubStore } from '../../src/hub/store.ts';
 import { openStore, type Store } from '../../src/store/db.ts';
-import { migrate } from '../../src/store/migrate.ts';
+import { migrate, dropSchemaSql } from '../../src/store/migrate.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { TransferEngine, type TransferEngineOptions } from '../../src/transfer/engine.ts';
 import type { FlowHandler, FlowSettingsSource, Outcome, Transfer } from '../../src/transfer/types.ts';
@@ -48,7 +48,7 @@ export function backends(): Backend[] {
         return {
           store,
           async close() {
-            await sql`DROP SCHEMA ${sql.id(pgSchema)} CASCADE`.execute(store.db);
+            await sql.raw(dropSchemaSql(pgSchema)).execute(store.db);
             await store.close();
           },
         };
