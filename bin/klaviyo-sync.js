@@ -1,8 +1,6 @@
 #!/usr/bin/env node
-// The `klaviyo-sync` command. The CLI is TypeScript run by Node's type stripping (Node 24).
-const [major] = process.versions.node.split('.').map(Number);
-if (major < 24) {
-  console.error(`klaviyo-sync needs Node.js 24 or newer (this is ${process.version}).`);
-  process.exit(1);
-}
+// The `klaviyo-sync` command. The CLI is TypeScript run by Node's type stripping (Node 24), so the version
+// check (plain JavaScript) runs first.
+import '../scripts/require-node.js';
+
 await import('../src/cli/main.ts');

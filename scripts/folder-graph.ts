@@ -25,8 +25,9 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['hub'],
   ['mapping'],
   ['transfer'],
-  ['oauth', 'webhooks'],
-  ['flows'],
+  ['oauth', 'webhooks', 'health'], // health: backlog, failures and queue depth samples of a subscription
+  ['flows', 'alerts'], // alerts: conditions, episodes and their messages
+  ['dryrun'], // what a sync would do, from the flows' own matching and mapping, without writing
   ['server'], // builds the HTTP app from the areas' routes
   ['app'], // the composition root
   ['cli', 'web'], // the command and the console

@@ -1,16 +1,21 @@
 // The composition root: opens the store, brings its schema up to date, loads the secret key, builds
 // the context every area receives, makes the first user, and builds the HTTP server.
+import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { startAlerts } from './alerts/index.ts';
 import type { Config } from './config.ts';
+import { registerDryRunRoutes } from './dryrun/routes.ts';
 import { registerServiceFlows } from './flows/service.ts';
+import { startHealth } from './health/index.ts';
 import { createKlaviyoClientCache } from './oauth/clients.ts';
 import { createSecretBox, loadSecretKey, type SecretBox, SecretKeyError } from './secrets/index.ts';
 import { bootstrapAdmin } from './server/auth/bootstrap.ts';
 import { buildServer, type ServerOptions } from './server/app.ts';
 import type { ServiceContext } from './service/context.ts';
 import { openStore } from './store/db.ts';
+import { prepareDataDir, secureSqliteFiles } from './store/files.ts';
 import { migrate } from './store/migrate.ts';
 import { getSetting, setSettingIfAbsent } from './store/repositories/settings.ts';
 import { startTransferServices } from './transfer/service.ts';
@@ -115,6 +120,15 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const closeHooks: Array<() => Promise<void> | void> = [];
   try {
     await migrate(store);
+    // The WAL and SHM exist once the store was written: checked like the key file (docs/security.md).
+    const tightened = [...(store.tightened ?? []), ...(store.file ? secureSqliteFiles(store.file) : [])];
+    if (store.kind === 'postgres' && existsSync(config.dataDir))
+      tightened.push(...prepareDataDir(config.dataDir));
+    for (const file of tightened)
+      log.warn(
+        { file },
+        'the data folder or a store file was readable by other users; its mode was tightened',
+      );
     const { key, source } = loadSecretKey({ envKey: config.secretKey, dataDir: config.dataDir });
     const secrets = createSecretBox(key);
     await checkSecretKey(secrets, store, source);
@@ -141,6 +155,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
     await startTransferServices(ctx, { workers: options.workers });
     registerServiceFlows(ctx);
     registerHubWebhooks(ctx);
+    startAlerts(ctx, { workers: options.workers });
+    startHealth(ctx, { workers: options.workers });
 
     const setupLink = await bootstrapAdmin(ctx);
     if (setupLink) {
@@ -152,6 +168,8 @@ export async function createService(config: Config, options: ServiceOptions = {}
     }
 
     const server = await buildServer(ctx, options.server);
+    // Registered here, not in server/routes.ts: the dry run sits above the flows it replays.
+    registerDryRunRoutes(server, ctx);
     let stopped = false;
     return {
       ctx,

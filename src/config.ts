@@ -84,11 +84,25 @@ const ConfigSchema = z
     KLAVIYO_OAUTH_CLIENT_ID: z.preprocess(blankIsUnset, z.string().optional()),
     KLAVIYO_OAUTH_CLIENT_SECRET: z.preprocess(blankIsUnset, z.string().optional()),
     KLAVIYO_SYNC_ALLOW_SANDBOX_URLS: boolFlag('KLAVIYO_SYNC_ALLOW_SANDBOX_URLS'),
+    KLAVIYO_SYNC_METRICS_TOKEN: z.preprocess(
+      blankIsUnset,
+      z.string().min(16, 'KLAVIYO_SYNC_METRICS_TOKEN must be at least 16 characters').optional(),
+    ),
+    KLAVIYO_SYNC_METRICS_PUBLIC: boolFlag('KLAVIYO_SYNC_METRICS_PUBLIC'),
     KLAVIYO_SYNC_TRUST_PROXY: z
       .string()
       .optional()
       .refine((v) => parseTrustProxy(v) !== null, TRUST_PROXY_HELP)
       .transform((v) => parseTrustProxy(v) ?? false),
+    KLAVIYO_SYNC_ALERT_CHECK_SECONDS: z.preprocess(
+      blankIsUnset,
+      z.coerce
+        .number({ error: 'KLAVIYO_SYNC_ALERT_CHECK_SECONDS must be a number of seconds (1-3600)' })
+        .int('KLAVIYO_SYNC_ALERT_CHECK_SECONDS must be a whole number of seconds')
+        .min(1, 'KLAVIYO_SYNC_ALERT_CHECK_SECONDS must be 1-3600')
+        .max(3600, 'KLAVIYO_SYNC_ALERT_CHECK_SECONDS must be 1-3600')
+        .default(15),
+    ),
     KLAVIYO_SYNC_LOG_LEVEL: z.preprocess(
       blankIsUnset,
       z
@@ -121,8 +135,14 @@ export interface Config {
   oauthClientId?: string;
   oauthClientSecret?: string;
   allowSandboxUrls: boolean;
+  /** A bearer token a Prometheus scraper may send to /metrics (besides API tokens and sessions). */
+  metricsToken?: string;
+  /** /metrics answers anyone (set on purpose, for a scraper on a private network). */
+  metricsPublic: boolean;
   /** Behind a reverse proxy: whose X-Forwarded-For to believe for the client address (off by default). */
   trustProxy: TrustProxy;
+  /** How often alert conditions are checked (docs/alerts.md). */
+  alertCheckSeconds: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -146,7 +166,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     oauthClientId: e.KLAVIYO_OAUTH_CLIENT_ID,
     oauthClientSecret: e.KLAVIYO_OAUTH_CLIENT_SECRET,
     allowSandboxUrls: e.KLAVIYO_SYNC_ALLOW_SANDBOX_URLS,
+    metricsToken: e.KLAVIYO_SYNC_METRICS_TOKEN,
+    metricsPublic: e.KLAVIYO_SYNC_METRICS_PUBLIC,
     trustProxy: e.KLAVIYO_SYNC_TRUST_PROXY,
+    alertCheckSeconds: e.KLAVIYO_SYNC_ALERT_CHECK_SECONDS,
     logLevel: e.KLAVIYO_SYNC_LOG_LEVEL,
   };
 }

@@ -21,11 +21,11 @@ export interface Connection {
 }
 
 export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): Connection {
-  const baseUrl = (
-    flags.url ??
-    env.KLAVIYO_SYNC_URL ??
-    `http://127.0.0.1:${env.KLAVIYO_SYNC_PORT || 3000}`
-  ).replace(/\/+$/, '');
+  let baseUrl = (flags.url ?? env.KLAVIYO_SYNC_URL ?? `http://127.0.0.1:${env.KLAVIYO_SYNC_PORT || 3000}`)
+    .trim()
+    .replace(/\/+$/, '');
+  // `--url 127.0.0.1:3000` (host and port, as the service prints them) means plain http, as curl reads it.
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(baseUrl)) baseUrl = `http://${baseUrl}`;
   const token = flags.token ?? (env.KLAVIYO_SYNC_TOKEN || undefined);
   return { baseUrl, token, adminPassword: token ? undefined : env.KLAVIYO_SYNC_ADMIN_PASSWORD || undefined };
 }
@@ -64,6 +64,8 @@ export interface ImportReport {
 export interface ApiClient {
   readonly baseUrl: string;
   request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Asks who is signed in, so a wrong token fails before any work starts (a 401 as ApiError). */
+  checkAuth(): Promise<void>;
   /** Streams NDJSON to `POST /api/v1/<collection>/import`; `onBytes` sees the bytes as they are sent. */
   importNdjson(
     collection: string,
@@ -154,6 +156,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
   return {
     baseUrl,
     request,
+    async checkAuth() {
+      await request('GET', '/api/v1/session');
+    },
     async importNdjson(collection, source, onBytes) {
       let sent = 0;
       const counted = Readable.from(

@@ -9,9 +9,10 @@ const program = new Command('klaviyo-sync')
 program
   .command('start', { isDefault: true })
   .description('start the service: API, console and workers (embedded SQLite unless DATABASE_URL is set)')
-  .action(async () => {
+  .option('--port <port>', 'port to listen on (default KLAVIYO_SYNC_PORT or 3000; 0 picks a free one)')
+  .action(async (options) => {
     const { runStart } = await import('./commands/start.ts');
-    await runStart();
+    await runStart(options);
   });
 
 program
@@ -148,10 +149,18 @@ withConnection(
     .option('--no-wait', 'queue and return without waiting for the outcome')
     .option('--timeout <seconds>', 'stop waiting after this long', (v) => Number.parseInt(v, 10), 600)
     .option('--json', 'print the transfers as JSON')
+    .option('--dry-run', 'say what a sync would do (create, update, skip, fail and why) and send nothing')
+    .option('--sample <n>', 'dry run: the first n records of the kind (at most 1000)', (v) =>
+      Number.parseInt(v, 10),
+    )
+    .option('--all', 'dry run: every record of the kind (up to 100,000)')
+    .option('--no-lookups', 'dry run: use stored links only, ask Klaviyo nothing (no profile look-ups)')
     .addHelpText(
       'after',
       '\nExample: klaviyo-sync sync --subscription "Main store" --collection "Add Klaviyo Profile FROM hub" \\\n' +
-        '           --ids C00001,C00002 --debug',
+        '           --ids C00001,C00002 --debug\n' +
+        'Before a backfill: klaviyo-sync sync --dry-run --all --subscription "Main store" \\\n' +
+        '           --collection "Add Klaviyo Profile FROM hub"',
     ),
 ).action(async (options) => {
   const { reportErrors } = await import('./api-client.ts');

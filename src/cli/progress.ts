@@ -24,8 +24,11 @@ export interface Progress {
   update(done: number, extra?: string): void;
   increment(by?: number, extra?: string): void;
   setTotal(total: number): void;
-  /** Ends the bar and prints a summary line: "label: 1,000 records in 3.2s (312/s)". */
-  stop(summary?: string): void;
+  /**
+   * Ends the bar and prints a summary line: "label: 1,000 records in 3.2s (312/s)". `false` prints none
+   * (the command prints its own summary, so there is one).
+   */
+  stop(summary?: string | false): void;
 }
 
 export function formatDuration(ms: number): string {
@@ -118,7 +121,7 @@ export function createProgress(options: ProgressOptions): Progress {
         if (stopped) return;
         stopped = true;
         bar.stop();
-        stream.write(summary(text));
+        if (text !== false) stream.write(summary(text));
       },
     };
   }
@@ -167,7 +170,7 @@ export function createProgress(options: ProgressOptions): Progress {
     stop(text) {
       if (stopped) return;
       stopped = true;
-      stream.write(summary(text));
+      if (text !== false) stream.write(summary(text));
     },
   };
 }

@@ -29,6 +29,16 @@ export interface DemoOptions {
   pollMs?: number;
   /** Stop waiting for the drain after this long (the transfers go on). */
   drainTimeoutMs?: number;
+  /** Ctrl-C while the demo starts: stop at the next step, close everything and remove its temporary data. */
+  signal?: AbortSignal;
+}
+
+/** The demo was stopped (Ctrl-C) before it was ready; everything it started is closed. */
+export class DemoInterrupted extends Error {
+  constructor() {
+    super('the demo was stopped before it was ready');
+    this.name = 'DemoInterrupted';
+  }
 }
 
 export interface DrainResult {
@@ -151,11 +161,20 @@ export async function runDemo(options: DemoOptions): Promise<DemoHandle> {
     orders: options.orders,
   });
 
+  // Whatever ends the process (an error, a second Ctrl-C, process.exit), its temporary data goes with it.
+  const removeDataDir = () => {
+    if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+  process.once('exit', removeDataDir);
+  const stopIfAsked = () => {
+    if (options.signal?.aborted) throw new DemoInterrupted();
+  };
   const sandbox = await startSandbox({ port: options.sandboxPort ?? 0 });
   const cleanup: (() => Promise<void>)[] = [
     () => sandbox.close(),
     async () => {
-      if (ownDataDir) rmSync(dataDir, { recursive: true, force: true });
+      removeDataDir();
+      process.removeListener('exit', removeDataDir);
     },
   ];
   const close = async () => {
@@ -181,6 +200,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoHandle> {
       await new Promise((resolve) => logStream.end(resolve));
     });
     const baseUrl = await service.start();
+    stopIfAsked();
     out(`Sandbox (a Klaviyo-compatible API in memory): ${sandbox.url}`);
     out(`Service: ${baseUrl}  (log: ${logFile})`);
 
@@ -227,13 +247,16 @@ export async function runDemo(options: DemoOptions): Promise<DemoHandle> {
       async function* lines() {
         // Chunks of lines keep the stream flowing without one write per record.
         for (let i = 0; i < records.length; i += 200) {
+          if (options.signal?.aborted) return;
           const slice = records.slice(i, i + 200);
           sent += slice.length;
           progress.update(sent);
           yield `${slice.map((r) => JSON.stringify(r)).join('\n')}\n`;
         }
       }
+      stopIfAsked();
       const report = await api.importNdjson(kind, lines());
+      stopIfAsked();
       progress.stop(`${n(report.accepted)} accepted, ${n(report.rejectedCount)} rejected`);
       if (report.rejectedCount > 0) {
         const first = report.rejected[0];
@@ -248,7 +271,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoHandle> {
       pollMs: options.pollMs ?? 250,
       timeoutMs: options.drainTimeoutMs ?? 15 * 60_000,
       progressStream: options.progressStream,
+      signal: options.signal,
     });
+    stopIfAsked();
     const s = drain.states;
     out(
       drain.drained
@@ -299,7 +324,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoHandle> {
 
 async function waitForDrain(
   service: Service,
-  options: { started: number; pollMs: number; timeoutMs: number; progressStream?: ProgressStream },
+  options: {
+    started: number;
+    pollMs: number;
+    timeoutMs: number;
+    progressStream?: ProgressStream;
+    signal?: AbortSignal;
+  },
 ): Promise<DrainResult> {
   const progress = createProgress({ label: 'transfers', unit: 'transfers', stream: options.progressStream });
   let states = await transferStates(service);
@@ -320,8 +351,8 @@ async function waitForDrain(
       progress.stop();
       return { ms, drained: true, states };
     }
-    if (ms > options.timeoutMs) {
-      progress.stop('still running');
+    if (ms > options.timeoutMs || options.signal?.aborted) {
+      progress.stop(options.signal?.aborted ? 'stopped' : 'still running');
       return { ms, drained: false, states };
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollMs));

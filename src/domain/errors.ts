@@ -6,6 +6,10 @@ export const ERROR_CODES = {
   // Input and API usage
   VALIDATION_FAILED: 400,
   BODY_TOO_LARGE: 413,
+  /** A JSON value nested deeper than the service accepts (it could not be stored or written out). */
+  INPUT_TOO_DEEP: 400,
+  /** A string holds NUL or an unpaired UTF-16 surrogate, which the stores cannot keep. */
+  INPUT_CHARACTER_NOT_ALLOWED: 400,
   NOT_FOUND: 404,
   CONFLICT: 409,
   UNAUTHENTICATED: 401,
@@ -71,6 +75,8 @@ export const ERROR_CODES = {
   TRANSFER_NOT_RETRYABLE: 409,
   /** The worker stopped (crash, expired lease) while running the transfer too many times: set aside. */
   TRANSFER_ABANDONED: 500,
+  /** A worker's lease on a batch ran out and the transfers were taken back: it writes nothing more. */
+  TRANSFER_CLAIM_LOST: 409,
   RECORD_NOT_FOUND: 404,
   // Outbound hub webhooks
   WEBHOOK_URL_NOT_ALLOWED: 400,

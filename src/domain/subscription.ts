@@ -1,6 +1,7 @@
 // Subscription settings (SPEC S2): the fields, their defaults and their rules, as zod schemas that give
 // the API's validation, its OpenAPI document and the TypeScript types at once.
 import { z } from 'zod';
+import { hostKind } from './addresses.ts';
 import { DEFAULT_FLOW_SETTINGS, type HubScope } from './hub.ts';
 
 export const INTEGRATION_VERSIONS = ['v1.0'] as const;
@@ -65,7 +66,17 @@ const apiKey = z.preprocess(
   z
     .string()
     .trim()
-    .regex(/^pk_[A-Za-z0-9_-]{6,200}$/, 'API Key must be a Klaviyo private API key (it starts with pk_)')
+    // One message per way a key can be wrong, so "it starts with pk_" is never said of a key that does.
+    .regex(/^pk_/, 'API Key must be a Klaviyo private API key: it starts with pk_')
+    .regex(
+      /^pk_[A-Za-z0-9_-]*$/,
+      'API Key has a character a Klaviyo private API key never has (after pk_ only letters, digits, _ and -)',
+    )
+    .regex(
+      /^pk_[A-Za-z0-9_-]{6,}$/,
+      'API Key is too short for a Klaviyo private API key (pk_ and about 34 letters and digits): copy the whole key',
+    )
+    .max(203, 'API Key is too long for a Klaviyo private API key: copy only the key')
     .nullable(),
 );
 const apiRevision = z.preprocess(
@@ -219,7 +230,8 @@ export function checkApiUrl(input: string, allowSandbox: boolean): AllowedApiUrl
   if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== ''))
     return refuse();
   if (url.origin === KLAVIYO_API_URL) return { ok: true, url: KLAVIYO_API_URL };
-  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
-  if (allowSandbox && url.protocol === 'http:' && loopback) return { ok: true, url: url.origin };
+  // Loopback by the service-wide address rule (every spelling of it), as webhook URLs are judged.
+  if (allowSandbox && url.protocol === 'http:' && hostKind(url.hostname) === 'loopback')
+    return { ok: true, url: url.origin };
   return refuse();
 }

@@ -150,7 +150,9 @@ function registerKind(app: FastifyInstance, ctx: ServiceContext, kind: HubKind) 
         },
       );
     }
-    return importNdjson(hub(), kind, req.body as AsyncIterable<Buffer>);
+    return importNdjson(hub(), kind, req.body as AsyncIterable<Buffer>, {
+      onStoreError: (err, line) => req.log.error({ err, line }, 'import: a line could not be stored'),
+    });
   });
 }
 

@@ -50,6 +50,11 @@ export interface KlaviyoClientOptions {
   onExchange?: (e: ExchangeSummary) => void;
   /** Asked before each request; false skips building its summary (redacting big bodies costs). */
   wantsExchange?: () => boolean;
+  /**
+   * Awaited right before each request goes out (after any wait for budget); a throw stops the call with
+   * that error. The transfer engine refuses writes here once a worker lost its claim on the batch.
+   */
+  beforeSend?: () => Promise<void> | void;
   timeouts?: { connectMs?: number; readMs?: number };
   retry?: Partial<RetryPolicy>;
   /** Injected for tests: the clock, the wait, and the jitter source. */

@@ -84,6 +84,7 @@ export class KlaviyoTransport {
   private readonly dispatcher: Dispatcher;
   private readonly onExchange?: (e: ExchangeSummary) => void;
   private readonly wantsExchange?: () => boolean;
+  private readonly beforeSend?: () => Promise<void> | void;
   private readonly routes = new Map<string, Route>();
   private readonly budgetKey: string;
   readonly now: () => number;
@@ -114,6 +115,7 @@ export class KlaviyoTransport {
       sharedAgent(options.timeouts?.connectMs ?? 10_000, options.timeouts?.readMs ?? 60_000);
     this.onExchange = options.onExchange;
     this.wantsExchange = options.wantsExchange;
+    this.beforeSend = options.beforeSend;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => delay(ms));
     this.random = options.random ?? Math.random;
@@ -203,6 +205,7 @@ export class KlaviyoTransport {
     await this.acquireSlotAndBudget(route);
     let token: string | undefined;
     try {
+      await this.beforeSend?.();
       token = this.auth.kind === 'oauth' ? await this.auth.tokens.getAccessToken() : this.auth.apiKey;
       const headers: Record<string, string> = {
         accept: JSON_API,

@@ -1,7 +1,7 @@
 // The helper functions formulas can call (SPEC S4). Each is a plain function of its arguments and the
 // record being mapped: none touches the process, the file system, the network or the clock beyond what
 // the record holds, so a formula stays a pure transformation.
-import { getCountries, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { getCountries, Metadata, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 
 export function isEmpty(value: unknown): boolean {
   if (value === undefined || value === null) return true;
@@ -92,6 +92,27 @@ export function countryCode(value: unknown): string | undefined {
   return countryNames.get(key);
 }
 
+// These two methods are part of libphonenumber's Metadata class but missing from its type declarations.
+const phoneMetadata = new Metadata() as unknown as {
+  hasCallingCode(code: string): boolean | undefined;
+  getCountryCodesForCallingCode(code: string): string[] | undefined;
+};
+
+/**
+ * " for +44 (GB)": the calling code a number in international form gives, and the main country of that
+ * code (as libphonenumber lists it first), for messages about a number that is not valid there.
+ */
+export function callingCodeCountry(text: string): string {
+  const digits = (text.startsWith('00') ? text.slice(2) : text.slice(1)).replace(/\D/g, '');
+  for (const length of [1, 2, 3]) {
+    const callingCode = digits.slice(0, length);
+    if (!phoneMetadata.hasCallingCode(callingCode)) continue;
+    const main = phoneMetadata.getCountryCodesForCallingCode(callingCode)?.[0];
+    return ` for +${callingCode}${main ? ` (${main})` : ''}`;
+  }
+  return ' (its country code is unknown)';
+}
+
 export interface E164Result {
   number: string | null;
   /** Set when a non-empty phone could not be turned into E.164 (the caller logs it and drops the phone). */
@@ -106,6 +127,17 @@ export function toE164(phone: unknown, country: unknown, defaultCountry?: string
   if (phone === undefined || phone === null) return { number: null };
   const text = String(phone).trim();
   if (text === '') return { number: null };
+  // A number with its own country code (+44…, 0044…) is judged by that code alone: the record's country
+  // says where the customer lives, not where their phone is from.
+  const international = text.startsWith('+') || text.startsWith('00');
+  if (international) {
+    const parsed = parsePhoneNumberFromString(text.startsWith('00') ? `+${text.slice(2)}` : text);
+    if (parsed?.isValid()) return { number: parsed.number };
+    return {
+      number: null,
+      warning: `phone number '${text}' is not a valid phone number${callingCodeCountry(text)}; it was left out`,
+    };
+  }
   const code = countryCode(country) ?? countryCode(defaultCountry);
   const parsed = parsePhoneNumberFromString(text, code as Parameters<typeof parsePhoneNumberFromString>[1]);
   if (parsed?.isValid()) return { number: parsed.number };

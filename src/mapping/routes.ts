@@ -123,7 +123,16 @@ export function registerMappingRoutes(app: FastifyInstance, ctx: ServiceContext)
         hubRecord: async (kind, id) => (ctx.hub ? ctx.hub.get(kind, id) : null),
         klaviyoProfile: async (id) => {
           const client = await ctx.klaviyoFor(collection.subscription_id);
-          return client.profiles.get(id, { additionalFields: ['subscriptions'] });
+          try {
+            return await client.profiles.get(id, { additionalFields: ['subscriptions'] });
+          } catch (err) {
+            // An id Klaviyo does not know is the caller's mistake, not the service's (a 404, not a 500).
+            if ((err as { code?: unknown }).code === 'KLAVIYO_NOT_FOUND')
+              throw new AppError('RECORD_NOT_FOUND', `Klaviyo has no profile with id '${id}'.`, {
+                field: 'record_id',
+              });
+            throw err;
+          }
         },
       });
     },

@@ -81,8 +81,12 @@ function parseInput(input: unknown): CollectionSpec {
   });
 }
 
+/**
+ * How a message names a mapping: numbered from 1, as the editor labels its rows ("Mapping 5
+ * destination"). `field` keeps the API's 0-based path (mappings[4]) for programs.
+ */
 function label(mapping: MappingInput, index: number): string {
-  return `Mapping ${index} ('${mapping.destination}')`;
+  return `Mapping ${index + 1} ('${mapping.destination}')`;
 }
 
 function checkDestination(
@@ -299,7 +303,7 @@ export async function validateCollection(input: unknown, ctx: ValidationContext)
     if (previous !== undefined) {
       throw new AppError(
         'VALIDATION_FAILED',
-        `${label(mapping, index)}: destination '${mapping.destination}' is already mapped by mapping ${previous}`,
+        `${label(mapping, index)}: destination '${mapping.destination}' is already mapped by mapping ${previous + 1}`,
         { field: `mappings[${index}].destination` },
       );
     }

@@ -48,7 +48,35 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: ServiceContext) {
       },
     },
     async (req, reply) => {
-      const url = await startAuthorization(ctx, req.params.id, requireAuth(req).userId);
+      let url: string;
+      try {
+        url = await startAuthorization(ctx, req.params.id, requireAuth(req).userId);
+      } catch (err) {
+        // The console's Authenticate is a link: a browser following it gets a page that says what to do,
+        // not the JSON error object scripts get (docs/console.md).
+        const browser = req.query.format !== 'json' && /text\/html/.test(req.headers.accept ?? '');
+        if (!browser || !(err instanceof AppError)) throw err;
+        const back = `/subscriptions/${encodeURIComponent(req.params.id)}`;
+        reply.status(err.status).type('text/html; charset=utf-8').header('cache-control', 'no-store');
+        if (err.code === 'OAUTH_NOT_CONFIGURED') {
+          return page(
+            'OAuth is not set up',
+            '<p>This service has no Klaviyo OAuth app yet, so it cannot send you to Klaviyo to authorize.</p>' +
+              '<p>To use OAuth: create an app in Klaviyo (Settings &gt; Integrations &gt; Manage apps), register ' +
+              `<code>${escapeHtml(ctx.config.publicUrl)}/oauth/callback</code> as its redirect URL, then start the ` +
+              'service with <code>KLAVIYO_OAUTH_CLIENT_ID</code> and <code>KLAVIYO_OAUTH_CLIENT_SECRET</code> set ' +
+              'to its client id and secret.</p><p>Or connect with a private API key instead: enter it in the ' +
+              "subscription's settings and save.</p>" +
+              `<p><small>Code: ${err.code} (docs/errors.md)</small></p>`,
+            back,
+          );
+        }
+        return page(
+          'Klaviyo authorization could not start',
+          `<p>${escapeHtml(err.message)}</p><p><small>Code: ${err.code}</small></p>`,
+          back,
+        );
+      }
       if (req.query.format === 'json') return { authorize_url: url };
       return reply.redirect(url, 302);
     },

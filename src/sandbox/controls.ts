@@ -191,6 +191,19 @@ export function createControlsHandler(state: SandboxState, limiter: RateLimiter 
       state.faults = [];
       return json(res, 200, { faults: 0 });
     }
+    if (route === 'POST /__sandbox/keys/revoke') {
+      // As a Klaviyo user deleting a private key: every later call with it answers 401.
+      const key = body.key;
+      if (typeof key !== 'string' || !state.apiKeys.has(key)) return json(res, 404, { error: 'unknown key' });
+      state.apiKeys.delete(key);
+      return json(res, 200, { revoked: true });
+    }
+    if (route === 'POST /__sandbox/keys') {
+      // As a Klaviyo user making a new private key for an account (the default one unless named).
+      const accountId = typeof body.accountId === 'string' ? body.accountId : state.defaultAccountId;
+      if (!state.accounts.has(accountId)) return json(res, 404, { error: 'unknown account' });
+      return json(res, 201, { api_key: state.addApiKey(accountId), account_id: accountId });
+    }
     if (route === 'POST /__sandbox/apps/remove') {
       const clientId = body.clientId;
       const accountId = typeof body.accountId === 'string' ? body.accountId : state.defaultAccountId;

@@ -9,12 +9,14 @@ import { importJobHandlers } from './import-jobs.ts';
 import { jobHandlers } from './jobs.ts';
 import { listHandlers } from './lists.ts';
 import { createOAuthHandler } from './oauth.ts';
+import { observeExchange } from './observer.ts';
 import { profileHandlers } from './profiles.ts';
 import { RateLimiter } from './ratelimit.ts';
 import { SandboxState } from './sandbox-state.ts';
 import { createApiHandler } from './server.ts';
 import { secret } from './state.ts';
 
+export { type ExchangeObserver, onExchange, type SandboxExchange } from './observer.ts';
 export { SandboxState } from './sandbox-state.ts';
 
 export interface SandboxOptions {
@@ -86,6 +88,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         : url.pathname.startsWith('/__sandbox/')
           ? controls
           : undefined;
+    if (route === api) observeExchange(req, res, url);
     if (!route) {
       req.resume();
       res.writeHead(404, { 'content-type': 'application/json' });

@@ -88,6 +88,13 @@ export class SandboxState {
     return { accountId, apiKey: key };
   }
 
+  /** A new private key for an existing account. */
+  addApiKey(accountId: string): string {
+    const key = secret('pk_sandbox_', 18);
+    this.apiKeys.set(key, accountId);
+    return key;
+  }
+
   /** The account by id, or the default account. */
   account(accountId?: string): Account {
     const account = this.accounts.get(accountId ?? this.defaultAccountId);

@@ -4,6 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError, type ApiRequest, type ApiResult, errorBody } from './http.ts';
+import { noteRequestBody } from './observer.ts';
 import { OPERATIONS, type OperationSpec } from './operations.ts';
 import type { RateLimiter } from './ratelimit.ts';
 import type { SandboxState } from './sandbox-state.ts';
@@ -273,6 +274,7 @@ export function createApiHandler(options: ApiServerOptions) {
         );
         if (raw === 'too-large')
           throw new ApiError(413, 'payload_too_large', 'The request payload is too large.');
+        noteRequestBody(req, raw);
         try {
           body = JSON.parse(raw.toString('utf8'));
         } catch {

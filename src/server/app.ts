@@ -12,7 +12,7 @@ import { unlink } from '../oauth/flow.ts';
 import { registerOAuthRoutes } from '../oauth/routes.ts';
 import { documentRoles, installAuthGuard } from '../http/auth-guard.ts';
 import type { ServiceContext } from '../service/context.ts';
-import { installErrorHandling } from './errors.ts';
+import { installErrorHandling, installInputLimits } from './errors.ts';
 import { routeModules } from './routes.ts';
 import { registerOperationsRoutes } from './routes/operations.ts';
 import { registerSessionRoutes, type SessionRouteOptions } from './routes/session.ts';
@@ -78,6 +78,7 @@ export async function buildServer(
 
   installErrorHandling(app);
   installAuthGuard(app, ctx);
+  installInputLimits(app);
 
   const requests = new Counter({
     name: 'klaviyo_sync_http_requests_total',

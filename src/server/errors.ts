@@ -4,6 +4,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError } from '../domain/errors.ts';
+import { assertStorableInput } from '../domain/input-limits.ts';
 import { fieldFromPath, type IssueDetails, plainIssueMessage } from '../domain/validation-messages.ts';
 
 export function installErrorHandling(app: FastifyInstance): void {
@@ -66,5 +67,24 @@ export function installErrorHandling(app: FastifyInstance): void {
     reply
       .status(404)
       .send({ error: { code: 'NOT_FOUND', message: `No route ${req.method} ${req.url.split('?')[0]}.` } });
+  });
+}
+
+/**
+ * Every parsed body, query and path parameter meets the input limits (nesting depth; no NUL or unpaired
+ * surrogate in any string or key) before a route sees it: a 400 naming the field, the same on SQLite and
+ * PostgreSQL (docs/errors.md). Streamed bodies (NDJSON imports) are checked line by line by their route.
+ */
+export function installInputLimits(app: FastifyInstance): void {
+  app.addHook('preValidation', async (req) => {
+    assertStorableInput(req.params);
+    assertStorableInput(req.query);
+    const body = req.body as unknown;
+    if (typeof body !== 'object' || body === null) {
+      if (typeof body === 'string') assertStorableInput(body);
+      return;
+    }
+    if (Buffer.isBuffer(body) || Symbol.asyncIterator in body) return;
+    assertStorableInput(body);
   });
 }

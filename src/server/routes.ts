@@ -1,7 +1,9 @@
 // The route modules of every area, registered by buildServer in this order. Each area exports
 // `register(app, ctx)` from its own routes file and adds one line here.
 import type { FastifyInstance } from 'fastify';
+import { registerAlertRoutes } from '../alerts/routes.ts';
 import { registerPrivacyDeletionRoutes } from '../flows/privacy-deletion/routes.ts';
+import { registerHealthRoutes } from '../health/index.ts';
 import { registerHubRoutes } from '../hub/routes.ts';
 import { registerMappingRoutes } from '../mapping/routes.ts';
 import { registerTransferRoutes } from '../transfer/routes.ts';
@@ -20,4 +22,6 @@ export const routeModules: RouteModule[] = [
   registerMappingRoutes,
   registerPrivacyDeletionRoutes,
   registerWebhookRoutes,
+  registerAlertRoutes,
+  registerHealthRoutes,
 ];

@@ -1,5 +1,6 @@
 // The database's tables, as Kysely types. Each area keeps its tables in a file of its own under
 // tables/ and its migrations under migrations/; this file only puts them together.
+import type { AlertTables } from './tables/alerts.ts';
 import type { CoreTables } from './tables/core.ts';
 import type { FlowTables } from './tables/flows.ts';
 import type { HubTables } from './tables/hub.ts';
@@ -13,4 +14,5 @@ export interface Database
     TransferTables,
     MappingTables,
     FlowTables,
-    WebhookTables {}
+    WebhookTables,
+    AlertTables {}

@@ -1,7 +1,9 @@
 // The transfer log and the operator's actions on it: query, show one with its steps, retry one, replay
 // many, pause and resume a subscription's queue, and the retention cleanup.
+import { sql } from 'kysely';
 import { AppError } from '../domain/errors.ts';
 import type { Store } from '../store/db.ts';
+import { errorExplanation } from './explanations.ts';
 import { pauseIn } from './queue.ts';
 import { chunked, requeue, toTransfer } from './rows.ts';
 import type { Transfer, TransferState } from './types.ts';
@@ -17,7 +19,25 @@ export interface TransferFilter {
   created_after?: string;
   created_before?: string;
   ids?: string[];
+  /**
+   * A hub id, a Klaviyo id or an email address: transfers of that record, whichever way it travelled
+   * (resolved through the links and the hub's customers by `resolveSearch`).
+   */
+  search?: string;
+  /** Record ids (the resolved search). */
+  record_ids?: string[];
 }
+
+/** Failures of one error code among the transfers a filter selects. */
+export interface FailureGroup {
+  error_code: string | null;
+  count: number;
+  /** The plain explanation (docs/errors.md), if the code has one. */
+  explanation: string | null;
+}
+
+/** Most transfers one replay call sends back; the answer says how many matched and how many are left. */
+export const MAX_REPLAY = 5000;
 
 export interface TransferStep {
   id: string;
@@ -62,7 +82,75 @@ export class TransferLog {
     if (filter.created_after) q = q.where('created_at', '>=', filter.created_after);
     if (filter.created_before) q = q.where('created_at', '<', filter.created_before);
     if (filter.ids?.length) q = q.where('id', 'in', filter.ids.map(Number).filter(Number.isSafeInteger));
+    if (filter.record_ids) {
+      // A search that found nothing matches nothing (not everything).
+      q = filter.record_ids.length
+        ? q.where('record_id', 'in', filter.record_ids)
+        : q.where(sql<boolean>`1 = 0`);
+    }
     return q;
+  }
+
+  /**
+   * Turns `search` into the record ids it names: the text itself (a hub id or a Klaviyo id), the other
+   * side of its links, and for an email address the hub customers with it and their Klaviyo profiles.
+   */
+  async resolveSearch(filter: TransferFilter): Promise<TransferFilter> {
+    const text = filter.search?.trim();
+    if (!text) return { ...filter, search: undefined };
+    const ids = new Set<string>([text]);
+    if (text.includes('@')) {
+      const customers = await this.store.db
+        .selectFrom('hub_records')
+        .select('id')
+        // (kind, email) is indexed; only customers carry an email.
+        .where('kind', '=', 'customer')
+        .where('email', '=', text.toLowerCase())
+        .limit(100)
+        .execute();
+      for (const c of customers) ids.add(c.id);
+    }
+    const named = [...ids];
+    let links = this.store.db
+      .selectFrom('links')
+      .select(['hub_id', 'klaviyo_id'])
+      .where((eb) => eb.or([eb('hub_id', 'in', named), eb('klaviyo_id', 'in', named)]));
+    if (filter.subscription_id) links = links.where('subscription_id', '=', filter.subscription_id);
+    for (const link of await links.limit(500).execute()) {
+      ids.add(link.hub_id);
+      ids.add(link.klaviyo_id);
+    }
+    return { ...filter, search: undefined, record_ids: [...ids] };
+  }
+
+  /** Failed and dead transfers the filter selects, grouped by error code, most frequent first. */
+  async failureGroups(filter: TransferFilter): Promise<FailureGroup[]> {
+    const states = (filter.states ?? (filter.state ? [filter.state] : ['failed', 'dead'])).filter(
+      (s) => s === 'failed' || s === 'dead',
+    );
+    if (states.length === 0) return [];
+    const rows = await this.filtered({ ...filter, state: undefined, states })
+      .select(['error_code', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('error_code')
+      .execute();
+    return rows
+      .map((r) => ({
+        error_code: r.error_code,
+        count: Number(r.n),
+        explanation: errorExplanation(r.error_code),
+      }))
+      .sort((a, b) => b.count - a.count || String(a.error_code).localeCompare(String(b.error_code)));
+  }
+
+  /** Every page of the filter's transfers, newest first (for the CSV export). */
+  async *each(filter: TransferFilter, pageSize = 500): AsyncGenerator<Transfer[]> {
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await this.list(filter, { limit: pageSize, cursor });
+      if (page.data.length) yield page.data;
+      if (!page.next_cursor) return;
+      cursor = page.next_cursor;
+    }
   }
 
   /** Newest first; the cursor is the last id seen. */
@@ -129,26 +217,38 @@ export class TransferLog {
     return queued;
   }
 
-  /** Sends again every failed or dead transfer matching the filter; returns how many went back. */
-  async replay(filter: TransferFilter): Promise<{ queued: number; superseded: number }> {
+  /**
+   * Sends again the failed or dead transfers matching the filter, oldest first, at most `limit` of them
+   * in one call (MAX_REPLAY): `matched` counts all that match, `remaining` those left for another call.
+   */
+  async replay(
+    filter: TransferFilter,
+    limit = MAX_REPLAY,
+  ): Promise<{ matched: number; queued: number; superseded: number; remaining: number }> {
     const states = (filter.states ?? (filter.state ? [filter.state] : ['failed', 'dead'])).filter(
       (s) => s === 'failed' || s === 'dead',
     );
-    if (states.length === 0) return { queued: 0, superseded: 0 };
-    const rows = await this.filtered({ ...filter, state: undefined, states })
+    if (states.length === 0) return { matched: 0, queued: 0, superseded: 0, remaining: 0 };
+    const selected = { ...filter, state: undefined, states };
+    const matched = await this.count(selected);
+    const rows = await this.filtered(selected)
       .select('id')
       .orderBy('id')
+      .limit(Math.max(1, Math.min(limit, MAX_REPLAY)))
       .execute();
     const ids = rows.map((r) => Number(r.id));
     const back = await this.requeueWithNote(ids, 'Replayed.');
-    return { queued: back, superseded: ids.length - back };
+    return { matched, queued: back, superseded: ids.length - back, remaining: matched - ids.length };
   }
 
   private async requeueWithNote(ids: number[], note: string, wake = true): Promise<number> {
     const now = this.now();
     const at = new Date(now).toISOString();
     const back = await this.store.db.transaction().execute(async (trx) => {
-      const went = await requeue(trx, ids, now, { resetAttempts: true });
+      const went = await requeue(trx, ids, now, {
+        resetAttempts: true,
+        expect: { states: ['failed', 'dead'] },
+      });
       for (const part of chunked(went, 300)) {
         await trx
           .insertInto('transfer_steps')

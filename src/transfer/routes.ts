@@ -1,23 +1,28 @@
 // Transfer routes (SPEC S8.1): the log (list, one with its steps), retry, replay, queue pause/resume and
 // stats; manual sync (S5.6); inbound notifications (S5.4).
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../domain/errors.ts';
 import { parseOr400 } from '../hub/routes.ts';
 import { safeEqual } from '../secrets/index.ts';
 import type { ServiceContext } from '../service/context.ts';
+import { csvCell } from './csv.ts';
 import { PROFILE_TO_CUSTOMER_FLOW } from './flows.ts';
+import { MAX_REPLAY, type TransferFilter } from './log.ts';
 import { toTransferJson } from './rows.ts';
 import type { TransferServices } from './service.ts';
-import { TRANSFER_STATES } from './types.ts';
+import { TRANSFER_STATES, type Transfer } from './types.ts';
 
 export const MAX_MANUAL_SYNC_IDS = 3000;
 export const MAX_NOTIFICATIONS = 1000;
 /** Most transfer ids one list request may name (`ids=`). */
 export const MAX_LIST_IDS = 500;
 
-const ListQuery = z.object({
+const FilterQuery = z.object({
   subscription: z.string().max(100).optional(),
+  /** A hub id, a Klaviyo id or an email address. */
+  q: z.string().trim().max(320).optional(),
   state: z.enum(TRANSFER_STATES).optional(),
   record: z.string().max(200).optional(),
   flow: z.string().max(100).optional(),
@@ -29,9 +34,78 @@ const ListQuery = z.object({
     .regex(/^\d+(,\d+)*$/, 'must be transfer ids separated by commas')
     .refine((v) => v.split(',').length <= MAX_LIST_IDS, `at most ${MAX_LIST_IDS} ids`)
     .optional(),
+});
+const ListQuery = FilterQuery.extend({
   limit: z.coerce.number().int().min(1).max(500).optional(),
   cursor: z.string().regex(/^\d+$/).optional(),
+  /** `1`: the answer carries `total`, how many transfers match (for "select all that match"). */
+  total: z.enum(['0', '1']).optional(),
 });
+
+type FilterQueryInput = z.infer<typeof FilterQuery>;
+
+/** The log's filter from a query string: checked bounds, UTC times, the search resolved to record ids. */
+async function filterFrom(services: TransferServices, q: FilterQueryInput): Promise<TransferFilter> {
+  if (q.created_after && q.created_before && Date.parse(q.created_after) > Date.parse(q.created_before)) {
+    throw new AppError('VALIDATION_FAILED', 'created_before: must not be earlier than created_after', {
+      field: 'created_before',
+    });
+  }
+  return services.engine.log.resolveSearch({
+    subscription_id: q.subscription,
+    state: q.state,
+    record_id: q.record,
+    flow: q.flow,
+    error_code: q.error_code,
+    created_after: utc(q.created_after),
+    created_before: utc(q.created_before),
+    ids: q.ids?.split(','),
+    search: q.q,
+  });
+}
+
+/** Transfers as the API answers them, with the names of their subscription and collection. */
+async function withNames(ctx: ServiceContext, transfers: Transfer[]) {
+  const collectionIds = [...new Set(transfers.map((t) => t.collection_id).filter((id) => id !== null))];
+  const subscriptionIds = [...new Set(transfers.map((t) => t.subscription_id))];
+  const collections = collectionIds.length
+    ? await ctx.store.db
+        .selectFrom('mapping_collections')
+        .select(['id', 'name'])
+        .where('id', 'in', collectionIds)
+        .execute()
+    : [];
+  const subscriptions = subscriptionIds.length
+    ? await ctx.store.db
+        .selectFrom('subscriptions')
+        .select(['id', 'name'])
+        .where('id', 'in', subscriptionIds)
+        .execute()
+    : [];
+  const collectionName = new Map(collections.map((c) => [c.id, c.name]));
+  const subscriptionName = new Map(subscriptions.map((c) => [c.id, c.name]));
+  return transfers.map((t) => ({
+    ...toTransferJson(t),
+    subscription_name: subscriptionName.get(t.subscription_id) ?? null,
+    collection_name: t.collection_id ? (collectionName.get(t.collection_id) ?? null) : null,
+  }));
+}
+
+const CSV_COLUMNS = [
+  'id',
+  'created_at',
+  'updated_at',
+  'subscription_name',
+  'collection_name',
+  'flow',
+  'direction',
+  'record_id',
+  'state',
+  'attempts',
+  'error_code',
+  'error_message',
+  'tracking_id',
+] as const;
 
 /** created_at is stored as UTC ISO text: a bound given with another offset is compared as UTC. */
 function utc(value: string | undefined): string | undefined {
@@ -47,6 +121,10 @@ const ReplayBody = z.strictObject({
   created_after: z.iso.datetime({ offset: true }).optional(),
   created_before: z.iso.datetime({ offset: true }).optional(),
   ids: z.array(z.string().regex(/^\d+$/)).max(10_000).optional(),
+  /** A hub id, a Klaviyo id or an email address, as the list's `q`. */
+  q: z.string().trim().max(320).optional(),
+  /** How many to send back in this call (at most 5,000); `remaining` in the answer says what is left. */
+  limit: z.number().int().min(1).max(MAX_REPLAY).optional(),
 });
 
 const ManualSyncBody = z.strictObject({
@@ -79,25 +157,41 @@ export function registerTransferRoutes(app: FastifyInstance, ctx: ServiceContext
 
   app.get('/api/v1/transfers', async (req) => {
     const q = parseOr400(ListQuery, req.query);
-    if (q.created_after && q.created_before && Date.parse(q.created_after) > Date.parse(q.created_before)) {
-      throw new AppError('VALIDATION_FAILED', 'created_before: must not be earlier than created_after', {
-        field: 'created_before',
-      });
+    const filter = await filterFrom(svc(), q);
+    const page = await svc().engine.log.list(filter, { limit: q.limit, cursor: q.cursor });
+    return {
+      data: await withNames(ctx, page.data),
+      next_cursor: page.next_cursor,
+      ...(q.total === '1' ? { total: await svc().engine.log.count(filter) } : {}),
+    };
+  });
+
+  // The failed and dead transfers a filter selects, grouped by error code with the code's explanation.
+  app.get('/api/v1/transfers/failures', async (req) => {
+    const filter = await filterFrom(svc(), parseOr400(FilterQuery, req.query));
+    const groups = await svc().engine.log.failureGroups(filter);
+    return { data: groups, total: groups.reduce((n, g) => n + g.count, 0) };
+  });
+
+  // The filtered rows as CSV, streamed page by page (any number of rows, constant memory).
+  app.get('/api/v1/transfers/export.csv', async (req, reply) => {
+    const filter = await filterFrom(svc(), parseOr400(FilterQuery, req.query));
+    const log = svc().engine.log;
+    async function* lines() {
+      yield `${CSV_COLUMNS.join(',')}\r\n`;
+      for await (const page of log.each(filter)) {
+        const named = await withNames(ctx, page);
+        yield named
+          .map((row) => `${CSV_COLUMNS.map((c) => csvCell(row[c] as string | number | null)).join(',')}\r\n`)
+          .join('');
+      }
     }
-    const page = await svc().engine.log.list(
-      {
-        subscription_id: q.subscription,
-        state: q.state,
-        record_id: q.record,
-        flow: q.flow,
-        error_code: q.error_code,
-        created_after: utc(q.created_after),
-        created_before: utc(q.created_before),
-        ids: q.ids?.split(','),
-      },
-      { limit: q.limit, cursor: q.cursor },
-    );
-    return { data: page.data.map(toTransferJson), next_cursor: page.next_cursor };
+    const stamp = new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-');
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="transfers-${stamp}.csv"`)
+      .header('cache-control', 'no-store')
+      .send(Readable.from(lines()));
   });
 
   app.get('/api/v1/transfers/stats', async (req) => {
@@ -119,7 +213,8 @@ export function registerTransferRoutes(app: FastifyInstance, ctx: ServiceContext
     );
     const t = await svc().engine.log.get(id);
     if (!t) throw new AppError('NOT_FOUND', `No transfer with id '${id}'.`);
-    return { ...toTransferJson(t), steps: await svc().engine.log.steps(id) };
+    const [named] = await withNames(ctx, [t]);
+    return { ...named, steps: await svc().engine.log.steps(id) };
   });
 
   app.post('/api/v1/transfers/:id/retry', async (req) => {
@@ -131,12 +226,14 @@ export function registerTransferRoutes(app: FastifyInstance, ctx: ServiceContext
   });
 
   app.post('/api/v1/transfers/replay', async (req) => {
-    const f = parseOr400(ReplayBody, req.body ?? {});
-    return svc().engine.log.replay({
+    const { q, limit, ...f } = parseOr400(ReplayBody, req.body ?? {});
+    const filter = await svc().engine.log.resolveSearch({
       ...f,
       created_after: utc(f.created_after),
       created_before: utc(f.created_before),
+      search: q,
     });
+    return svc().engine.log.replay(filter, limit);
   });
 
   app.post('/api/v1/transfers/pause', async (req) => {

@@ -37,10 +37,11 @@ export interface TransferServiceOptions extends Partial<Omit<TransferEngineOptio
   workers?: boolean;
 }
 
-type Ctx = Pick<ServiceContext, 'store' | 'log' | 'secrets' | 'onClose'> & {
-  hub?: HubStore;
-  transfers?: TransferServices;
-};
+type Ctx = Pick<ServiceContext, 'store' | 'log' | 'secrets' | 'onClose'> &
+  Partial<Pick<ServiceContext, 'metrics'>> & {
+    hub?: HubStore;
+    transfers?: TransferServices;
+  };
 
 export function createTransferServices(ctx: Ctx, options: TransferServiceOptions = {}) {
   const hub = new HubStore(ctx.store);
@@ -51,6 +52,7 @@ export function createTransferServices(ctx: Ctx, options: TransferServiceOptions
     hub,
     flowSettings: options.flowSettings ?? storeFlowSettings,
     log: options.log ?? ctx.log,
+    metrics: options.metrics ?? ctx.metrics,
   });
   const scheduler = new PollScheduler({ engine, subscriptions, log: options.log ?? ctx.log });
   const transfers: TransferServices = {

@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Role } from '../domain/roles.ts';
 import { ApiError, api, get, onUnauthenticated, setCsrfToken } from './api.ts';
+import { Alerts } from './pages/Alerts.tsx';
 import { ApiTokens } from './pages/ApiTokens.tsx';
 import { Dashboard } from './pages/Dashboard.tsx';
 import { ManualSync } from './pages/ManualSync.tsx';
@@ -9,7 +10,7 @@ import { Mappings } from './pages/Mappings.tsx';
 import { SignIn } from './pages/SignIn.tsx';
 import { SubscriptionPage } from './pages/SubscriptionPage.tsx';
 import { SubscriptionsList } from './pages/SubscriptionsList.tsx';
-import { TransferLog } from './pages/TransferLog.tsx';
+import { TransferLog, TransferPage } from './pages/TransferLog.tsx';
 import { Users } from './pages/Users.tsx';
 import { Webhooks } from './pages/Webhooks.tsx';
 import { Link, match, navigate, useLocation } from './router.tsx';
@@ -24,6 +25,7 @@ const NAV: { to: string; label: string; role?: Role }[] = [
   { to: '/transfers', label: 'Transfer log' },
   { to: '/dashboard', label: 'Dashboard' },
   { to: '/webhooks', label: 'Webhooks' },
+  { to: '/alerts', label: 'Alerts' },
   { to: '/tokens', label: 'API tokens' },
   { to: '/users', label: 'Users', role: 'admin' },
 ];
@@ -173,8 +175,11 @@ function Page({ path, search }: { path: string; search: URLSearchParams }) {
   if (subMappings) return <Mappings key={subMappings.id} subscriptionId={subMappings.id} />;
   if (path === '/sync') return <ManualSync subscriptionId={search.get('subscription')} />;
   if (path === '/transfers') return <TransferLog initial={search} />;
+  const transfer = match('/transfers/:id', path);
+  if (transfer) return <TransferPage key={transfer.id} id={transfer.id} />;
   if (path === '/dashboard') return <Dashboard />;
   if (path === '/webhooks') return <Webhooks />;
+  if (path === '/alerts') return <Alerts />;
   if (path === '/tokens') return <ApiTokens />;
   if (path === '/users') return <Users />;
   if (path === '/' || path === '/signin') return null;

@@ -79,6 +79,8 @@ export interface Transfer {
   tracking_id: string;
   created_at: string;
   updated_at: string;
+  subscription_name?: string | null;
+  collection_name?: string | null;
 }
 
 export interface TransferStep {

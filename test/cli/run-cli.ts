@@ -3,9 +3,27 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hasExchangeObservers } from '../../src/sandbox/observer.ts';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(PROJECT_ROOT, 'bin/klaviyo-sync.js');
+
+/**
+ * `demo` and `sandbox` start a sandbox in the child: the contract gate (docs/contract-gate.md) watches it
+ * there too when it watches this process, and reads Klaviyo's description from where this process does.
+ */
+function gateEnv(args: string[]): Record<string, string> {
+  if (!hasExchangeObservers() || (args[0] !== 'demo' && args[0] !== 'sandbox')) return {};
+  const extra: Record<string, string> = {
+    NODE_OPTIONS: `--import=${path.join(PROJECT_ROOT, 'test/contract-gate/preload.ts')}`,
+    CONTRACT_GATE_PARENT_FILE: path.relative(PROJECT_ROOT, process.argv[1] ?? 'unknown'),
+  };
+  for (const name of ['CI', 'KLAVIYO_OPENAPI_DIR', 'CONTRACT_GATE_RECORDS_DIR']) {
+    const value = process.env[name];
+    if (value !== undefined) extra[name] = value;
+  }
+  return extra;
+}
 
 export interface CliResult {
   code: number | null;
@@ -23,7 +41,7 @@ export function runCli(
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: PROJECT_ROOT,
       // Only what the command needs: no variable of the test runner's own service leaks in.
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...gateEnv(args), ...env },
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     if (input !== undefined) child.stdin!.end(input);

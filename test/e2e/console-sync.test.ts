@@ -89,8 +89,8 @@ describe('console manual sync, transfer log and dashboard', { skip: chromiumMiss
     await page.getByRole('button', { name: 'Apply filters' }).click();
     for (const c of CUSTOMERS) await log.locator(`tr[data-record-id="${c.id}"]`).first().waitFor();
 
-    // Filtering by record id narrows the log to that record.
-    await page.getByRole('textbox', { name: 'Record id' }).fill(CUSTOMERS[1].id);
+    // Searching by a hub id narrows the log to that record.
+    await page.getByRole('searchbox', { name: 'Search' }).fill(CUSTOMERS[1].id);
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await log.locator(`tr[data-record-id="${CUSTOMERS[0].id}"]`).waitFor({ state: 'detached' });
     assert.ok((await log.locator(`tr[data-record-id="${CUSTOMERS[1].id}"]`).count()) >= 1);

@@ -85,7 +85,7 @@ describe('validation on save', () => {
       }),
       'MAPPING_UNKNOWN_FIELD',
       'mappings[1].destination',
-      /Mapping 1 \('nickname'\): 'nickname' is not a field of a Klaviyo profile \(custom properties go under properties/,
+      /Mapping 2 \('nickname'\): 'nickname' is not a field of a Klaviyo profile \(custom properties go under properties/,
     );
     await refused(
       base({ mappings: [{ destination: 'location.street', type: 'static', value: 'x' }] }),
@@ -154,7 +154,7 @@ describe('validation on save', () => {
       }),
       'VALIDATION_FAILED',
       'mappings[1].destination',
-      /already mapped by mapping 0/,
+      /^Mapping 2 \('email'\): .*already mapped by mapping 1$/,
     );
   });
 
@@ -169,7 +169,7 @@ describe('validation on save', () => {
       }),
       'MAPPING_FORMULA_INVALID',
       'mappings[2].formula',
-      /Mapping 2 \('properties'\): the formula does not parse at line 3, column 1/,
+      /Mapping 3 \('properties'\): the formula does not parse at line 3, column 1/,
     );
     await refused(
       base({

@@ -91,7 +91,7 @@ test('profiles, lists and memberships', async () => {
   });
   const listId = list.body.data.id;
   await expect('create_list', 400, 'POST', '/api/lists', { data: { type: 'list', attributes: {} } });
-  await expect('get_lists', 200, 'GET', '/api/lists?filter=equals(name,"Newsletter")');
+  await expect('get_lists', 200, 'GET', '/api/lists?filter=equals(name,["Newsletter"])');
   await expect('get_lists', 400, 'GET', '/api/lists?page[size]=11');
   await expect('get_list', 200, 'GET', `/api/lists/${listId}?additional-fields[list]=profile_count`);
   await expect('get_list', 404, 'GET', '/api/lists/nope');

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/index.ts';
+import { openApiToJsonSchema } from '../helpers/openapi.ts';
 
 export const REVISION = '2026-07-15';
 export const SPEC_PATH = fileURLToPath(
@@ -54,24 +55,6 @@ export async function openSandbox(options: SandboxOptions = {}): Promise<Client>
 
 type Node = Record<string, unknown>;
 
-/** OpenAPI 3.0 `nullable: true` becomes JSON Schema's `null` type; examples are dropped. */
-function toJsonSchema(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(toJsonSchema);
-  if (typeof node !== 'object' || node === null) return node;
-  const out: Node = {};
-  for (const [key, value] of Object.entries(node)) {
-    if (key === 'example' || key === 'nullable') continue;
-    out[key] = toJsonSchema(value);
-  }
-  if ((node as Node).nullable === true) {
-    if (typeof out.type === 'string') {
-      out.type = [out.type, 'null'];
-      if (Array.isArray(out.enum)) out.enum = [...out.enum, null];
-    } else return { anyOf: [out, { type: 'null' }] };
-  }
-  return out;
-}
-
 interface SpecOperation {
   responses: Record<string, Node>;
 }
@@ -102,7 +85,7 @@ export function loadContract(): ContractChecker | undefined {
   };
   const ajv = new Ajv({ strict: false, allErrors: true });
   (addFormatsModule as unknown as (ajv: Ajv) => void)(ajv);
-  ajv.addSchema({ $id: 'klaviyo', components: toJsonSchema(spec.components) });
+  ajv.addSchema({ $id: 'klaviyo', components: openApiToJsonSchema(spec.components, false) });
   const operations = new Map<string, SpecOperation>();
   for (const methods of Object.values(spec.paths)) {
     for (const operation of Object.values(methods))

@@ -127,3 +127,19 @@ test('faults: error rate per operation, forced 429 storms, latency, and clearing
   assert.equal((await control('POST', '/__sandbox/faults', { errorRate: 2 })).status, 400);
   assert.equal((await control('POST', '/__sandbox/apps/remove', { clientId: 'nope' })).status, 404);
 });
+
+test('controls: a private key revoked answers 401; a new key for the account works', async () => {
+  client = await openSandbox({});
+  const made = await control('POST', '/__sandbox/keys', {});
+  assert.equal(made.status, 201);
+  const key = made.body.api_key as string;
+  const call = (k: string) =>
+    fetch(`${client!.sandbox.url}/api/accounts`, {
+      headers: { authorization: `Klaviyo-API-Key ${k}`, revision: '2026-07-15' },
+    });
+  assert.equal((await call(key)).status, 200);
+  assert.equal((await control('POST', '/__sandbox/keys/revoke', { key })).status, 200);
+  assert.equal((await call(key)).status, 401);
+  assert.equal((await control('POST', '/__sandbox/keys/revoke', { key })).status, 404);
+  assert.equal((await control('POST', '/__sandbox/keys', { accountId: 'nope' })).status, 404);
+});

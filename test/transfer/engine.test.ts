@@ -222,7 +222,7 @@ for (const backend of backends()) {
         );
 
         const r = await env.engine.log.replay({ subscription_id: 'A', error_code: 'KLAVIYO_TIMEOUT' });
-        assert.deepEqual(r, { queued: 3, superseded: 0 });
+        assert.deepEqual(r, { matched: 3, queued: 3, superseded: 0, remaining: 0 });
         await env.engine.pool.drain();
         assert.equal(await env.engine.log.count({ state: 'succeeded' }), 4);
         const steps = await env.engine.log.steps(succeededOne.id);

@@ -50,6 +50,7 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false]) {
       assert.deepEqual(Object.keys(list.body.data[0]).sort(), [
         'attempts',
         'collection_id',
+        'collection_name',
         'created_at',
         'direction',
         'error_code',
@@ -59,6 +60,7 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false]) {
         'record_id',
         'state',
         'subscription_id',
+        'subscription_name',
         'tracking_id',
         'updated_at',
       ]);
@@ -85,7 +87,7 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false]) {
       assert.equal(again.body.error.code, 'TRANSFER_NOT_RETRYABLE');
 
       const replay = await svc.api('POST', '/api/v1/transfers/replay', { subscription_id: 'S1' });
-      assert.deepEqual(replay.body, { queued: 1, superseded: 0 });
+      assert.deepEqual(replay.body, { matched: 1, queued: 1, superseded: 0, remaining: 0 });
       await waitFor(async () => (await engine().log.count({ state: 'failed' })) === 0, 'the replay');
       assert.equal((await svc.api('POST', '/api/v1/transfers/replay', { bogus: 1 })).status, 400);
     });

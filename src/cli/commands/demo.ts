@@ -2,7 +2,7 @@
 // flowing into the sandbox's Klaviyo account, then the console's address and credentials, running until
 // Ctrl-C. With --exit-when-drained it stops once every transfer has finished (tests, CI, benchmarks).
 import { ConfigError } from '../../config.ts';
-import { DEMO_SUBSCRIPTION_NAME, runDemo } from '../run-demo.ts';
+import { DEMO_SUBSCRIPTION_NAME, DemoInterrupted, runDemo } from '../run-demo.ts';
 
 export interface DemoCommandOptions {
   port?: string;
@@ -33,7 +33,7 @@ const toPort = (value: string | undefined, name: string): number | undefined => 
 };
 
 /** Starts the demo; a busy port or a bad flag ends it with one line and exit code 1. */
-async function startDemo(options: DemoCommandOptions, out: (line: string) => void) {
+async function startDemo(options: DemoCommandOptions, out: (line: string) => void, signal: AbortSignal) {
   try {
     return await runDemo({
       port: toPort(options.port, 'port'),
@@ -43,6 +43,7 @@ async function startDemo(options: DemoCommandOptions, out: (line: string) => voi
       customers: toInt(options.customers, 'customers'),
       orders: toInt(options.orders, 'orders'),
       out,
+      signal,
     });
   } catch (error) {
     const code = (error as { code?: string }).code;
@@ -54,6 +55,9 @@ async function startDemo(options: DemoCommandOptions, out: (line: string) => voi
       process.stderr.write(
         `klaviyo-sync demo: port ${port} is in use; pass ${flag} <free port> (or ${flag} 0 for any free one).\n`,
       );
+    } else if (error instanceof DemoInterrupted) {
+      // Ctrl-C while starting: everything is closed and the temporary data removed already.
+      return undefined;
     } else if (error instanceof ConfigError || error instanceof DemoFlagError) {
       process.stderr.write(`klaviyo-sync demo: ${error.message}\n`);
     } else throw error;
@@ -63,8 +67,28 @@ async function startDemo(options: DemoCommandOptions, out: (line: string) => voi
 }
 
 export async function runDemoCommand(options: DemoCommandOptions): Promise<void> {
-  const out = (line: string) => process.stdout.write(`${line}\n`);
-  const demo = await startDemo(options, out);
+  // `npm run demo | tee log` and Ctrl-C: the terminal stops tee as well, so the demo's last lines meet a
+  // closed pipe (EPIPE). They are dropped instead of ending the process before it cleaned up.
+  let stdoutOpen = true;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    stdoutOpen = false;
+  });
+  const out = (line: string) => {
+    if (stdoutOpen) process.stdout.write(`${line}\n`);
+  };
+  // Ctrl-C (SIGINT), SIGTERM or a closed terminal (SIGHUP) at any moment, even while the demo starts,
+  // closes everything and removes the temporary data; a second one ends at once (the exit hook still
+  // removes the data).
+  const stopping = new AbortController();
+  let wake: (() => void) | undefined;
+  const onSignal = () => {
+    if (stopping.signal.aborted) process.exit(130);
+    stopping.abort();
+    wake?.();
+  };
+  for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(name, onSignal);
+  const demo = await startDemo(options, out, stopping.signal);
   if (!demo) return;
 
   if (options.exitWhenDrained) {
@@ -90,11 +114,7 @@ export async function runDemoCommand(options: DemoCommandOptions): Promise<void>
       ? 'Press Ctrl-C to stop.'
       : 'Press Ctrl-C to stop; the demo’s temporary data is removed then.',
   );
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  if (!stopping.signal.aborted) await new Promise<void>((resolve) => (wake = resolve));
   out('Stopping…');
   await demo.close();
 }

@@ -11,7 +11,9 @@ import {
   type ImportReport,
   resolveConnection,
 } from '../api-client.ts';
-import { createProgress, type ProgressStream } from '../progress.ts';
+import { createProgress, formatDuration, formatRate, type ProgressStream } from '../progress.ts';
+
+const count = (n: number) => n.toLocaleString('en-US');
 
 export const IMPORT_KINDS = ['customers', 'transactions', 'products'] as const;
 export type ImportKind = (typeof IMPORT_KINDS)[number];
@@ -73,6 +75,9 @@ export async function runImport(
   }
   const total = fromStdin ? undefined : await countRecords(file);
   const client = createApiClient(resolveConnection(options, io.env));
+  // A wrong token or an unreachable service is told before the bar starts, not after every line was read.
+  await client.checkAuth();
+  const started = Date.now();
   const progress = createProgress({ label: `import ${kind}`, total, stream: io.progressStream });
   const input = () =>
     (fromStdin ? (io.stdin ?? process.stdin) : createReadStream(file)) as AsyncIterable<Buffer>;
@@ -93,7 +98,10 @@ export async function runImport(
     throw error;
   }
   progress.update(total ?? linesSent);
-  progress.stop(`${report.rejectedCount} rejected`);
+  // The bar goes; the one summary below says what happened, with the time it took.
+  progress.stop(false);
+  const elapsed = Date.now() - started;
+  const records = report.accepted + report.rejectedCount;
 
   if (options.json) {
     // The service's own answer ({lines, accepted, rejected: <count>, errors: […]}), as docs/api.md shows it.
@@ -102,7 +110,9 @@ export async function runImport(
     return report;
   }
   io.out(
-    `${kind}: ${report.accepted} accepted, ${report.rejectedCount} rejected (${fromStdin ? 'standard input' : file})`,
+    `${kind}: ${count(report.accepted)} accepted, ${count(report.rejectedCount)} rejected in ` +
+      `${formatDuration(elapsed)} (${formatRate(elapsed > 0 ? (records * 1000) / elapsed : 0)}) ` +
+      `(${fromStdin ? 'standard input' : file})`,
   );
   const show = options.show ?? 20;
   for (const r of report.rejected.slice(0, show)) {

@@ -155,6 +155,8 @@ export async function collectStatus(options: StatusOptions = {}): Promise<Status
   }
 }
 
+// Every count in one format, thousands separated, as the progress lines write them.
+const count = (n: number) => n.toLocaleString('en-US');
 const pad = (text: string, width: number) =>
   text.length >= width ? text : text + ' '.repeat(width - text.length);
 const oneLine = (text: string | null, max = 160) => {
@@ -178,12 +180,12 @@ export function formatStatus(report: StatusReport): string[] {
         : '';
     lines.push(`  ${pad(s.name, nameWidth)}  ${s.status}${account}${note}  (id ${s.id})`);
     const q = s.queue;
-    lines.push(`  ${pad('', nameWidth)}  ${STATES.map((state) => `${state} ${q[state] ?? 0}`).join(', ')}`);
+    lines.push(
+      `  ${pad('', nameWidth)}  ${STATES.map((state) => `${state} ${count(q[state] ?? 0)}`).join(', ')}`,
+    );
   }
   lines.push('', 'Queue (all subscriptions)');
-  lines.push(
-    `  ${STATES.map((state) => `${state} ${(report.queue[state] ?? 0).toLocaleString('en-US')}`).join('  ')}`,
-  );
+  lines.push(`  ${STATES.map((state) => `${state} ${count(report.queue[state] ?? 0)}`).join('  ')}`);
   lines.push('', 'Recent failures');
   if (report.failures.length === 0) lines.push('  none');
   for (const f of report.failures) {

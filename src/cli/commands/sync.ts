@@ -25,6 +25,23 @@ export interface SyncOptions extends ConnectionFlags {
   /** Give up waiting after this many seconds (the transfers keep running in the service). */
   timeout?: number;
   json?: boolean;
+  /** Say what a sync would do (create, update, skip, fail and why) and send nothing. */
+  dryRun?: boolean;
+  /** Dry run over the first n records of the collection's kind instead of --ids. */
+  sample?: number;
+  /** Dry run over every record of the collection's kind. */
+  all?: boolean;
+  /** false (--no-lookups): the dry run uses stored links only and asks Klaviyo nothing. */
+  lookups?: boolean;
+}
+
+interface DryRunAnswer {
+  collection: { name: string };
+  records: number;
+  truncated: boolean;
+  counts: Record<'create' | 'update' | 'skip' | 'fail', number>;
+  reasons: { outcome: string; code: string | null; reason: string; count: number; examples: string[] }[];
+  klaviyo: { lookups: boolean; reads: number; writes: number };
 }
 
 export interface SyncIo {
@@ -112,6 +129,10 @@ async function readIdsFile(file: string): Promise<string> {
 export async function runSync(options: SyncOptions, io: SyncIo): Promise<TransferRow[]> {
   const source = options.idsFile ? await readIdsFile(options.idsFile) : (options.ids ?? '');
   const ids = parseIds(source);
+  if (options.dryRun) {
+    await runDryRun(options, ids, io);
+    return [];
+  }
   if (ids.length === 0) {
     throw new ApiError(0, 'VALIDATION_FAILED', 'Give the ids with --ids a,b,c or --ids-file <file>.');
   }
@@ -174,6 +195,10 @@ export async function runSync(options: SyncOptions, io: SyncIo): Promise<Transfe
         ? `  ${t.error_message}`
         : '';
     io.out(`  ${t.record_id}  ${t.state}${error}  (transfer ${t.id})`);
+    // A failure gets its permanent console address, to open or to paste in a ticket.
+    if (t.state === 'failed' || t.state === 'dead') {
+      io.out(`    ${client.baseUrl}/transfers/${encodeURIComponent(t.id)}`);
+    }
     if (options.debug) await printSteps(client, t.id, io.out);
   }
   const missing = transferIds.filter((id) => !states.has(id)).map((id) => recordOf.get(id));
@@ -182,6 +207,62 @@ export async function runSync(options: SyncOptions, io: SyncIo): Promise<Transfe
   for (const t of rows) counts.set(t.state, (counts.get(t.state) ?? 0) + 1);
   io.out([...counts].map(([state, n]) => `${state} ${n}`).join(', '));
   return rows;
+}
+
+const n = (value: number) => value.toLocaleString('en-US');
+
+/** `sync --dry-run`: one call to the dry-run route, its answer in lines (or JSON). Sends nothing. */
+async function runDryRun(options: SyncOptions, ids: string[], io: SyncIo): Promise<void> {
+  const picked = [ids.length > 0, options.sample !== undefined, options.all === true].filter(Boolean).length;
+  if (picked !== 1) {
+    throw new ApiError(
+      0,
+      'VALIDATION_FAILED',
+      'A dry run needs one of --ids/--ids-file, --sample <n> or --all.',
+    );
+  }
+  if (ids.length > MANUAL_SYNC_MAX_IDS) {
+    throw new ApiError(
+      0,
+      'VALIDATION_FAILED',
+      `A dry run by ids takes at most ${n(MANUAL_SYNC_MAX_IDS)} ids (got ${n(ids.length)}); use --all or --sample.`,
+    );
+  }
+  const client = createApiClient(resolveConnection(options, io.env));
+  const subscriptions = await client.listAll<Named>('/api/v1/subscriptions');
+  const subscription = pick(subscriptions, options.subscription, 'subscription');
+  const subscriptionPath = `/api/v1/subscriptions/${encodeURIComponent(subscription.id)}`;
+  const collections = await client.request<{ data: Named[] }>('GET', `${subscriptionPath}/collections`);
+  const collection = pick(collections.data, options.collection, 'collection', ` in '${subscription.name}'`);
+  const answer = await client.request<DryRunAnswer>('POST', `${subscriptionPath}/dry-run`, {
+    collection_id: collection.id,
+    ids: ids.length > 0 ? ids : undefined,
+    sample: options.sample,
+    all: options.all || undefined,
+    lookups: options.lookups !== false,
+  });
+  if (options.json) {
+    io.out(JSON.stringify(answer));
+    return;
+  }
+  const c = answer.counts;
+  io.out(
+    `Dry run of '${answer.collection.name}' on ${n(answer.records)} record${answer.records === 1 ? '' : 's'}: ` +
+      `nothing was sent.${answer.truncated ? ' (stopped at the cap; the counts are for these records)' : ''}`,
+  );
+  io.out(`  create ${n(c.create)}, update ${n(c.update)}, skip ${n(c.skip)}, fail ${n(c.fail)}`);
+  for (const r of answer.reasons) {
+    const more = r.count > r.examples.length ? `, … ${n(r.count - r.examples.length)} more` : '';
+    io.out(
+      `  ${r.outcome.padEnd(6)} ${n(r.count).padStart(5)}  ${r.code ? `${r.code}: ` : ''}${r.reason} ` +
+        `(${r.examples.join(', ')}${more})`,
+    );
+  }
+  io.out(
+    answer.klaviyo.lookups
+      ? `Klaviyo: ${n(answer.klaviyo.reads)} profile look-up${answer.klaviyo.reads === 1 ? '' : 's'} (reads), no writes.`
+      : 'Klaviyo: not asked (--no-lookups: stored links only).',
+  );
 }
 
 async function printSteps(client: ApiClient, transferId: string, out: (line: string) => void) {

@@ -4,6 +4,7 @@
 import { createService } from '../../app.ts';
 import { ConfigError, loadConfig } from '../../config.ts';
 import { SecretKeyError } from '../../secrets/index.ts';
+import { logStreamForTerminal } from '../log-format.ts';
 
 export class WorkerConfigError extends Error {}
 
@@ -20,7 +21,7 @@ export async function runWorker(env: NodeJS.ProcessEnv = process.env): Promise<v
       );
     }
     // The HTTP server is built (routes share the context) but never listens.
-    service = await createService(config, { workers: true });
+    service = await createService(config, { workers: true, logStream: logStreamForTerminal() });
   } catch (err) {
     if (err instanceof ConfigError || err instanceof SecretKeyError || err instanceof WorkerConfigError) {
       process.stderr.write(`${err.message}\n`);

@@ -53,7 +53,9 @@ interface Pending {
 }
 
 /** Address children of a FROM-hub customer collection fill the profile's location and phone. */
-function mergeChildren(outcome: Extract<MappingOutcome, { status: 'mapped' }>): Record<string, unknown> {
+export function mergeChildren(
+  outcome: Extract<MappingOutcome, { status: 'mapped' }>,
+): Record<string, unknown> {
   const payload = { ...outcome.payload };
   for (const child of outcome.children) {
     const first = child.items.find((item) => item.status === 'mapped');

@@ -4,6 +4,7 @@
 // because Klaviyo would refuse the whole profile for it.
 import { getCountries, parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { CountryCode } from 'libphonenumber-js';
+import { callingCodeCountry } from '../../mapping/helpers.ts';
 
 export type PhoneResult = { ok: true; e164: string; country?: string } | { ok: false; reason: string };
 
@@ -104,8 +105,9 @@ export function normalizePhone(
   const tried = candidates.filter(Boolean).join(', ');
   return {
     ok: false,
-    reason: tried
-      ? `'${text}' is not a valid phone number for ${tried}`
-      : `'${text}' is not a valid phone number`,
+    // A number with its own country code was judged by that code: name it, not the record's country.
+    reason: international
+      ? `'${text}' is not a valid phone number${callingCodeCountry(text)}`
+      : `'${text}' is not a valid phone number for ${tried}`,
   };
 }

@@ -3,6 +3,7 @@
 // Transfer series come from the transfer table; Klaviyo series from sampling the clients' counters.
 import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
+import { ALL, sampledPeaks } from '../../health/samples.ts';
 import type { KlaviyoClientStats } from '../../klaviyo/transport.ts';
 import type { ServiceContext } from '../../service/context.ts';
 
@@ -145,6 +146,10 @@ export async function transferSeries(ctx: ServiceContext, minutes: number[]) {
       .execute();
     for (const row of now) queue[row.state] = Number(row.n);
     depth = await queueDepth(ctx, minutes, index, queue.queued + queue.running);
+    // A burst that comes and drains within a minute leaves no trace at the minute's end: the sampled
+    // peak of each minute (src/health/samples.ts) shows it.
+    const peaks = await sampledPeaks(ctx.store.db, ALL, minutes);
+    depth = depth.map((d, i) => Math.max(d, peaks.get(minutes[i]!) ?? 0));
   } catch (err) {
     // Before the transfer tables are migrated there is simply nothing to chart yet.
     ctx.log.debug({ err }, 'dashboard: transfer series unavailable');

@@ -4,6 +4,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { get } from '../api.ts';
 import { type ChartSeries, TimeChart } from '../components/Chart.tsx';
 import { ErrorBanner, formatTime } from '../components/ui.tsx';
+import { HealthOverview } from './SubscriptionHealth.tsx';
 
 export interface DashboardData {
   generated_at: string;
@@ -100,6 +101,7 @@ export function Dashboard() {
         ) : null}
       </div>
       <ErrorBanner error={error} />
+      <HealthOverview />
       {data ? (
         <>
           <ul className="stat-tiles" aria-label="Queue now">

@@ -6,6 +6,7 @@ import { ErrorBanner, FieldRow, LiveNotice } from '../components/ui.tsx';
 import { navigate } from '../router.tsx';
 import type { Transfer } from '../types.ts';
 import { SubscriptionPicker, useCollections } from './Mappings.tsx';
+import { DryRun } from './DryRun.tsx';
 import { PrivacyDeletion } from './PrivacyDeletion.tsx';
 import { TransferTable } from './TransferLog.tsx';
 
@@ -192,6 +193,14 @@ export function ManualSync({ subscriptionId }: { subscriptionId: string | null }
           <h2>Resulting transfers</h2>
           <TransferTable transfers={transfers} />
         </div>
+      ) : null}
+      {subscriptionId && collectionId ? (
+        <DryRun
+          subscriptionId={subscriptionId}
+          collectionId={collectionId}
+          ids={ids}
+          fromHub={collections?.find((c) => c.id === collectionId)?.direction === 'from_hub'}
+        />
       ) : null}
       {subscriptionId ? <PrivacyDeletion subscriptionId={subscriptionId} /> : null}
     </section>

@@ -1,5 +1,5 @@
 // Outbound data flow toggles and the webhook key of a subscription.
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { get, post, put } from '../api.ts';
 import { ErrorBanner, Notice } from '../components/ui.tsx';
 import type { Subscription } from '../types.ts';
@@ -74,6 +74,32 @@ export function FlowToggles({ subscriptionId }: { subscriptionId: string }) {
   );
 }
 
+/**
+ * A webhook key shown once (after creating the subscription or rotating the key). It takes the focus and
+ * scrolls into view when it appears, selected for copying, so it is never found at the bottom of a long
+ * page after the chance to copy it has gone (docs/console.md).
+ */
+export function FreshWebhookKey({ value }: { value: string }) {
+  const input = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    input.current?.scrollIntoView({ block: 'center' });
+    input.current?.focus();
+  }, []);
+  return (
+    <Notice kind="warn">
+      <label htmlFor="fresh-webhook-key">Webhook API Key — copy it now, it is not shown again:</label>
+      <input
+        id="fresh-webhook-key"
+        ref={input}
+        readOnly
+        value={value}
+        onFocus={(e) => e.target.select()}
+        className="mono wide"
+      />
+    </Notice>
+  );
+}
+
 export function WebhookKey({
   subscription,
   initialKey,
@@ -116,18 +142,7 @@ export function WebhookKey({
           <code>{subscription.webhook_api_key ?? '(generated; shown once when made)'}</code>
         </dd>
       </dl>
-      {fresh ? (
-        <Notice kind="warn">
-          <label htmlFor="fresh-webhook-key">Webhook API Key — copy it now, it is not shown again:</label>
-          <input
-            id="fresh-webhook-key"
-            readOnly
-            value={fresh}
-            onFocus={(e) => e.target.select()}
-            className="mono wide"
-          />
-        </Notice>
-      ) : null}
+      {fresh ? <FreshWebhookKey value={fresh} /> : null}
       <button type="button" onClick={rotate} disabled={busy}>
         {busy ? 'Rotating…' : 'Rotate webhook key'}
       </button>

@@ -5,8 +5,9 @@ import { ApiError, del, get, patch, post } from '../api.ts';
 import { ErrorBanner, formatTime, Notice, StatusBadge } from '../components/ui.tsx';
 import { Link, navigate } from '../router.tsx';
 import type { Subscription } from '../types.ts';
-import { FlowToggles, WebhookKey } from './SubscriptionExtras.tsx';
+import { FlowToggles, FreshWebhookKey, WebhookKey } from './SubscriptionExtras.tsx';
 import { SettingsForm } from './SettingsForm.tsx';
+import { AlertRulesForm, HealthPanel } from './SubscriptionHealth.tsx';
 
 const INITIALIZE_REASON =
   'Initialization is not supported for Klaviyo: records flow through outbound triggers, polling and manual sync.';
@@ -181,6 +182,7 @@ export function SubscriptionPage({ id, notice }: { id: string | null; notice?: s
         </div>
       ) : null}
       {initialNotice ? <Notice kind="success">{initialNotice}</Notice> : null}
+      {createdKey ? <FreshWebhookKey value={createdKey} /> : null}
       <ErrorBanner error={actionError} />
 
       <div className="toolbar" role="toolbar" aria-label="Subscription actions">
@@ -249,10 +251,13 @@ export function SubscriptionPage({ id, notice }: { id: string | null; notice?: s
         </dl>
       </div>
 
+      <HealthPanel subscriptionId={sub.id} />
+
       <h2>Settings</h2>
       <SettingsForm key={sub.updated_at ?? sub.id} subscription={sub} onSave={save} />
       <FlowToggles subscriptionId={sub.id} />
-      <WebhookKey subscription={sub} initialKey={createdKey} />
+      <WebhookKey subscription={sub} />
+      <AlertRulesForm subscriptionId={sub.id} />
     </section>
   );
 }

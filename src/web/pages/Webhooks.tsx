@@ -13,7 +13,7 @@ interface Endpoint {
   secret_masked: string | null;
 }
 
-const EVENTS = ['customer/created', 'customer/updated', 'customer/deleted'];
+const EVENTS = ['customer/created', 'customer/updated', 'customer/deleted', 'alert/opened', 'alert/resolved'];
 
 export function Webhooks() {
   const [endpoints, setEndpoints] = useState<Endpoint[] | null>(null);
