@@ -52,6 +52,8 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: ServiceContext) {
   r.put(
     '/api/v1/alerts/settings/email',
     {
+      // The service's own settings (a mail server's password, where alerts go): admin (docs/security.md).
+      config: { role: 'admin' },
       schema: {
         tags,
         summary: 'Set the SMTP server and recipients of alert emails',
@@ -68,6 +70,8 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: ServiceContext) {
   r.put(
     '/api/v1/alerts/settings/slack',
     {
+      // The service's own settings (a mail server's password, where alerts go): admin (docs/security.md).
+      config: { role: 'admin' },
       schema: {
         tags,
         summary: 'Set the Slack-compatible incoming webhook URL alerts are posted to',
@@ -84,6 +88,8 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: ServiceContext) {
   r.delete(
     '/api/v1/alerts/settings/:id',
     {
+      // The service's own settings (a mail server's password, where alerts go): admin (docs/security.md).
+      config: { role: 'admin' },
       schema: {
         tags,
         summary: 'Remove a channel (email or slack) with its stored secret',
@@ -98,7 +104,10 @@ export function registerAlertRoutes(app: FastifyInstance, ctx: ServiceContext) {
 
   r.post(
     '/api/v1/alerts/test',
-    { schema: { tags, summary: 'Send a test alert on every configured channel now; answers each result' } },
+    {
+      config: { role: 'admin' },
+      schema: { tags, summary: 'Send a test alert on every configured channel now; answers each result' },
+    },
     async (req, reply) => {
       const made = await alerts().sendTest(req.auth?.username ?? 'an API client');
       return reply.status(201).send(made);

@@ -59,7 +59,7 @@ const ROLE_REFUSALS: Record<Role, string> = {
   editor:
     'Your role (viewer) may read but not change anything. Ask an admin to make you an editor, or use an API token with the editor role.',
   admin:
-    'Only an admin may do this (users, invitations, other people’s API tokens, the service’s webhooks). Ask an admin of this service.',
+    'Only an admin may do this (users, invitations, other people’s API tokens, the service’s webhooks and alert channels). Ask an admin of this service.',
 };
 
 /**

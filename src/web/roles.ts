@@ -10,7 +10,7 @@ export const ROLES: readonly Role[] = ['viewer', 'editor', 'admin'];
 export const ROLE_DESCRIPTIONS: Record<Role, string> = {
   viewer: 'Reads everything; changes nothing.',
   editor: 'Also changes subscriptions, mappings, hub records, syncs, retries and replays.',
-  admin: 'Also manages users, invitations, everyone’s API tokens and the service’s webhooks.',
+  admin: 'Also manages users, invitations, everyone’s API tokens, the service’s webhooks and alert channels.',
 };
 
 /** True when `held` is at least `needed` (the console only offers what the server would allow). */

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { waitFor } from '../helpers/wait.ts';
 import { apiKeySubscription, chromiumMissing, useConsoleWorld } from './harness.ts';
 import { LAPTOP, PHONE, scrollWidth, TABLET, sidewaysOverflow, signInAt, teamScreenshot } from './layout.ts';
 
@@ -37,6 +38,13 @@ describe('console widths', { skip: chromiumMissing }, () => {
       events: ['customer/created'],
     });
 
+    // The failed transfer's own page (its permanent address) is one of the pages to check.
+    const failedId = await waitFor('the failed transfer', async () => {
+      const log = await world.svc.api('GET', `/api/v1/transfers?subscription=${sub.id}&state=failed`);
+      return log.body?.data?.find((t: { record_id: string }) => t.record_id === 'wide-c1')?.id as
+        | string
+        | undefined;
+    });
     const { page, context, errors } = await signInAt(world, PHONE);
     const widths: Record<string, number> = {};
     const pages: [string, string, (p: Page) => Promise<void>][] = [
@@ -59,6 +67,12 @@ describe('console widths', { skip: chromiumMissing }, () => {
         async (p) => p.locator('table.transfers').waitFor(),
       ],
       ['/dashboard', 'Dashboard', async (p) => p.locator('canvas').first().waitFor()],
+      ['/alerts', 'Alerts', async () => {}],
+      [
+        `/transfers/${failedId}`,
+        `Transfer ${failedId}`,
+        async (p) => p.locator('.transfer-detail').first().waitFor(),
+      ],
       ['/webhooks', 'Webhooks', async (p) => p.getByRole('table', { name: 'Webhook endpoints' }).waitFor()],
       ['/tokens', 'API tokens', async (p) => p.getByRole('table', { name: 'Tokens' }).waitFor()],
       ['/users', 'Users', async (p) => p.getByRole('table', { name: 'Users' }).waitFor()],
@@ -75,6 +89,7 @@ describe('console widths', { skip: chromiumMissing }, () => {
         const slug = url
           .replace(/\?.*$/, '')
           .replace(sub.id, 'id')
+          .replace(failedId, 'id')
           .replace(/[^a-z]+/g, '-')
           .replace(/^-|-$/g, '');
         await teamScreenshot(p, `${size}-page-${slug || 'home'}`);
@@ -101,6 +116,7 @@ describe('console widths', { skip: chromiumMissing }, () => {
     await menu.click();
     assert.equal(await menu.getAttribute('aria-expanded'), 'true');
     for (const name of [
+      'Alerts',
       'Subscriptions',
       'Mappings',
       'Manual sync',

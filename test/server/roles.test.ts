@@ -26,6 +26,11 @@ const EXCEPTIONS: Record<string, Role> = {
   'PATCH /api/v1/webhooks/{id}': 'admin',
   'DELETE /api/v1/webhooks/{id}': 'admin',
   'POST /api/v1/webhooks/{id}/rotate-secret': 'admin',
+  // Alert channels are the service's settings (a mail server's password, where alerts go).
+  'PUT /api/v1/alerts/settings/email': 'admin',
+  'PUT /api/v1/alerts/settings/slack': 'admin',
+  'DELETE /api/v1/alerts/settings/{id}': 'admin',
+  'POST /api/v1/alerts/test': 'admin',
   // Your own session and tokens: everyone.
   'DELETE /api/v1/session': 'viewer',
   'POST /api/v1/tokens': 'viewer',
@@ -140,7 +145,7 @@ describe('the role matrix across every REST route', () => {
   });
 
   for (const role of ROLES) {
-    test(`${role === 'admin' ? 'an' : 'a'} ${role} token gets 403 FORBIDDEN exactly where the matrix says`, async () => {
+    test(`${role === 'viewer' ? 'a' : 'an'} ${role} token gets 403 FORBIDDEN exactly where the matrix says`, async () => {
       const token = role === 'viewer' ? viewer.token : role === 'editor' ? editor.token : svc.adminToken;
       const wrong: string[] = [];
       let refused = 0;

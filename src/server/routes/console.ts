@@ -30,6 +30,7 @@ export const CONSOLE_PATHS = [
   '/transfers/*',
   '/dashboard',
   '/webhooks',
+  '/alerts',
   '/tokens',
   '/users',
 ];
