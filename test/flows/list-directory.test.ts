@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AppError } from '../../src/domain/errors.ts';
+import { listDirectoryFor } from '../../src/flows/shared/flow-deps.ts';
 import { createListDirectory, type ListRef } from '../../src/flows/shared/list-directory.ts';
+import { createKlaviyoClient } from '../../src/klaviyo/index.ts';
+import { startSandbox } from '../../src/sandbox/index.ts';
 
 function fakeSource(initial: ListRef[]) {
   const lists = [...initial];
@@ -59,4 +62,36 @@ test('a miss is trusted only briefly, so a list made in Klaviyo later is found',
   await assert.rejects(directory.resolve('Later'));
   clock = 1500;
   assert.equal((await directory.resolve('Later')).id, 'L7');
+});
+
+test('a list creation answered after the client timed out makes one list, and members go to it', async () => {
+  const sandbox = await startSandbox({ rateLimits: false });
+  try {
+    // Klaviyo finishes the creation; its answer comes after the client's read timeout.
+    const fault = await fetch(`${sandbox.url}/__sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ operation: 'create_list', answerDelayMs: 1500 }),
+    });
+    assert.equal(fault.status, 200);
+    const client = createKlaviyoClient({
+      baseUrl: sandbox.url,
+      auth: { kind: 'api_key', apiKey: sandbox.apiKey },
+      budgetKey: 'late-answers',
+      budgets: false,
+      timeouts: { readMs: 300 },
+      retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5 },
+    });
+    const { profile } = await client.profiles.importProfile({ attributes: { email: 'late@example.com' } });
+    const list = await listDirectoryFor(client).resolve('Late answers', { createMissing: true });
+    await client.lists.addMembers(list.id, [profile.id]);
+
+    const account = sandbox.state.account(sandbox.accountId);
+    const named = [...account.lists.values()].filter((l) => l.name === 'Late answers');
+    assert.equal(named.length, 1, 'exactly one list of that name');
+    assert.equal(named[0].id, list.id);
+    assert.deepEqual([...named[0].members.keys()], [profile.id]);
+  } finally {
+    await sandbox.close();
+  }
 });
