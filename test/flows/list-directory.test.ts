@@ -95,3 +95,31 @@ test('a list creation answered after the client timed out makes one list, and me
     await sandbox.close();
   }
 });
+
+test('a list creation that fails with 5xx is looked for before each new try, and tries are bounded', async () => {
+  const sandbox = await startSandbox({ rateLimits: false });
+  try {
+    // The injected error comes before the work, so no list is made: each look finds nothing.
+    await fetch(`${sandbox.url}/__sandbox/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ operation: 'create_list', errorRate: 1, status: 503 }),
+    });
+    const client = createKlaviyoClient({
+      baseUrl: sandbox.url,
+      auth: { kind: 'api_key', apiKey: sandbox.apiKey },
+      budgetKey: 'failing-creates',
+      budgets: false,
+      retry: { maxAttempts: 5, baseDelayMs: 1, maxDelayMs: 5 },
+    });
+    await assert.rejects(client.lists.create('Never'), (error: unknown) => {
+      assert.equal((error as { status?: number }).status, 503);
+      return true;
+    });
+    assert.equal(sandbox.state.account(sandbox.accountId).lists.size, 0);
+    assert.equal(sandbox.state.requestCounts.get('create_list')?.count, 3, 'three sends, not five');
+    assert.equal(sandbox.state.requestCounts.get('get_lists')?.count, 2, 'a look before each new send');
+  } finally {
+    await sandbox.close();
+  }
+});
