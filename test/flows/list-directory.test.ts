@@ -123,3 +123,24 @@ test('a list creation that fails with 5xx is looked for before each new try, and
     await sandbox.close();
   }
 });
+
+test('a list creation that never reached Klaviyo (connection refused) is retried as usual, without looking', async () => {
+  // A port that was free a moment ago: nothing listens there, so every connection is refused.
+  const sandbox = await startSandbox({ rateLimits: false });
+  const closedUrl = sandbox.url;
+  await sandbox.close();
+  const sent: string[] = [];
+  const client = createKlaviyoClient({
+    baseUrl: closedUrl,
+    auth: { kind: 'api_key', apiKey: 'pk_refused' },
+    budgetKey: 'refused-creates',
+    budgets: false,
+    retry: { maxAttempts: 4, baseDelayMs: 1, maxDelayMs: 5 },
+    onExchange: (exchange) => sent.push(exchange.operationId),
+  });
+  await assert.rejects(client.lists.create('Unreached'), (error: unknown) => {
+    assert.equal((error as { code?: string }).code, 'KLAVIYO_NETWORK_ERROR');
+    return true;
+  });
+  assert.deepEqual(sent, ['create_list', 'create_list', 'create_list', 'create_list']);
+});
