@@ -226,6 +226,21 @@ const TIMEOUT_CODES = new Set([
   'ETIMEDOUT',
 ]);
 
+/** Failures that happen before a request can have reached Klaviyo: it cannot have acted on them. */
+const NOT_SENT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Whether Klaviyo may have done the work of a failed request: no answer after it was sent (a timeout, a
+ * dropped connection) or a 5xx. A 429 or a refused connection was not acted on. Writes without a natural key
+ * look before sending again when this is true (docs/klaviyo-client.md, "Retry safety of writes").
+ */
+export function mayHaveLanded(error: KlaviyoError): boolean {
+  if (error.status >= 500) return true;
+  if (error.status !== 0) return false;
+  const causeCode = (error.cause as { code?: unknown } | undefined)?.code;
+  return !(typeof causeCode === 'string' && NOT_SENT_CODES.has(causeCode));
+}
+
 /** Wraps a failure below HTTP (no status): timeouts and network errors are both transient. */
 export function errorFromFailure(cause: unknown, operationId?: string): KlaviyoError {
   if (cause instanceof KlaviyoError) return cause;

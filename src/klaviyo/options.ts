@@ -74,6 +74,12 @@ export interface CallInput {
   body?: unknown;
   /** A full `links.next` URL to GET instead of the operation's path (pagination). */
   url?: string;
+  /**
+   * A write that must not be sent twice blindly (it has no natural key, e.g. create_list): a failure after
+   * which Klaviyo may have done the work (`mayHaveLanded`) is thrown at once for the caller to look before
+   * trying again; 429s and failures before sending are still retried here.
+   */
+  notIdempotent?: boolean;
 }
 
 export interface KlaviyoResponse<T = unknown> {

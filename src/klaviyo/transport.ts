@@ -10,7 +10,7 @@ import {
   windowsFor,
 } from './budgets.ts';
 import { type EndpointSpec, endpoint, tierKey } from './endpoints.ts';
-import { errorFromFailure, errorFromResponse, KlaviyoError } from './errors.ts';
+import { errorFromFailure, errorFromResponse, KlaviyoError, mayHaveLanded } from './errors.ts';
 import type {
   CallInput,
   ExchangeSummary,
@@ -149,7 +149,10 @@ export class KlaviyoTransport {
         await this.auth.tokens.refreshAccessToken(token);
         continue;
       }
-      const decision = decideRetry(error, attempt, waitedMs, this.policy, this.random);
+      const decision =
+        input.notIdempotent && mayHaveLanded(error)
+          ? ({ retry: false } as const)
+          : decideRetry(error, attempt, waitedMs, this.policy, this.random);
       if (!decision.retry) {
         this.counters.failures++;
         throw error;

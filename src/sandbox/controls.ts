@@ -60,6 +60,8 @@ function jobView(job: Job) {
 }
 
 const DETAIL_LIMIT = 10_000;
+/** Longest held answer: long enough to pass any client's read timeout, short enough not to hang a test run. */
+const MAX_ANSWER_DELAY_MS = 10 * 60_000;
 
 function accountView(account: Account, include: Set<string>) {
   const view: Record<string, unknown> = {
@@ -154,6 +156,7 @@ export function createControlsHandler(state: SandboxState, limiter: RateLimiter 
         errorRate = 0,
         status = 500,
         latencyMs = 0,
+        answerDelayMs = 0,
         storm429,
       } = body as Record<string, unknown>;
       const stormMs =
@@ -170,18 +173,21 @@ export function createControlsHandler(state: SandboxState, limiter: RateLimiter 
         status <= 599 &&
         typeof latencyMs === 'number' &&
         latencyMs >= 0 &&
+        typeof answerDelayMs === 'number' &&
+        answerDelayMs >= 0 &&
+        answerDelayMs <= MAX_ANSWER_DELAY_MS &&
         Number.isFinite(stormMs) &&
         stormMs >= 0;
       if (!valid)
         return json(res, 400, {
-          error:
-            'expected {operation?, errorRate? (0..1), status? (400..599), latencyMs?, storm429?: {durationMs}}',
+          error: `expected {operation?, errorRate? (0..1), status? (400..599), latencyMs?, answerDelayMs? (0..${MAX_ANSWER_DELAY_MS}), storm429?: {durationMs}}`,
         });
       const fault = {
         operation: operation as string | undefined,
         errorRate,
         status,
         latencyMs,
+        answerDelayMs,
         storm429Until: stormMs > 0 ? state.now() + stormMs : 0,
       };
       state.faults.push(fault);

@@ -48,6 +48,8 @@ export interface Fault {
   errorRate: number;
   status: number;
   latencyMs: number;
+  /** Held after the work is done, before the answer goes out (a write that lands after the client's timeout). */
+  answerDelayMs?: number;
   storm429Until: number;
 }
 

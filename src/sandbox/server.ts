@@ -215,6 +215,15 @@ export function createApiHandler(options: ApiServerOptions) {
     }
   }
 
+  /** The `answerDelayMs` faults: the work is done, the answer waits (the client may have gone by then). */
+  async function delayAnswer(operationId: string): Promise<void> {
+    for (const fault of state.faults) {
+      if (fault.operation && fault.operation !== operationId) continue;
+      // Unref'd: a held answer must not keep a finished test or benchmark process alive.
+      if (fault.answerDelayMs) await sleep(fault.answerDelayMs, undefined, { ref: false });
+    }
+  }
+
   return async function handleApi(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const method = req.method ?? 'GET';
     const found = match(method, url.pathname);
@@ -247,15 +256,23 @@ export function createApiHandler(options: ApiServerOptions) {
           'RateLimit-Reset': String(decision.resetSeconds),
         };
       }
-      await applyFaults(operationId);
-      let body: unknown;
-      if (
+      const hasBody =
         method === 'POST' ||
         method === 'PATCH' ||
         (method === 'DELETE' &&
           req.headers['content-length'] !== '0' &&
-          (req.headers['content-length'] || req.headers['transfer-encoding']))
-      ) {
+          (req.headers['content-length'] || req.headers['transfer-encoding']));
+      // The whole request is read before anything waits, so a client that gives up later (its timeout) does
+      // not stop the work: Klaviyo completes requests whose client went away (docs/sandbox.md).
+      const raw = hasBody
+        ? await readBody(
+            req,
+            SMALL_BODY_OPERATIONS.has(operationId) ? PROFILE_BODY_LIMIT : DEFAULT_BODY_LIMIT,
+          )
+        : undefined;
+      await applyFaults(operationId);
+      let body: unknown;
+      if (raw !== undefined) {
         const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
         // Klaviyo's own SDKs send `application/json`, and Klaviyo accepts it (docs/sandbox.md).
         if (!ACCEPTED_CONTENT_TYPES.has(contentType)) {
@@ -268,10 +285,6 @@ export function createApiHandler(options: ApiServerOptions) {
         if (req.headers['content-encoding'] && req.headers['content-encoding'] !== 'identity') {
           throw new ApiError(415, 'unsupported_media_type', 'Unsupported content encoding.');
         }
-        const raw = await readBody(
-          req,
-          SMALL_BODY_OPERATIONS.has(operationId) ? PROFILE_BODY_LIMIT : DEFAULT_BODY_LIMIT,
-        );
         if (raw === 'too-large')
           throw new ApiError(413, 'payload_too_large', 'The request payload is too large.');
         noteRequestBody(req, raw);
@@ -292,6 +305,7 @@ export function createApiHandler(options: ApiServerOptions) {
         state,
         now: state.now(),
       });
+      await delayAnswer(operationId);
       send(res, result.status, result.body, rateHeaders);
     } catch (caught) {
       req.resume();

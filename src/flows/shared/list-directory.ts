@@ -69,7 +69,8 @@ export function createListDirectory(options: ListDirectoryOptions): ListDirector
     let pending = creations.get(name);
     if (!pending) {
       pending = (async () => {
-        // Look again first: another process may have made it since our miss was cached.
+        // Look again first: another process may have made it since our miss was cached, or an earlier
+        // creation whose answer never came may have landed (docs/klaviyo-client.md, "Retry safety of writes").
         cache.delete(name);
         const existing = await lookup(name);
         if (existing) return existing;

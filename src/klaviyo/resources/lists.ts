@@ -1,3 +1,4 @@
+import { KlaviyoError, mayHaveLanded } from '../errors.ts';
 import { fetchPage, iterateAll, type KlaviyoResource, type Page } from '../pagination.ts';
 import type { KlaviyoTransport } from '../transport.ts';
 import { type Attributes, checkBatch, defined, single } from './shared.ts';
@@ -33,6 +34,9 @@ export function nameFilter(name: string): string {
   return `any(name,[${filterString(name)}])`;
 }
 
+/** Create List sends at most this many times when the earlier ones may have failed before landing. */
+const CREATE_ATTEMPTS = 3;
+
 export function listsResource(transport: KlaviyoTransport) {
   return {
     list(options: { filter?: string; sort?: string; next?: string } = {}): Promise<Page<ListAttributes>> {
@@ -53,15 +57,31 @@ export function listsResource(transport: KlaviyoTransport) {
       }
       return undefined;
     },
-    /** Klaviyo allows 150 list creations a day per account. */
+    /**
+     * Klaviyo allows 150 list creations a day per account, and several lists of one name. Create List has no
+     * natural key, so it is never re-sent blindly: after a failure that may have landed (a timeout, a lost
+     * connection, a 5xx) the list is looked for by name first, and only a list still missing is created again
+     * (docs/klaviyo-client.md, "Retry safety of writes").
+     */
     async create(
       name: string,
       options: { optInProcess?: ListAttributes['opt_in_process'] } = {},
     ): Promise<KlaviyoResource<ListAttributes>> {
-      const answer = await transport.call('create_list', {
-        body: createListBody(name, options.optInProcess),
-      });
-      return single<ListAttributes>(answer);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const answer = await transport.call('create_list', {
+            body: createListBody(name, options.optInProcess),
+            notIdempotent: true,
+          });
+          return single<ListAttributes>(answer);
+        } catch (error) {
+          if (!(error instanceof KlaviyoError) || !mayHaveLanded(error) || attempt >= CREATE_ATTEMPTS) {
+            throw error;
+          }
+          const landed = await this.findByName(name);
+          if (landed) return landed;
+        }
+      }
     },
     /** Adds by profile id (up to 1000); consent is not changed. */
     async addMembers(listId: string, profileIds: readonly string[]): Promise<void> {
