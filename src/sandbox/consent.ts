@@ -106,8 +106,18 @@ function readChanges(
   });
 }
 
-function setConsent(profile: Profile, channel: Channel, consent: Consent, at: number): void {
+function setConsent(
+  profile: Profile,
+  channel: Channel,
+  consent: Consent,
+  at: number,
+  historical?: { consentedAt: number },
+): void {
   const value: ChannelConsent = { consent, timestamp: at, method: 'API' };
+  if (historical) {
+    value.historicalImport = true;
+    value.consentedAt = historical.consentedAt;
+  }
   profile.consents = { ...profile.consents, [channel]: value };
 }
 
@@ -154,8 +164,10 @@ const bulkSubscribe: Handler = (req) => {
     changes,
     (_account, profile, change, now) => {
       if (!confirmed) return;
-      for (const channel of change.channels)
-        setConsent(profile, channel, 'SUBSCRIBED', change.consentedAt ?? now);
+      for (const channel of change.channels) {
+        const at = change.consentedAt ?? now;
+        setConsent(profile, channel, 'SUBSCRIBED', at, historical ? { consentedAt: at } : undefined);
+      }
       if (list && !list.members.has(profile.id)) list.members.set(profile.id, now);
     },
   );

@@ -34,6 +34,8 @@ export interface EventInput {
   value: number | undefined;
   valueCurrency: string | undefined;
   uniqueId: string | undefined;
+  /** recorded but does not trigger flows (revision 2026-07-15) */
+  backfill: boolean;
   profile: { id?: string; attributes: Json; meta?: unknown };
 }
 
@@ -71,6 +73,9 @@ export function readEvent(attributes: Json, pointer: string, now: number): Omit<
   if (uniqueId !== undefined && uniqueId !== null && typeof uniqueId !== 'string') {
     throw invalid("'unique_id' must be a string.", { pointer: `${pointer}/unique_id` });
   }
+  const backfill = attributes.backfill;
+  if (backfill !== undefined && backfill !== null && typeof backfill !== 'boolean')
+    throw invalid("'backfill' must be a boolean.", { pointer: `${pointer}/backfill` });
   const metric = attributes.metric;
   const metricAttributes =
     isObject(metric) && isObject(metric.data) && isObject(metric.data.attributes)
@@ -90,6 +95,7 @@ export function readEvent(attributes: Json, pointer: string, now: number): Omit<
     value: (value as number | null | undefined) ?? undefined,
     valueCurrency: (currency as string | null | undefined) ?? undefined,
     uniqueId: (uniqueId as string | null | undefined) ?? undefined,
+    backfill: backfill === true,
   };
 }
 
@@ -155,6 +161,7 @@ export function recordEvent(account: Account, input: EventInput, now: number): S
     value: input.value,
     valueCurrency: input.valueCurrency,
     properties: input.properties,
+    backfill: input.backfill,
   };
   account.events.push(event);
   account.eventsById.set(event.id, event);
