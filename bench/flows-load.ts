@@ -126,6 +126,7 @@ async function main() {
     generate_events: true,
     default_phone_country: 'US',
     create_missing_lists: false,
+    backfill_window_hours: 24,
   };
   const collections = compileKeyedCollections(DEFAULT_COLLECTIONS, { id: SUB, default_phone_country: 'US' });
   const hub = new HubStore(store);

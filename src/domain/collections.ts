@@ -125,6 +125,8 @@ export interface SubscriptionMappingContext {
  */
 export type CustomFieldAction =
   | { kind: 'subscribe_profile'; field: string; subscribe: boolean }
+  /** When the email consent of SubscribeProfile / LIST_ was given (ISO 8601, in the past). */
+  | { kind: 'consent_date'; field: string; at: string }
   | { kind: 'list_subscription'; field: string; list: string; subscribe: boolean }
   | { kind: 'list_membership'; field: string; list: string; member: boolean }
   | { kind: 'custom_property'; field: string; name: string; value: unknown };

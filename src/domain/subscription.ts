@@ -8,6 +8,14 @@ export const CURRENT_INTEGRATION_VERSION = 'v1.0';
 export const KLAVIYO_API_URL = 'https://a.klaviyo.com';
 export const DEFAULT_API_REVISION = '2026-07-15';
 
+/**
+ * Order events older than this many hours are sent as backfill (recorded, no flows triggered):
+ * docs/configuration.md, "Backfill window". A day lets a service that was stopped overnight catch up with
+ * live events, while an import of last year's orders never fires a post-purchase flow.
+ */
+export const DEFAULT_BACKFILL_WINDOW_HOURS = 24;
+export const MAX_BACKFILL_WINDOW_HOURS = 8760;
+
 export const SUBSCRIPTION_DEFAULTS = {
   version: CURRENT_INTEGRATION_VERSION,
   api_url: KLAVIYO_API_URL,
@@ -20,6 +28,7 @@ export const SUBSCRIPTION_DEFAULTS = {
   polling_interval_minutes: 5,
   create_default_mappings: true,
   create_missing_lists: false,
+  backfill_window_hours: DEFAULT_BACKFILL_WINDOW_HOURS,
 } as const;
 
 export const SUBSCRIPTION_STATUSES = [
@@ -86,6 +95,14 @@ const positiveInt = (label: string, max: number) =>
     .int(`${label} must be a whole number`)
     .min(1, `${label} must be at least 1`)
     .max(max, `${label} must be at most ${max}`);
+const backfillWindow = z
+  .number({ error: 'Backfill window (hours) is required and must be a number of hours' })
+  .int('Backfill window (hours) must be a whole number of hours')
+  .min(0, 'Backfill window (hours) must be 0 (off) or more')
+  .max(
+    MAX_BACKFILL_WINDOW_HOURS,
+    `Backfill window (hours) must be at most ${MAX_BACKFILL_WINDOW_HOURS} (one year)`,
+  );
 const phoneCountry = z.preprocess(
   (v) => (typeof v === 'string' ? blankToNull(v.trim().toUpperCase()) : v),
   z
@@ -109,6 +126,7 @@ const settingsShape = {
   polling_interval_minutes: positiveInt('Polling interval', 10_080),
   default_phone_country: phoneCountry,
   create_missing_lists: z.boolean({ error: 'Create missing lists must be true or false' }),
+  backfill_window_hours: backfillWindow,
   auth_method: z.enum(AUTH_METHODS, { error: 'auth_method must be api_key or oauth' }),
 };
 
@@ -135,6 +153,9 @@ export const SubscriptionCreateSchema = z.strictObject({
   create_missing_lists: settingsShape.create_missing_lists.default(
     SUBSCRIPTION_DEFAULTS.create_missing_lists,
   ),
+  backfill_window_hours: settingsShape.backfill_window_hours.default(
+    SUBSCRIPTION_DEFAULTS.backfill_window_hours,
+  ),
   auth_method: settingsShape.auth_method.optional(),
   create_default_mappings: z
     .boolean({ error: 'Create Default Mappings must be true or false' })
@@ -157,6 +178,7 @@ export const SubscriptionPatchSchema = z.strictObject({
   polling_interval_minutes: settingsShape.polling_interval_minutes.optional(),
   default_phone_country: settingsShape.default_phone_country.optional(),
   create_missing_lists: settingsShape.create_missing_lists.optional(),
+  backfill_window_hours: settingsShape.backfill_window_hours.optional(),
   auth_method: settingsShape.auth_method.optional(),
 });
 export type SubscriptionPatch = z.infer<typeof SubscriptionPatchSchema>;
@@ -179,6 +201,7 @@ export const SubscriptionViewSchema = z.object({
   polling_interval_minutes: z.number(),
   default_phone_country: z.string().nullable(),
   create_missing_lists: z.boolean(),
+  backfill_window_hours: z.number(),
   status: z.enum(SUBSCRIPTION_STATUSES),
   status_message: z.string().nullable(),
   account_id: z.string().nullable(),

@@ -29,6 +29,7 @@ export function subscriptionView(
     polling_interval_minutes: row.polling_interval_minutes,
     default_phone_country: row.default_phone_country,
     create_missing_lists: row.create_missing_lists === 1,
+    backfill_window_hours: row.backfill_window_hours,
     status: row.status as SubscriptionView['status'],
     status_message: row.status_message,
     account_id: row.account_id,

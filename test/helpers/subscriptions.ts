@@ -26,6 +26,7 @@ export function subscriptionRow(
     polling_interval_minutes: 5,
     default_phone_country: null,
     create_missing_lists: 0,
+    backfill_window_hours: 24,
     auth_method: 'api_key',
     status: 'not_connected',
     status_message: null,
