@@ -6,6 +6,7 @@ import { AppError } from '../domain/errors.ts';
 import { parseOr400 } from '../hub/routes.ts';
 import { safeEqual } from '../secrets/index.ts';
 import type { ServiceContext } from '../service/context.ts';
+import { BACKFILL_PAYLOAD } from './backfill.ts';
 import { PROFILE_TO_CUSTOMER_FLOW } from './flows.ts';
 import { toTransferJson } from './rows.ts';
 import type { TransferServices } from './service.ts';
@@ -53,6 +54,8 @@ const ManualSyncBody = z.strictObject({
   collection_id: z.string().min(1).max(100),
   ids: z.array(z.string().trim().min(1).max(200)).min(1),
   debug: z.boolean().default(false),
+  /** Send as history: events with backfill, consent as a historical import (docs/flows.md). */
+  backfill: z.boolean().default(false),
 });
 
 const HookBody = z.strictObject({
@@ -187,6 +190,8 @@ export function registerTransferRoutes(app: FastifyInstance, ctx: ServiceContext
           record_kind: target.record_kind,
           record_id: recordId,
           debug: body.debug,
+          // A backfill is never merged with a waiting live transfer of the record (nor one into it).
+          ...(body.backfill ? { payload: BACKFILL_PAYLOAD, collapse: false } : {}),
         })),
       ),
     );
@@ -196,6 +201,7 @@ export function registerTransferRoutes(app: FastifyInstance, ctx: ServiceContext
     return reply.status(202).send({
       queued: ids.length,
       debug: body.debug,
+      backfill: body.backfill,
       transfer_ids: held.map((t) => t.id),
       tracking_ids: held.map((t) => t.tracking_id),
     });

@@ -1,7 +1,7 @@
 // `klaviyo-sync sync`: manual sync from the command line (SPEC S5.6). Sends ids to the service's
 // manual-sync route in chunks of at most 3,000 (the route's limit), follows the transfers the route answers
 // until they finish, with a progress bar, and prints each record's outcome; with --debug, every logged step
-// of each transfer.
+// of each transfer; with --backfill, the records go as history (docs/flows.md).
 import { readFile } from 'node:fs/promises';
 import {
   ApiError,
@@ -21,6 +21,8 @@ export interface SyncOptions extends ConnectionFlags {
   ids?: string;
   idsFile?: string;
   debug?: boolean;
+  /** Send as history (docs/flows.md): events as backfill, consent as a historical import. */
+  backfill?: boolean;
   wait?: boolean;
   /** Give up waiting after this many seconds (the transfers keep running in the service). */
   timeout?: number;
@@ -129,6 +131,7 @@ export async function runSync(options: SyncOptions, io: SyncIo): Promise<Transfe
       collection_id: collection.id,
       ids: part,
       debug: options.debug === true,
+      backfill: options.backfill === true,
     });
     answer.transfer_ids.forEach((transferId, i) => {
       recordOf.set(transferId, part[i]);
@@ -137,7 +140,8 @@ export async function runSync(options: SyncOptions, io: SyncIo): Promise<Transfe
   const transferIds = [...recordOf.keys()];
   io.out(
     `Queued ${ids.length} record${ids.length === 1 ? '' : 's'} through '${collection.name}' of ` +
-      `'${subscription.name}'${options.debug ? ' (debug: ahead of the queue, every step logged)' : ''}.`,
+      `'${subscription.name}'${options.debug ? ' (debug: ahead of the queue, every step logged)' : ''}` +
+      `${options.backfill ? ' as a backfill (events recorded without triggering flows, consent as a historical import)' : ''}.`,
   );
   if (options.wait === false) return [];
 
