@@ -7,6 +7,7 @@ import type { StoreKind } from '../db.ts';
 import { coreMigration } from './0001_core.ts';
 import { rateBudgetsMigration } from './0002_rate_budgets.ts';
 import { rateBudgetWindowsMigration } from './0003_rate_budget_windows.ts';
+import { dropRateBudgetsMigration } from './0004_drop_rate_budgets.ts';
 import { backfillWindowMigration } from './0005_backfill_window.ts';
 import { hubMigration } from './0100_hub.ts';
 import { transfersMigration } from './0101_transfers.ts';
@@ -27,6 +28,7 @@ export const migrations: StoreMigration[] = [
   coreMigration,
   rateBudgetsMigration,
   rateBudgetWindowsMigration,
+  dropRateBudgetsMigration,
   backfillWindowMigration,
   hubMigration,
   transfersMigration,
