@@ -13,6 +13,7 @@ import {
 import { ADMIN_USERNAME } from '../auth/bootstrap.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import type { ServiceContext } from '../../service/context.ts';
+import { escapeHtml } from '../../domain/html.ts';
 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 200;
@@ -76,10 +77,6 @@ const PAGE_STYLE =
   'button{margin-top:1.1rem;padding:.55rem 1.1rem;font:inherit;color:#fff;background:#1d4ed8;border:0;border-radius:6px;cursor:pointer}' +
   '.error{padding:.6rem .8rem;background:#fdecec;border:1px solid #f3b4b4;border-radius:6px;color:#8a1c1c}' +
   '.hint{color:#5b6472;font-size:.9rem}';
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 function page(title: string, body: string, script = ''): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)} · klaviyo-sync</title><style>${PAGE_STYLE}</style>${script}</head><body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
