@@ -10,6 +10,7 @@ import {
   createApiClient,
   resolveConnection,
 } from '../api-client.ts';
+import { chunk } from '../../domain/chunk.ts';
 import { createProgress, type ProgressStream } from '../progress.ts';
 
 export const MANUAL_SYNC_MAX_IDS = 3000;
@@ -57,12 +58,6 @@ type Page = { data: TransferRow[]; next_cursor: string | null };
 /** Ids separated by commas, spaces or new lines; duplicates dropped, order kept. */
 export function parseIds(text: string): string[] {
   return [...new Set(text.split(/[\s,]+/).filter(Boolean))];
-}
-
-export function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 /** Finds a subscription or collection by id, else by exact name, else by name ignoring case. */
