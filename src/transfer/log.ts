@@ -5,6 +5,7 @@ import type { Store } from '../store/db.ts';
 import { pauseIn } from './queue.ts';
 import { chunked, requeue, toTransfer } from './rows.ts';
 import type { Transfer, TransferState } from './types.ts';
+import { FINISHED_TRANSFER_STATES } from '../domain/transfer-states.ts';
 
 export interface TransferFilter {
   subscription_id?: string;
@@ -38,7 +39,6 @@ export interface PauseInfo {
 export const DEFAULT_RETENTION_DAYS = 30;
 /** The pause code of a pause made by hand (not lifted by a reconnect). */
 export const OPERATOR_PAUSE = 'PAUSED';
-const TERMINAL: TransferState[] = ['succeeded', 'skipped', 'dead', 'failed'];
 
 export class TransferLog {
   readonly store: Store;
@@ -254,7 +254,7 @@ export class TransferLog {
         .selectFrom('transfers')
         .select('id')
         .where('updated_at', '<', cutoff)
-        .where('state', 'in', TERMINAL)
+        .where('state', 'in', FINISHED_TRANSFER_STATES)
         // A failed transfer still waiting for its retry is not finished.
         .where((eb) => eb.or([eb('state', '!=', 'failed'), eb('next_attempt_at', 'is', null)]))
         .limit(1000)

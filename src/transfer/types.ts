@@ -1,12 +1,12 @@
 // The transfer engine's public shapes: a transfer, what a flow answers for it, and the interfaces the
-// flows (later issues) and the subscriptions area plug into.
+// flows and the subscriptions area plug into.
 import type { Kysely } from 'kysely';
 import type { ErrorCode } from '../domain/errors.ts';
 import type { HubScope } from '../domain/hub.ts';
 import type { Database } from '../store/schema.ts';
 
-export const TRANSFER_STATES = ['queued', 'running', 'succeeded', 'skipped', 'failed', 'dead'] as const;
-export type TransferState = (typeof TRANSFER_STATES)[number];
+export { TRANSFER_STATES, type TransferState } from '../domain/transfer-states.ts';
+import type { TransferState } from '../domain/transfer-states.ts';
 
 export type Direction = 'from_hub' | 'to_hub';
 

@@ -1,8 +1,10 @@
-// Shapes of the API's answers as the console reads them (SPEC S2, S4, S8.1). Enumerations come from
-// src/domain as types only: the console bundle takes no server code, and its build hash covers src/web.
+// Shapes of the API's answers as the console reads them (docs/api.md). Enumerations come from src/domain,
+// whose plain constants the console may also bundle (its build hash covers src/domain too).
 import type { Direction, MappingType, SyncType } from '../domain/collections.ts';
+import type { TransferState } from '../domain/transfer-states.ts';
 import type { SubscriptionStatus } from '../domain/subscription.ts';
 
+export { TRANSFER_STATES, type TransferState } from '../domain/transfer-states.ts';
 export type { MappingType };
 export type ConnectionStatus = SubscriptionStatus;
 
@@ -63,8 +65,6 @@ export interface Collection {
   mappings: Mapping[];
 }
 
-export type TransferState = 'queued' | 'running' | 'succeeded' | 'skipped' | 'failed' | 'dead';
-
 export interface Transfer {
   id: string;
   subscription_id: string;
@@ -107,12 +107,3 @@ export const COLLECTION_TYPES = [
   'product',
   'product_variant',
 ] as const;
-
-export const TRANSFER_STATES: TransferState[] = [
-  'queued',
-  'running',
-  'succeeded',
-  'skipped',
-  'failed',
-  'dead',
-];

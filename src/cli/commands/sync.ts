@@ -11,10 +11,10 @@ import {
   resolveConnection,
 } from '../api-client.ts';
 import { chunk } from '../../domain/chunk.ts';
+import { isFinishedState } from '../../domain/transfer-states.ts';
 import { createProgress, type ProgressStream } from '../progress.ts';
 
 export const MANUAL_SYNC_MAX_IDS = 3000;
-const FINISHED = new Set(['succeeded', 'skipped', 'failed', 'dead']);
 
 export interface SyncOptions extends ConnectionFlags {
   subscription: string;
@@ -145,10 +145,10 @@ export async function runSync(options: SyncOptions, io: SyncIo): Promise<Transfe
   const states = new Map<string, TransferRow>();
   for (;;) {
     // Finished transfers are not read again: each poll asks only for those still going.
-    const going = transferIds.filter((id) => !FINISHED.has(states.get(id)?.state ?? ''));
+    const going = transferIds.filter((id) => !isFinishedState(states.get(id)?.state ?? ''));
     for (const [id, row] of await readTransfers(client, going)) states.set(id, row);
     const rows = [...states.values()];
-    const done = rows.filter((t) => FINISHED.has(t.state)).length;
+    const done = rows.filter((t) => isFinishedState(t.state)).length;
     const failed = rows.filter((t) => t.state === 'failed' || t.state === 'dead').length;
     progress.update(done, failed ? `${failed} failed` : '');
     if (done >= transferIds.length) break;

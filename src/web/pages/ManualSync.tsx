@@ -2,6 +2,7 @@
 // queue with every step recorded (Debug), optionally sent as a backfill (history: order events that trigger
 // no flows, consent as a historical import); then the transfers it made.
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { isFinishedState } from '../../domain/transfer-states.ts';
 import { get, listData, post, query } from '../api.ts';
 import { ErrorBanner, FieldRow, LiveNotice } from '../components/ui.tsx';
 import { navigate } from '../router.tsx';
@@ -30,7 +31,6 @@ interface SyncAnswer {
 }
 
 const IDS_PER_READ = 500;
-const FINISHED = new Set(['succeeded', 'skipped', 'failed', 'dead']);
 
 /** The transfers by id, 500 to a request (the list's `ids` filter). */
 async function readTransfers(transferIds: string[]): Promise<Transfer[]> {
@@ -78,7 +78,8 @@ export function ManualSync({ subscriptionId }: { subscriptionId: string | null }
       if (stopped) return;
       setTransfers(found);
       // Once every transfer has finished there is nothing left to follow.
-      const going = found.length < submitted.transferIds.length || found.some((t) => !FINISHED.has(t.state));
+      const going =
+        found.length < submitted.transferIds.length || found.some((t) => !isFinishedState(t.state));
       if (going) timer = setTimeout(() => refresh().catch(() => {}), 2000);
     };
     refresh().catch(setError);
