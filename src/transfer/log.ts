@@ -4,7 +4,7 @@ import { AppError } from '../domain/errors.ts';
 import type { Store } from '../store/db.ts';
 import { pauseIn } from './queue.ts';
 import { chunked, requeue, toTransfer } from './rows.ts';
-import type { Transfer, TransferState } from './types.ts';
+import type { Transfer, TransferJson, TransferState } from './types.ts';
 import { FINISHED_TRANSFER_STATES } from '../domain/transfer-states.ts';
 
 export interface TransferFilter {
@@ -28,6 +28,9 @@ export interface TransferStep {
   message: string;
   data: unknown;
 }
+
+/** `GET /api/v1/transfers/:id`: the transfer with its steps, oldest first (the console reads this type). */
+export type TransferDetailJson = TransferJson & { steps: TransferStep[] };
 
 export interface PauseInfo {
   subscription_id: string;

@@ -7,6 +7,7 @@ import { parseOr400 } from '../hub/routes.ts';
 import { safeEqual } from '../secrets/index.ts';
 import type { ServiceContext } from '../service/context.ts';
 import { BACKFILL_PAYLOAD } from './backfill.ts';
+import type { TransferDetailJson } from './log.ts';
 import { PROFILE_TO_CUSTOMER_FLOW } from './flows.ts';
 import { toTransferJson } from './rows.ts';
 import type { TransferServices } from './service.ts';
@@ -122,7 +123,8 @@ export function registerTransferRoutes(app: FastifyInstance, ctx: ServiceContext
     );
     const t = await svc().engine.log.get(id);
     if (!t) throw new AppError('NOT_FOUND', `No transfer with id '${id}'.`);
-    return { ...toTransferJson(t), steps: await svc().engine.log.steps(id) };
+    const detail: TransferDetailJson = { ...toTransferJson(t), steps: await svc().engine.log.steps(id) };
+    return detail;
   });
 
   app.post('/api/v1/transfers/:id/retry', async (req) => {
