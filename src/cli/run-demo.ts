@@ -248,6 +248,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoHandle> {
       timeoutMs: options.drainTimeoutMs ?? 15 * 60_000,
       progressStream: options.progressStream,
     });
+    // Klaviyo accepts bulk jobs (events, subscribe jobs) with a 202 and runs them later: the account is
+    // read once the sandbox's own job queue is empty, not after some time.
+    await sandbox.state.idle();
     const s = drain.states;
     out(
       drain.drained
