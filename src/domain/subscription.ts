@@ -1,4 +1,4 @@
-// Subscription settings (SPEC S2): the fields, their defaults and their rules, as zod schemas that give
+// Subscription settings (docs/configuration.md): the fields, their defaults and their rules, as zod schemas that give
 // the API's validation, its OpenAPI document and the TypeScript types at once.
 import { z } from 'zod';
 import { DEFAULT_FLOW_SETTINGS, type HubScope } from './hub.ts';
@@ -45,7 +45,7 @@ export type AuthMethod = (typeof AUTH_METHODS)[number];
 export const INITIALIZATION_NOT_SUPPORTED_MESSAGE =
   'Initialization is not supported for Klaviyo: records flow through outbound triggers, polling and manual sync';
 
-/** Outbound data flows (hub scopes) a subscription can turn on or off, with their defaults (SPEC S8.1). */
+/** Outbound data flows (hub scopes) a subscription can turn on or off, with their defaults (docs/api.md). */
 export const FLOW_SCOPE_DEFAULTS: Readonly<Record<HubScope, boolean>> = DEFAULT_FLOW_SETTINGS;
 export type FlowScope = keyof typeof FLOW_SCOPE_DEFAULTS;
 export const FLOW_SCOPES = Object.keys(FLOW_SCOPE_DEFAULTS) as FlowScope[];
@@ -219,7 +219,7 @@ export type SubscriptionView = z.infer<typeof SubscriptionViewSchema>;
 export type AllowedApiUrl = { ok: true; url: string } | { ok: false; message: string };
 
 /**
- * The API URL allow-list (SPEC S2, no SSRF): Klaviyo's own origin, or — when the service runs with
+ * The API URL allow-list (docs/configuration.md, no SSRF): Klaviyo's own origin, or — when the service runs with
  * sandbox URLs allowed — a loopback http origin. Answers the normalized origin.
  */
 export function checkApiUrl(input: string, allowSandbox: boolean): AllowedApiUrl {

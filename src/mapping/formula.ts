@@ -1,4 +1,4 @@
-// Dynamic formulas: JSONata expressions, compiled once per text and cached, with the helpers of SPEC S4.
+// Dynamic formulas: JSONata expressions, compiled once per text and cached, with the helpers docs/mappings.md lists.
 // JSONata itself has no way to reach the process, files or network; the helpers registered here are pure
 // too, and every result is copied into plain JSON values so no function object ever leaves a formula.
 // Each evaluation runs under JSONata's guardrails (time, depth, sequence length), so a runaway formula

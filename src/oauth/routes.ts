@@ -1,4 +1,4 @@
-// OAuth routes (SPEC S3.2, S8.1): start (302 to Klaviyo's consent page), the public callback (a plain
+// OAuth routes (docs/security.md, docs/api.md): start (302 to Klaviyo's consent page), the public callback (a plain
 // page for people, never a stack trace), and unlink.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';

@@ -1,4 +1,4 @@
-// Subscriptions (SPEC S2, S8.1): create, read, update, delete, connection test, initialize (refused),
+// Subscriptions (docs/configuration.md, docs/api.md): create, read, update, delete, connection test, initialize (refused),
 // webhook key rotation and outbound flow toggles. OAuth routes live in src/oauth/routes.ts.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';

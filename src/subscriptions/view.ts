@@ -1,4 +1,4 @@
-// A subscription as the API answers it (SPEC S2): every secret masked to its last four characters.
+// A subscription as the API answers it (docs/configuration.md): every secret masked to its last four characters.
 import { DEFAULT_API_REVISION, type SubscriptionView } from '../domain/subscription.ts';
 import { maskSecret } from '../secrets/index.ts';
 import { getOAuthTokens, type OAuthTokenRow } from '../store/repositories/oauth.ts';

@@ -1,4 +1,4 @@
-// Secrets never reach the transfer log (SPEC S9): values under secret-sounding keys are masked, and
+// Secrets never reach the transfer log (docs/security.md): values under secret-sounding keys are masked, and
 // strings that look like a Klaviyo key or a bearer token are masked wherever they appear.
 
 const SECRET_KEY =

@@ -1,5 +1,5 @@
-// Transfer routes (SPEC S8.1): the log (list, one with its steps), retry, replay, queue pause/resume and
-// stats; manual sync (S5.6); inbound notifications (S5.4).
+// Transfer routes (docs/api.md): the log (list, one with its steps), retry, replay, queue pause/resume and
+// stats; manual sync and inbound notifications (docs/api.md).
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AppError } from '../domain/errors.ts';

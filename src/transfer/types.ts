@@ -10,7 +10,7 @@ import type { TransferState } from '../domain/transfer-states.ts';
 
 export type Direction = 'from_hub' | 'to_hub';
 
-/** A transfer as the API answers it (SPEC S8.1), plus the fields a flow needs to run it. */
+/** A transfer as the API answers it (docs/api.md), plus the fields a flow needs to run it. */
 export interface Transfer {
   id: string;
   subscription_id: string;
@@ -25,7 +25,7 @@ export interface Transfer {
   tracking_id: string;
   created_at: string;
   updated_at: string;
-  // Beyond the S8.1 shape:
+  // Beyond the API shape (docs/api.md):
   trigger: string;
   record_kind: string;
   record_version: number | null;
@@ -35,7 +35,7 @@ export interface Transfer {
   payload: unknown;
 }
 
-/** The API shape of S8.1 exactly. */
+/** The API shape exactly (docs/api.md). */
 export type TransferJson = Pick<
   Transfer,
   | 'id'

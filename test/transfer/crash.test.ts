@@ -1,4 +1,4 @@
-// Crash safety (SPEC S6): the service runs as a child process; it is killed with SIGKILL in the middle of
+// Crash safety (docs/transfers.md): the service runs as a child process; it is killed with SIGKILL in the middle of
 // a 10,000-transfer run and started again. Every transfer must be delivered, and the engine may hand out
 // again only transfers that were running when it died — never one whose success it had recorded.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-// Manual-sync debug runs through the real service and the sandbox (SPEC S5.6): each debug transfer's log
+// Manual-sync debug runs through the real service and the sandbox (docs/transfers.md): each debug transfer's log
 // holds every Klaviyo request made for it — method, path, status, redacted bodies — and no secret at all,
 // neither the API key nor an OAuth bearer token; ordinary transfers log no requests.
 import assert from 'node:assert/strict';

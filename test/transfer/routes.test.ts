@@ -37,7 +37,7 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false]) {
     });
     after(() => svc.close());
 
-    test('the log lists transfers in the S8.1 shape, shows steps, retries one and replays many', async () => {
+    test('the log lists transfers in the API shape (docs/api.md), shows steps, retries one and replays many', async () => {
       await svc.api('POST', '/api/v1/customers/batch', [{ id: 'good1' }, { id: 'bad1' }, { id: 'bad2' }]);
       await waitFor(
         async () => (await engine().log.count({ state: 'queued' })) === 0 && engine().pool.busy === 0,

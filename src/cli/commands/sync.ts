@@ -1,4 +1,4 @@
-// `klaviyo-sync sync`: manual sync from the command line (SPEC S5.6). Sends ids to the service's
+// `klaviyo-sync sync`: manual sync from the command line (docs/api.md). Sends ids to the service's
 // manual-sync route in chunks of at most 3,000 (the route's limit), follows the transfers the route answers
 // until they finish, with a progress bar, and prints each record's outcome; with --debug, every logged step
 // of each transfer; with --backfill, the records go as history (docs/flows.md).

@@ -1,4 +1,4 @@
-// Customer → Klaviyo Profile (SPEC S5.1). For a batch of one subscription's transfers: load the customers,
+// Customer → Klaviyo Profile (docs/flows.md). For a batch of one subscription's transfers: load the customers,
 // find their links, match the unlinked ones by email then phone (a match is linked and updated, never
 // duplicated), map each with the Update or Add collection, make the payload safe (E.164 phone or none),
 // write the profiles — one by one without a backlog, through bulk import jobs with one — store the links,

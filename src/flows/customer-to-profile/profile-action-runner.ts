@@ -1,4 +1,4 @@
-// The custom-field actions of a batch of written profiles (SPEC S4, S5.1), run as few Klaviyo calls as the
+// The custom-field actions of a batch of written profiles (docs/mappings.md, docs/flows.md), run as few Klaviyo calls as the
 // limits allow: one subscribe job per list (≤1,000 profiles), unsubscribe jobs (≤100, Klaviyo's limit for
 // that endpoint), add/remove list member calls per list (≤1,000 ids). A call refused whole because of one
 // profile is split so the others still go; every profile ends with its own error, if any.

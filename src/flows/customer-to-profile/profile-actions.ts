@@ -1,4 +1,4 @@
-// The special custom fields of the Customer → Profile collections (SPEC S4) — SubscribeProfile,
+// The special custom fields of the Customer → Profile collections (docs/mappings.md) — SubscribeProfile,
 // LIST_<name>, UCLIST_<name> and plain properties, as the mapping engine reports them — read into one
 // plan of Klaviyo calls per profile. Consent is only granted by an explicit true and only revoked globally
 // by SubscribeProfile=false; list removals never touch consent, so LIST_<name>=false can never become a

@@ -19,7 +19,7 @@ export interface FlowSubscription {
   create_missing_lists: boolean;
   /** Order events older than this many hours go as backfill; 0 is off (docs/configuration.md). */
   backfill_window_hours: number;
-  /** Writes into the hub per window (SPEC S2); absent means unthrottled. */
+  /** Writes into the hub per window (docs/configuration.md); absent means unthrottled. */
   hub_throttle?: { limit: number; seconds: number };
 }
 

@@ -1,4 +1,4 @@
-// Transaction → Klaviyo order events (SPEC S5.3), gated by the subscription's Generate Events. A new order
+// Transaction → Klaviyo order events (docs/flows.md), gated by the subscription's Generate Events. A new order
 // sends Placed Order and one Ordered Product per line; the link stored for the transaction is the Placed
 // Order's unique_id, so a later transfer of the same order sends no order events again (and if it did,
 // Klaviyo's unique_id rule would keep it from counting twice). On a status that the status collection

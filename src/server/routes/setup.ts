@@ -1,4 +1,4 @@
-// The one-time setup link's pages (SPEC S8.1): a person opens the link from the service log in a browser,
+// The one-time setup link's pages (docs/security.md): a person opens the link from the service log in a browser,
 // so every answer here is a page that says what happened and what to do next, never raw JSON.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';

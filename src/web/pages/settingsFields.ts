@@ -1,4 +1,4 @@
-// The subscription settings of SPEC S2 as data: label, default, required mark and the help text the
+// The subscription settings (docs/configuration.md) as data: label, default, required mark and the help text the
 // form shows. The API is the judge of validity; the form shows its verdict next to the field.
 
 export type FieldKind = 'text' | 'password' | 'number' | 'checkbox' | 'select' | 'url';
