@@ -1,4 +1,4 @@
-// Load test of the Klaviyo flows (SPEC S6, issue 7): N changed customers and M orders of L lines are queued
+// Load test of the Klaviyo flows (docs/flows.md, issue 7): N changed customers and M orders of L lines are queued
 // at once and drained into the sandbox with Klaviyo's real rate limits on, through the real store, hub,
 // transfer engine, mapping engine, client (rate budgets on) and flows. Reports wall time, Klaviyo calls per
 // record, 429s, and checks that no record is lost and no event doubled.
@@ -126,6 +126,7 @@ async function main() {
     generate_events: true,
     default_phone_country: 'US',
     create_missing_lists: false,
+    backfill_window_hours: 24,
   };
   const collections = compileKeyedCollections(DEFAULT_COLLECTIONS, { id: SUB, default_phone_country: 'US' });
   const hub = new HubStore(store);

@@ -1,5 +1,5 @@
 // Builds the console (src/web → dist/web) when it is missing or stale, so `npm install` and `npm start`
-// keep it current without a separate step. Staleness is a hash of the console's sources and the
+// keep it current without a separate step. Staleness is a hash of the console's sources (src/web and src/domain, whose constants it bundles) and the
 // versions of the packages it is built with, kept next to the output.
 //
 //   node scripts/build-web.ts          build if stale; fail loudly (npm run build:web)
@@ -14,6 +14,8 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const webSourceDir = path.join(projectRoot, 'src/web');
 export const webOutDir = path.join(projectRoot, 'dist/web');
 const HASH_FILE = '.source-hash';
+/** Folders outside src/web whose plain constants the console bundles (src/web/types.ts). */
+export const SHARED_SOURCE_DIRS = [path.join(projectRoot, 'src/domain')];
 const BUILD_PACKAGES = ['vite', '@vitejs/plugin-react', 'react', 'react-dom', 'uplot'];
 const STALE_LOCK_MS = 120_000;
 
@@ -48,11 +50,13 @@ const defaultPaths: WebBuildPaths = { sourceDir: webSourceDir, outDir: webOutDir
 
 export function webSourceHash(sourceDir = webSourceDir): string {
   const hash = createHash('sha256');
-  for (const file of listFiles(sourceDir)) {
-    hash.update(path.relative(sourceDir, file));
-    hash.update('\0');
-    hash.update(readFileSync(file));
-    hash.update('\0');
+  for (const dir of [sourceDir, ...SHARED_SOURCE_DIRS]) {
+    for (const file of listFiles(dir)) {
+      hash.update(path.relative(dir, file));
+      hash.update('\0');
+      hash.update(readFileSync(file));
+      hash.update('\0');
+    }
   }
   for (const name of BUILD_PACKAGES) hash.update(`${name}@${packageVersion(name)}\0`);
   return hash.digest('hex');

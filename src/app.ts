@@ -11,6 +11,7 @@ import { registerServiceFlows } from './flows/service.ts';
 import { startHealth } from './health/index.ts';
 import { createKlaviyoClientCache } from './oauth/clients.ts';
 import { createSecretBox, loadSecretKey, type SecretBox, SecretKeyError } from './secrets/index.ts';
+import { LOG_REDACT_PATHS, REDACTED, redactLogFields, scrubUrl } from './secrets/redact.ts';
 import { bootstrapAdmin } from './server/auth/bootstrap.ts';
 import { buildServer, type ServerOptions } from './server/app.ts';
 import type { ServiceContext } from './service/context.ts';
@@ -20,22 +21,6 @@ import { migrate } from './store/migrate.ts';
 import { getSetting, setSettingIfAbsent } from './store/repositories/settings.ts';
 import { startTransferServices } from './transfer/service.ts';
 import { registerHubWebhooks } from './webhooks/index.ts';
-
-/** Log paths that may hold secrets; pino replaces them before anything is written. */
-export const LOG_REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-csrf-token"]',
-  'res.headers["set-cookie"]',
-  '*.password',
-  '*.api_key',
-  '*.apiKey',
-  '*.access_token',
-  '*.refresh_token',
-  '*.client_secret',
-  '*.token',
-  '*.webhook_api_key',
-];
 
 export interface ServiceOptions {
   /** PostgreSQL schema to use (tests isolate themselves). */
@@ -59,27 +44,16 @@ export interface Service {
   stop(): Promise<void>;
 }
 
-/** Query parameters that carry one-time secrets (setup links, OAuth codes and state); their values never reach a log. */
-const SECRET_QUERY_PARAMS = new Set(['token', 'access_token', 'refresh_token', 'api_key', 'key']);
-const OAUTH_QUERY_PARAMS = new Set(['code', 'state']);
-
-export function scrubUrl(url: string): string {
-  const q = url.indexOf('?');
-  if (q < 0) return url;
-  const oauthPath = url.startsWith('/oauth/');
-  const params = new URLSearchParams(url.slice(q + 1));
-  for (const key of [...params.keys()]) {
-    const k = key.toLowerCase();
-    if (SECRET_QUERY_PARAMS.has(k) || (oauthPath && OAUTH_QUERY_PARAMS.has(k))) params.set(key, '[redacted]');
-  }
-  return `${url.slice(0, q)}?${params.toString()}`;
-}
+/** Request URLs go to the log with their secret query values masked (docs/security.md, "Logs"). */
+export { scrubUrl };
 
 export function createLogger(config: Config, stream?: DestinationStream): Logger {
   return pino(
     {
       level: config.logLevel,
-      redact: { paths: LOG_REDACT_PATHS, censor: '[redacted]' },
+      redact: { paths: LOG_REDACT_PATHS, censor: REDACTED },
+      // The transfer log's rules, for every field of every line (docs/security.md, "Logs").
+      formatters: { log: redactLogFields },
       serializers: {
         req: (req: { method?: string; url?: string; ip?: string; id?: string }) => ({
           method: req.method,

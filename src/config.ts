@@ -1,4 +1,4 @@
-// Service configuration from the environment (SPEC S8.1), validated with zod so a bad value stops the
+// Service configuration from the environment (docs/configuration.md), validated with zod so a bad value stops the
 // start with a message naming the variable and saying what is expected. docs/configuration.md lists them.
 import { isIP } from 'node:net';
 import { z } from 'zod';

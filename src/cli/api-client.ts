@@ -1,4 +1,4 @@
-// How the CLI talks to a running service: its REST API (SPEC S8.1), so the commands work the same
+// How the CLI talks to a running service: its REST API (docs/api.md), so the commands work the same
 // against a service on this machine or on another one, on SQLite or PostgreSQL, and go through the same
 // validation, authorization and transactional enqueue as every other client.
 //

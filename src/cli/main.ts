@@ -146,6 +146,10 @@ withConnection(
     .option('--ids <ids>', 'record ids, comma separated (hub ids FROM hub, Klaviyo profile ids TO hub)')
     .option('--ids-file <file>', 'a file of ids, one a line (any number: sent 3,000 at a time)')
     .option('--debug', 'run ahead of the queue and print every logged step (payload, request, response)')
+    .option(
+      '--backfill',
+      'send as history: order events recorded without triggering Klaviyo flows, consent as a historical import (no double opt-in)',
+    )
     .option('--no-wait', 'queue and return without waiting for the outcome')
     .option('--timeout <seconds>', 'stop waiting after this long', (v) => Number.parseInt(v, 10), 600)
     .option('--json', 'print the transfers as JSON')

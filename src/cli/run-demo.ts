@@ -12,6 +12,7 @@ import { loadConfig } from '../config.ts';
 import { DEFAULT_REVISION } from '../klaviyo/index.ts';
 import { type Sandbox, startSandbox } from '../sandbox/index.ts';
 import { DEFAULT_SEED, generateSampleData, NEWSLETTER_LIST, type SampleData } from '../demo/sample-data.ts';
+import { emptyStateCounts, TRANSFER_STATES } from '../domain/transfer-states.ts';
 
 export interface DemoOptions {
   /** Service port (default KLAVIYO_SYNC_PORT or 3000; 0 picks a free one). */
@@ -121,7 +122,6 @@ async function mapDemoCustomFields(api: ApiClient, subscriptionId: string): Prom
   return changed;
 }
 const n = (value: number) => value.toLocaleString('en-US');
-const STATES = ['queued', 'running', 'succeeded', 'skipped', 'failed', 'dead'];
 
 async function transferStates(service: Service): Promise<Record<string, number>> {
   const rows = await service.ctx.store.db
@@ -129,7 +129,7 @@ async function transferStates(service: Service): Promise<Record<string, number>>
     .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
     .groupBy('state')
     .execute();
-  const states: Record<string, number> = Object.fromEntries(STATES.map((s) => [s, 0]));
+  const states: Record<string, number> = emptyStateCounts();
   for (const row of rows) states[row.state] = Number(row.n);
   return states;
 }
@@ -274,6 +274,9 @@ export async function runDemo(options: DemoOptions): Promise<DemoHandle> {
       signal: options.signal,
     });
     stopIfAsked();
+    // Klaviyo accepts bulk jobs (events, subscribe jobs) with a 202 and runs them later: the account is
+    // read once the sandbox's own job queue is empty, not after some time.
+    await sandbox.state.idle();
     const s = drain.states;
     out(
       drain.drained
@@ -337,7 +340,7 @@ async function waitForDrain(
   let quietPolls = 0;
   for (;;) {
     states = await transferStates(service);
-    const total = STATES.reduce((sum, state) => sum + states[state], 0);
+    const total = TRANSFER_STATES.reduce((sum, state) => sum + states[state], 0);
     const active = states.queued + states.running;
     progress.setTotal(total);
     progress.update(

@@ -1,5 +1,5 @@
 // The demo's sample data: customers with addresses and consent fields, products, and orders with lines,
-// in the hub's snake_case shapes (SPEC S1). Seeded, so every run makes the same records and the demo's
+// in the hub's snake_case shapes (docs/hub.md). Seeded, so every run makes the same records and the demo's
 // test knows in advance which customers carry a broken phone number on purpose.
 import { isValidPhoneNumber, parsePhoneNumber, parsePhoneNumberFromString } from 'libphonenumber-js';
 import { isValidPhoneNumber as isValidPhoneNumberMax } from 'libphonenumber-js/max';

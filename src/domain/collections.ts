@@ -1,4 +1,4 @@
-// Mapping collections and their mappings (SPEC S4), as the API accepts and returns them. A collection says
+// Mapping collections and their mappings (docs/mappings.md), as the API accepts and returns them. A collection says
 // how one kind of record becomes another in one direction; the engine in src/mapping/ compiles it.
 import { z } from 'zod';
 
@@ -112,7 +112,7 @@ export interface Collection extends Omit<CollectionSpec, 'parent_id' | 'mapping_
 /** What the engine needs to know about the subscription a collection belongs to. */
 export interface SubscriptionMappingContext {
   id: string;
-  /** ISO 3166 alpha-2 country for local phone numbers (SPEC S2 `default_phone_country`). */
+  /** ISO 3166 alpha-2 country for local phone numbers (`default_phone_country`, docs/configuration.md). */
   default_phone_country?: string | null;
   /** Names of the subscription's plain custom fields (Klaviyo side), usable as bare destinations. */
   custom_fields?: readonly string[];
@@ -120,11 +120,13 @@ export interface SubscriptionMappingContext {
 }
 
 /**
- * What a FROM-hub Customer → Profile mapping asks the flow to do besides writing the profile (SPEC S4).
+ * What a FROM-hub Customer → Profile mapping asks the flow to do besides writing the profile (docs/mappings.md).
  * An empty custom-field value produces no action: "empty → no change".
  */
 export type CustomFieldAction =
   | { kind: 'subscribe_profile'; field: string; subscribe: boolean }
+  /** When the email consent of SubscribeProfile / LIST_ was given (ISO 8601, in the past). */
+  | { kind: 'consent_date'; field: string; at: string }
   | { kind: 'list_subscription'; field: string; list: string; subscribe: boolean }
   | { kind: 'list_membership'; field: string; list: string; member: boolean }
   | { kind: 'custom_property'; field: string; name: string; value: unknown };

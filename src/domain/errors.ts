@@ -1,4 +1,4 @@
-// The stable error codes users see (SPEC S12). Every failure a person can meet — in an API answer, the
+// The stable error codes users see (docs/errors.md). Every failure a person can meet — in an API answer, the
 // transfer log or the console — carries one of these codes and a message saying what to do.
 // docs/errors.md describes each one; keep the two in step.
 
@@ -124,7 +124,7 @@ export class AppError extends Error {
     this.details = options.details;
   }
 
-  /** The API's error body (SPEC S8.1). */
+  /** The API's error body (docs/errors.md). */
   toJSON(): { error: { code: ErrorCode; message: string; field?: string } } {
     return {
       error: { code: this.code, message: this.message, ...(this.field ? { field: this.field } : {}) },

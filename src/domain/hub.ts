@@ -1,4 +1,4 @@
-// The hub's canonical records (SPEC S1): Customer (with Addresses), Transaction (with Lines, Addresses,
+// The hub's canonical records (docs/hub.md): Customer (with Addresses), Transaction (with Lines, Addresses,
 // Payments), Product (with Variants), in iPaaS.com's snake_case shapes (reference/ipaas-klaviyo.md §4.3).
 // One zod schema per shape gives the type, the validation of every API input, and the field list the
 // mapping editor offers. Unknown fields are dropped rather than refused: data exported from other systems
@@ -9,7 +9,7 @@ import { freeFormProblem } from './input-limits.ts';
 export const HUB_KINDS = ['customer', 'transaction', 'product'] as const;
 export type HubKind = (typeof HUB_KINDS)[number];
 
-/** Outbound data flow scopes (SPEC S1, S8.1 `…/:id/flows`). */
+/** Outbound data flow scopes (docs/hub.md, docs/api.md `…/:id/flows`). */
 export const HUB_SCOPES = [
   'customer/created',
   'customer/updated',
@@ -20,7 +20,7 @@ export const HUB_SCOPES = [
 ] as const;
 export type HubScope = (typeof HUB_SCOPES)[number];
 
-/** Scopes that are on for a new subscription (SPEC S8.1: customer and transaction scopes). */
+/** Scopes that are on for a new subscription (docs/api.md: customer and transaction scopes). */
 export const DEFAULT_FLOW_SETTINGS: Record<HubScope, boolean> = {
   'customer/created': true,
   'customer/updated': true,

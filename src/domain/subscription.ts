@@ -1,4 +1,4 @@
-// Subscription settings (SPEC S2): the fields, their defaults and their rules, as zod schemas that give
+// Subscription settings (docs/configuration.md): the fields, their defaults and their rules, as zod schemas that give
 // the API's validation, its OpenAPI document and the TypeScript types at once.
 import { z } from 'zod';
 import { hostKind } from './addresses.ts';
@@ -7,6 +7,14 @@ import { DEFAULT_FLOW_SETTINGS, type HubScope } from './hub.ts';
 export const INTEGRATION_VERSIONS = ['v1.0'] as const;
 export const CURRENT_INTEGRATION_VERSION = 'v1.0';
 export const KLAVIYO_API_URL = 'https://a.klaviyo.com';
+
+/**
+ * Order events older than this many hours are sent as backfill (recorded, no flows triggered):
+ * docs/configuration.md, "Backfill window". A day lets a service that was stopped overnight catch up with
+ * live events, while an import of last year's orders never fires a post-purchase flow.
+ */
+export const DEFAULT_BACKFILL_WINDOW_HOURS = 24;
+export const MAX_BACKFILL_WINDOW_HOURS = 8760;
 
 export const SUBSCRIPTION_DEFAULTS = {
   version: CURRENT_INTEGRATION_VERSION,
@@ -20,6 +28,7 @@ export const SUBSCRIPTION_DEFAULTS = {
   polling_interval_minutes: 5,
   create_default_mappings: true,
   create_missing_lists: false,
+  backfill_window_hours: DEFAULT_BACKFILL_WINDOW_HOURS,
 } as const;
 
 export const SUBSCRIPTION_STATUSES = [
@@ -36,7 +45,7 @@ export type AuthMethod = (typeof AUTH_METHODS)[number];
 export const INITIALIZATION_NOT_SUPPORTED_MESSAGE =
   'Initialization is not supported for Klaviyo: records flow through outbound triggers, polling and manual sync';
 
-/** Outbound data flows (hub scopes) a subscription can turn on or off, with their defaults (SPEC S8.1). */
+/** Outbound data flows (hub scopes) a subscription can turn on or off, with their defaults (docs/api.md). */
 export const FLOW_SCOPE_DEFAULTS: Readonly<Record<HubScope, boolean>> = DEFAULT_FLOW_SETTINGS;
 export type FlowScope = keyof typeof FLOW_SCOPE_DEFAULTS;
 export const FLOW_SCOPES = Object.keys(FLOW_SCOPE_DEFAULTS) as FlowScope[];
@@ -96,6 +105,14 @@ const positiveInt = (label: string, max: number) =>
     .int(`${label} must be a whole number`)
     .min(1, `${label} must be at least 1`)
     .max(max, `${label} must be at most ${max}`);
+const backfillWindow = z
+  .number({ error: 'Backfill window (hours) is required and must be a number of hours' })
+  .int('Backfill window (hours) must be a whole number of hours')
+  .min(0, 'Backfill window (hours) must be 0 (off) or more')
+  .max(
+    MAX_BACKFILL_WINDOW_HOURS,
+    `Backfill window (hours) must be at most ${MAX_BACKFILL_WINDOW_HOURS} (one year)`,
+  );
 const phoneCountry = z.preprocess(
   (v) => (typeof v === 'string' ? blankToNull(v.trim().toUpperCase()) : v),
   z
@@ -119,6 +136,7 @@ const settingsShape = {
   polling_interval_minutes: positiveInt('Polling interval', 10_080),
   default_phone_country: phoneCountry,
   create_missing_lists: z.boolean({ error: 'Create missing lists must be true or false' }),
+  backfill_window_hours: backfillWindow,
   auth_method: z.enum(AUTH_METHODS, { error: 'auth_method must be api_key or oauth' }),
 };
 
@@ -145,6 +163,9 @@ export const SubscriptionCreateSchema = z.strictObject({
   create_missing_lists: settingsShape.create_missing_lists.default(
     SUBSCRIPTION_DEFAULTS.create_missing_lists,
   ),
+  backfill_window_hours: settingsShape.backfill_window_hours.default(
+    SUBSCRIPTION_DEFAULTS.backfill_window_hours,
+  ),
   auth_method: settingsShape.auth_method.optional(),
   create_default_mappings: z
     .boolean({ error: 'Create Default Mappings must be true or false' })
@@ -167,6 +188,7 @@ export const SubscriptionPatchSchema = z.strictObject({
   polling_interval_minutes: settingsShape.polling_interval_minutes.optional(),
   default_phone_country: settingsShape.default_phone_country.optional(),
   create_missing_lists: settingsShape.create_missing_lists.optional(),
+  backfill_window_hours: settingsShape.backfill_window_hours.optional(),
   auth_method: settingsShape.auth_method.optional(),
 });
 export type SubscriptionPatch = z.infer<typeof SubscriptionPatchSchema>;
@@ -194,6 +216,7 @@ export const SubscriptionViewSchema = z.object({
   polling_interval_minutes: z.number(),
   default_phone_country: z.string().nullable(),
   create_missing_lists: z.boolean(),
+  backfill_window_hours: z.number(),
   status: z.enum(SUBSCRIPTION_STATUSES),
   status_message: z.string().nullable(),
   account_id: z.string().nullable(),
@@ -211,7 +234,7 @@ export type SubscriptionView = z.infer<typeof SubscriptionViewSchema>;
 export type AllowedApiUrl = { ok: true; url: string } | { ok: false; message: string };
 
 /**
- * The API URL allow-list (SPEC S2, no SSRF): Klaviyo's own origin, or — when the service runs with
+ * The API URL allow-list (docs/configuration.md, no SSRF): Klaviyo's own origin, or — when the service runs with
  * sandbox URLs allowed — a loopback http origin. Answers the normalized origin.
  */
 export function checkApiUrl(input: string, allowSandbox: boolean): AllowedApiUrl {

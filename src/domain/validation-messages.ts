@@ -116,7 +116,7 @@ function sizeLimit(
 }
 
 /**
- * One zod issue as a sentence that names the field and says what it must be (SPEC S12), e.g.
+ * One zod issue as a sentence that names the field and says what it must be (docs/errors.md), e.g.
  * "limit must be at most 500" or "state must be one of: queued, running". A schema's own message is kept,
  * prefixed with the field as before. `field` is how the caller names the place (defaults to the issue path).
  */

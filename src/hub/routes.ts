@@ -1,4 +1,4 @@
-// Hub REST routes (SPEC S8.1): customers, transactions and products — get, list, create, upsert, patch,
+// Hub REST routes (docs/api.md): customers, transactions and products — get, list, create, upsert, patch,
 // delete, batch upsert (≤ 1,000), NDJSON import — and the change feed.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';

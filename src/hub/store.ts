@@ -9,6 +9,7 @@ import { plainIssueMessage } from '../domain/validation-messages.ts';
 import type { Store } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 import type { HubRecordsTable } from '../store/tables/hub.ts';
+import { chunk } from '../domain/chunk.ts';
 
 export type ChangeKind = 'created' | 'updated' | 'deleted';
 
@@ -52,12 +53,6 @@ export interface ChangeFeedEntry {
 
 // Multi-row statements stay well under SQLite's bound-parameter limit.
 const CHUNK = 400;
-
-function chunks<T>(items: T[], size = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 function toRecord(
   row: Pick<HubRecordsTable, 'id' | 'version' | 'body' | 'created_at' | 'updated_at'>,
@@ -108,7 +103,7 @@ export class HubStore {
 
   async getMany<K extends HubKind>(kind: K, ids: string[]): Promise<Map<string, HubRecordOf<K>>> {
     const out = new Map<string, HubRecordOf<K>>();
-    for (const part of chunks([...new Set(ids)])) {
+    for (const part of chunk([...new Set(ids)], CHUNK)) {
       const rows = await this.store.db
         .selectFrom('hub_records')
         .selectAll()
@@ -124,7 +119,7 @@ export class HubStore {
   /** Which of these ids name a record that was deleted (soft-deleted rows remain), as opposed to never existing. */
   async deletedIds(kind: HubKind, ids: string[]): Promise<Set<string>> {
     const out = new Set<string>();
-    for (const part of chunks([...new Set(ids)])) {
+    for (const part of chunk([...new Set(ids)], CHUNK)) {
       const rows = await this.store.db
         .selectFrom('hub_records')
         .select(['id'])
@@ -283,7 +278,7 @@ export class HubStore {
     if (ids.length === 0) return { records: [], created: 0, updated: 0 };
 
     const existing = new Map<string, { created_at: string; deleted: number }>();
-    for (const part of chunks(ids)) {
+    for (const part of chunk(ids, CHUNK)) {
       const rows = await trx
         .selectFrom('hub_records')
         .select(['id', 'created_at', 'deleted'])
@@ -330,7 +325,7 @@ export class HubStore {
       });
     });
 
-    for (const part of chunks(rows, 200)) {
+    for (const part of chunk(rows, 200)) {
       await trx
         .insertInto('hub_records')
         .values(part)

@@ -1,5 +1,5 @@
-// The collections "Create Default Mappings" makes for a new subscription (SPEC S4, S5). docs/mappings.md
-// lists them field by field; keep the two in step. Children name their parent by `key`, because ids
+// The collections "Create Default Mappings" makes for a new subscription. docs/mappings.md lists
+// them field by field; keep the two in step. Children name their parent by `key`, because ids
 // exist only once stored.
 import type { CollectionSpec, MappingInput } from '../domain/collections.ts';
 
@@ -33,7 +33,7 @@ const CUSTOMER_TO_PROFILE: MappingInput[] = [
   { destination: 'properties.CustomerNumber', type: 'field', source: 'customer_number' },
 ];
 
-/** Profile → Customer: identity fields and the two default custom fields of SPEC S5.2. */
+/** Profile → Customer: identity fields and the two default custom fields (docs/flows.md, Profile → Customer). */
 const PROFILE_TO_CUSTOMER: MappingInput[] = [
   { destination: 'email_address', type: 'field', source: 'email' },
   { destination: 'first_name', type: 'field', source: 'first_name' },

@@ -197,15 +197,19 @@ export function childItems(parentType: CollectionType, direction: Direction, rec
 
 export type CustomFieldTarget =
   | { kind: 'subscribe_profile' }
+  | { kind: 'consent_date' }
   | { kind: 'list_subscription'; list: string }
   | { kind: 'list_membership'; list: string }
   | { kind: 'custom_property'; name: string };
 
 const CUSTOM_PREFIX = 'custom_fields.';
+/** The custom field that dates the consent SubscribeProfile / LIST_ give (docs/flows.md, "History"). */
+export const CONSENTED_AT = 'ConsentedAt';
 
 /**
- * Whether a FROM-hub Customer destination is a subscription custom field (SPEC S4): `SubscribeProfile`,
- * `LIST_<list name>`, `UCLIST_<list name>`, `custom_fields.<name>`, or a name the subscription declares.
+ * Whether a FROM-hub Customer destination is a subscription custom field (docs/mappings.md, "Custom
+ * fields"): `SubscribeProfile`, `ConsentedAt`, `LIST_<list name>`, `UCLIST_<list name>`,
+ * `custom_fields.<name>`, or a name the subscription declares.
  * The whole text after a prefix is the list name, dots and spaces included.
  */
 export function customFieldTarget(
@@ -215,6 +219,7 @@ export function customFieldTarget(
   const explicit = destination.startsWith(CUSTOM_PREFIX);
   const name = explicit ? destination.slice(CUSTOM_PREFIX.length).trim() : destination.trim();
   if (name === 'SubscribeProfile') return { kind: 'subscribe_profile' };
+  if (name === CONSENTED_AT) return { kind: 'consent_date' };
   if (name.startsWith('UCLIST_') && name.length > 7) return { kind: 'list_membership', list: name.slice(7) };
   if (name.startsWith('LIST_') && name.length > 5) return { kind: 'list_subscription', list: name.slice(5) };
   if (explicit && name !== '') return { kind: 'custom_property', name };
@@ -242,6 +247,29 @@ export function customFieldFlag(value: unknown): boolean | undefined {
   throw new Error(`must be true or false (or empty for no change), got ${JSON.stringify(value)}`);
 }
 
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * Reads a consent date: an ISO 8601 date or date-time (a date alone is midnight UTC, a time without an
+ * offset is UTC); undefined for empty (no date); throws for anything else or a time in the future, which
+ * Klaviyo refuses for `consented_at`.
+ */
+export function consentDate(value: unknown, now = Date.now()): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string' && value.trim() === '') return undefined;
+  const text = typeof value === 'string' ? value.trim() : '';
+  if (!ISO_DATE.test(text)) {
+    throw new Error(
+      `must be an ISO 8601 date or date-time such as 2024-03-05T08:09:10Z (or empty for no date), got ${JSON.stringify(value)}`,
+    );
+  }
+  const withZone = /[T ]\d{2}:\d{2}/.test(text) && !/(?:Z|[+-]\d{2}:?\d{2})$/i.test(text) ? `${text}Z` : text;
+  const ms = Date.parse(withZone.replace(' ', 'T'));
+  if (Number.isNaN(ms)) throw new Error(`must be a real date, got ${JSON.stringify(value)}`);
+  if (ms > now) throw new Error(`must not be in the future, got ${JSON.stringify(value)}`);
+  return new Date(ms).toISOString();
+}
+
 /** Builds the flow action for a custom-field value; undefined when the value means "no change". */
 export function customFieldAction(
   destination: string,
@@ -252,6 +280,10 @@ export function customFieldAction(
     return value === undefined
       ? undefined
       : { kind: 'custom_property', field: destination, name: target.name, value };
+  }
+  if (target.kind === 'consent_date') {
+    const at = consentDate(value);
+    return at === undefined ? undefined : { kind: 'consent_date', field: destination, at };
   }
   const flag = customFieldFlag(value);
   if (flag === undefined) return undefined;

@@ -1,4 +1,4 @@
-// The helper functions formulas can call (SPEC S4). Each is a plain function of its arguments and the
+// The helper functions formulas can call (docs/mappings.md). Each is a plain function of its arguments and the
 // record being mapped: none touches the process, the file system, the network or the clock beyond what
 // the record holds, so a formula stays a pure transformation.
 import { getCountries, Metadata, parsePhoneNumberFromString } from 'libphonenumber-js/max';

@@ -1,4 +1,4 @@
-// What the mapping area does when a subscription is created: "Create Default Mappings" (SPEC S2, S5).
+// What the mapping area does when a subscription is created: "Create Default Mappings" (docs/configuration.md, docs/mappings.md).
 import type { ServiceContext } from '../service/context.ts';
 import type { SubscriptionCreatedEvent } from '../subscriptions/hooks.ts';
 import { createDefaultCollections } from './store.ts';

@@ -1,4 +1,4 @@
-// Preview (SPEC S4, S8.1): run a stored collection on a hub record or a Klaviyo profile — given inline or
+// Preview (docs/mappings.md, docs/api.md): run a stored collection on a hub record or a Klaviyo profile — given inline or
 // by id — and show what would be sent, without sending anything. A child collection previews every
 // child item of the parent record it is given.
 import type { Collection, CollectionType, SubscriptionMappingContext } from '../domain/collections.ts';

@@ -1,4 +1,4 @@
-// Collection routes (SPEC S8.1): list and create per subscription, read / replace / delete one, and the
+// Collection routes (docs/api.md): list and create per subscription, read / replace / delete one, and the
 // preview. Validation lives in validate.ts and answers 400 naming the mapping at fault.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';

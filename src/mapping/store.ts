@@ -279,7 +279,7 @@ export async function deleteCollection(db: Db, id: string): Promise<void> {
 }
 
 /**
- * Creates the default collections of SPEC S5 for a subscription ("Create Default Mappings"). A
+ * Creates the default collections (docs/mappings.md) for a subscription ("Create Default Mappings"). A
  * subscription that already has collections keeps them and gets nothing added, so calling it twice is
  * harmless.
  */

@@ -1,4 +1,4 @@
-// Validation on save (SPEC S4): a collection is refused, with the exact place and reason, when a
+// Validation on save (docs/mappings.md): a collection is refused, with the exact place and reason, when a
 // destination is not a field of its kind, a path or formula does not parse, a filter does not answer
 // true/false on a sample record, a child has no (fitting) parent, or a second Add collection would make
 // the choice between them ambiguous. Every refusal is an AppError (400) whose `field` names the mapping.

@@ -28,7 +28,7 @@ export interface KlaviyoClientCache {
 
 /**
  * On PostgreSQL every process spends one shared budget per (account, tier), so N workers use one quota
- * (SPEC S7, S10), on sliding windows like the in-memory store's. The embedded store runs one process: the
+ * (docs/klaviyo-client.md, docs/operations.md), on sliding windows like the in-memory store's. The embedded store runs one process: the
  * client's default in-memory budgets suffice.
  */
 export function sharedBudgetStore(store: Store): RateBudgetStore | undefined {
@@ -101,7 +101,7 @@ export function createKlaviyoClientCache(
         throttle: { limit: sub.throttle_limit, seconds: sub.throttle_seconds },
         concurrency: sub.concurrent_connections,
         ...(budgets ? { budgets } : {}),
-        // Debug transfers log their requests (SPEC S5.6); other calls build no exchange summary.
+        // Debug transfers log their requests (docs/transfers.md); other calls build no exchange summary.
         onExchange: recordExchange,
         wantsExchange: isRecordingExchanges,
         // A worker that lost its claim on a batch sends nothing more for it (docs/transfers.md).

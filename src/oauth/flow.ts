@@ -1,4 +1,4 @@
-// The authorization-code flow with PKCE S256 (SPEC S3.2): start (state bound to subscription and user,
+// The authorization-code flow with PKCE S256 (docs/security.md): start (state bound to subscription and user,
 // 10 minutes, single use), the callback's checks and token exchange, and unlink (revoke, then delete).
 import * as oauth from 'oauth4webapi';
 import { AppError } from '../domain/errors.ts';

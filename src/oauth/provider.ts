@@ -1,4 +1,4 @@
-// Klaviyo's OAuth endpoints and client settings (SPEC S3.2), as oauth4webapi wants them. With sandbox URLs
+// Klaviyo's OAuth endpoints and client settings (docs/security.md), as oauth4webapi wants them. With sandbox URLs
 // allowed and a loopback API URL, every endpoint points at that sandbox instead.
 import * as oauth from 'oauth4webapi';
 import { AppError } from '../domain/errors.ts';

@@ -1,4 +1,4 @@
-// OAuth routes (SPEC S3.2, S8.1): start (302 to Klaviyo's consent page), the public callback (a plain
+// OAuth routes (docs/security.md, docs/api.md): start (302 to Klaviyo's consent page), the public callback (a plain
 // page for people, never a stack trace), and unlink.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -9,10 +9,7 @@ import { requireAuth } from '../http/auth-guard.ts';
 import type { ServiceContext } from '../service/context.ts';
 import { loadView } from '../subscriptions/view.ts';
 import { completeAuthorization, startAuthorization, unlink } from './flow.ts';
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+import { escapeHtml } from '../domain/html.ts';
 
 // People land here from Klaviyo's consent page, so it looks like the console (its colours and type) and
 // not like a bare error page; inline because it loads nothing else (the CSP allows inline styles only).

@@ -1,4 +1,4 @@
-// The OAuth token manager (SPEC S3.2): what the Klaviyo client's TokenProvider calls. It refreshes ahead
+// The OAuth token manager (docs/security.md): what the Klaviyo client's TokenProvider calls. It refreshes ahead
 // of expiry and after a 401, one refresh at a time per subscription: within the process through a shared
 // promise, across processes through a lease on the tokens row (one atomic UPDATE, on SQLite and
 // PostgreSQL alike), re-reading the tokens once the lease is held. The rotated refresh token is stored in

@@ -1,4 +1,4 @@
-// Secrets at rest (SPEC S9): AES-256-GCM with a fresh 96-bit nonce per value. The key comes from
+// Secrets at rest (docs/security.md): AES-256-GCM with a fresh 96-bit nonce per value. The key comes from
 // KLAVIYO_SYNC_SECRET_KEY (32 bytes as base64 or hex) or from a key file created with mode 0600 in the
 // data folder on first start. A canary value in the store makes a wrong key fail at start, not later.
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -77,7 +77,7 @@ export function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** Constant-time equality of two strings (SPEC S9: keys and signatures). */
+/** Constant-time equality of two strings (docs/security.md: keys and signatures). */
 export function safeEqual(a: string, b: string): boolean {
   const ab = createHash('sha256').update(a).digest();
   const bb = createHash('sha256').update(b).digest();

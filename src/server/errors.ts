@@ -1,4 +1,4 @@
-// Turns every failure into the API's error body (SPEC S8.1): `{"error":{"code","message","field"?}}`.
+// Turns every failure into the API's error body (docs/errors.md): `{"error":{"code","message","field"?}}`.
 // Validation failures name the field; 5xx answers never carry internals (the log has them, secrets
 // redacted).
 import type { FastifyError, FastifyInstance } from 'fastify';

@@ -12,7 +12,7 @@ export type StoreKind = 'sqlite' | 'postgres';
 export interface Store {
   kind: StoreKind;
   db: Kysely<Database>;
-  /** PostgreSQL pool, when kind is postgres (for advisory locks, LISTEN/NOTIFY, pg-boss). */
+  /** PostgreSQL pool, when kind is postgres (the migration lock's own connection, the shared Klaviyo rate budgets). */
   pool?: pg.Pool;
   pgSchema?: string;
   /** The SQLite file, when kind is sqlite and it is a file. */

@@ -1,4 +1,4 @@
-// The connection test (SPEC S2): `GET /api/accounts` with the subscription's credentials; the result,
+// The connection test (docs/api.md): `GET /api/accounts` with the subscription's credentials; the result,
 // with the Klaviyo account's name and id, is stored as the subscription's status. Messages are written
 // here, never copied from an answer that could echo a credential.
 import { AppError } from '../domain/errors.ts';

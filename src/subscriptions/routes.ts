@@ -1,4 +1,4 @@
-// Subscriptions (SPEC S2, S8.1): create, read, update, delete, connection test, initialize (refused),
+// Subscriptions (docs/configuration.md, docs/api.md): create, read, update, delete, connection test, initialize (refused),
 // webhook key rotation and outbound flow toggles. OAuth routes live in src/oauth/routes.ts.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -144,6 +144,7 @@ export function registerSubscriptionRoutes(
         polling_interval_minutes: body.polling_interval_minutes,
         default_phone_country: body.default_phone_country ?? null,
         create_missing_lists: body.create_missing_lists ? 1 : 0,
+        backfill_window_hours: body.backfill_window_hours,
         auth_method: authMethod,
         status: authMethod === 'oauth' ? 'needs_authorization' : 'not_connected',
         status_message: null,
@@ -215,6 +216,7 @@ export function registerSubscriptionRoutes(
         'hub_throttle_seconds',
         'concurrent_connections',
         'polling_interval_minutes',
+        'backfill_window_hours',
       ] as const) {
         if (b[k] !== undefined) changes[k] = b[k];
       }

@@ -1,4 +1,4 @@
-// A subscription as the API answers it (SPEC S2): every secret masked to its last four characters.
+// A subscription as the API answers it (docs/configuration.md): every secret masked to its last four characters.
 import type { SubscriptionView } from '../domain/subscription.ts';
 import { DEFAULT_REVISION, revisionWarning } from '../klaviyo/index.ts';
 import { maskSecret } from '../secrets/index.ts';
@@ -31,6 +31,7 @@ export function subscriptionView(
     polling_interval_minutes: row.polling_interval_minutes,
     default_phone_country: row.default_phone_country,
     create_missing_lists: row.create_missing_lists === 1,
+    backfill_window_hours: row.backfill_window_hours,
     status: row.status as SubscriptionView['status'],
     status_message: row.status_message,
     account_id: row.account_id,

@@ -114,7 +114,7 @@ export class TransferEngine {
     const subscribers = new Map<HubScope, string[]>();
     const transfers: NewTransfer[] = [];
     for (const c of changes) {
-      if (c.change === 'deleted') continue; // deletes are not sent to Klaviyo (SPEC S5.1)
+      if (c.change === 'deleted') continue; // deletes are not sent to Klaviyo (docs/flows.md)
       const scope = scopeOf(c.kind, c.change);
       let subs = subscribers.get(scope);
       if (!subs) {

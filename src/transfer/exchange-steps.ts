@@ -1,4 +1,4 @@
-// Debug transfers record every Klaviyo request made for them (SPEC S5.6). Clients are shared by all the
+// Debug transfers record every Klaviyo request made for them (docs/transfers.md). Clients are shared by all the
 // batches of a subscription, so the client's exchange hook cannot know the transfer by itself: the worker
 // runs a debug transfer inside a recording scope (AsyncLocalStorage), and the hook hands each exchange to
 // the scope it was made in. Calls made outside a scope (ordinary transfers, the profile poll, the

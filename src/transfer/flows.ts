@@ -1,5 +1,5 @@
 // The flow names the engine triggers from hub changes and inbound notifications. The flows themselves
-// (later issues) register handlers under these names.
+// (src/flows/, docs/flows.md) register handlers under these names.
 import type { HubKind } from '../domain/hub.ts';
 
 export const FROM_HUB_FLOW: Record<HubKind, string> = {

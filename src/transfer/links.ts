@@ -1,4 +1,4 @@
-// Links (external ids): per subscription, `(table, hub id) ↔ Klaviyo id` (SPEC S1). A link decides Add
+// Links (external ids): per subscription, `(table, hub id) ↔ Klaviyo id` (docs/flows.md). A link decides Add
 // vs Update. Writes take an optional transaction so a flow can store a link with the transfer's outcome.
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';

@@ -6,7 +6,8 @@ import type { Store } from '../store/db.ts';
 import { errorExplanation } from './explanations.ts';
 import { pauseIn } from './queue.ts';
 import { chunked, requeue, toTransfer } from './rows.ts';
-import type { Transfer, TransferState } from './types.ts';
+import type { Transfer, TransferJson, TransferState } from './types.ts';
+import { FINISHED_TRANSFER_STATES } from '../domain/transfer-states.ts';
 
 export interface TransferFilter {
   subscription_id?: string;
@@ -48,6 +49,9 @@ export interface TransferStep {
   data: unknown;
 }
 
+/** `GET /api/v1/transfers/:id`: the transfer with its steps, oldest first (the console reads this type). */
+export type TransferDetailJson = TransferJson & { steps: TransferStep[] };
+
 export interface PauseInfo {
   subscription_id: string;
   code: string;
@@ -58,7 +62,6 @@ export interface PauseInfo {
 export const DEFAULT_RETENTION_DAYS = 30;
 /** The pause code of a pause made by hand (not lifted by a reconnect). */
 export const OPERATOR_PAUSE = 'PAUSED';
-const TERMINAL: TransferState[] = ['succeeded', 'skipped', 'dead', 'failed'];
 
 export class TransferLog {
   readonly store: Store;
@@ -354,7 +357,7 @@ export class TransferLog {
         .selectFrom('transfers')
         .select('id')
         .where('updated_at', '<', cutoff)
-        .where('state', 'in', TERMINAL)
+        .where('state', 'in', FINISHED_TRANSFER_STATES)
         // A failed transfer still waiting for its retry is not finished.
         .where((eb) => eb.or([eb('state', '!=', 'failed'), eb('next_attempt_at', 'is', null)]))
         .limit(1000)

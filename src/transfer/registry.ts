@@ -1,5 +1,5 @@
 // Where flows register their handlers. Transfers of a flow with no handler wait in the queue until one
-// is registered (the Klaviyo flows arrive in a later issue; the queue keeps their transfers meanwhile).
+// is registered (a process that runs no such flow keeps their transfers queued, never fails them).
 import type { FlowHandler } from './types.ts';
 
 export const DEFAULT_MAX_BATCH = 100;

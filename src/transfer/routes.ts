@@ -1,5 +1,5 @@
-// Transfer routes (SPEC S8.1): the log (list, one with its steps), retry, replay, queue pause/resume and
-// stats; manual sync (S5.6); inbound notifications (S5.4).
+// Transfer routes (docs/api.md): the log (list, one with its steps), retry, replay, queue pause/resume and
+// stats; manual sync and inbound notifications (docs/api.md).
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -7,7 +7,9 @@ import { AppError } from '../domain/errors.ts';
 import { parseOr400 } from '../hub/routes.ts';
 import { safeEqual } from '../secrets/index.ts';
 import type { ServiceContext } from '../service/context.ts';
+import { BACKFILL_PAYLOAD } from './backfill.ts';
 import { csvCell } from './csv.ts';
+import type { TransferDetailJson } from './log.ts';
 import { PROFILE_TO_CUSTOMER_FLOW } from './flows.ts';
 import { MAX_REPLAY, type TransferFilter } from './log.ts';
 import { toTransferJson } from './rows.ts';
@@ -131,6 +133,8 @@ const ManualSyncBody = z.strictObject({
   collection_id: z.string().min(1).max(100),
   ids: z.array(z.string().trim().min(1).max(200)).min(1),
   debug: z.boolean().default(false),
+  /** Send as history: events with backfill, consent as a historical import (docs/flows.md). */
+  backfill: z.boolean().default(false),
 });
 
 const HookBody = z.strictObject({
@@ -214,7 +218,8 @@ export function registerTransferRoutes(app: FastifyInstance, ctx: ServiceContext
     const t = await svc().engine.log.get(id);
     if (!t) throw new AppError('NOT_FOUND', `No transfer with id '${id}'.`);
     const [named] = await withNames(ctx, [t]);
-    return { ...named, steps: await svc().engine.log.steps(id) };
+    const detail: TransferDetailJson = { ...named, steps: await svc().engine.log.steps(id) };
+    return detail;
   });
 
   app.post('/api/v1/transfers/:id/retry', async (req) => {
@@ -284,6 +289,8 @@ export function registerTransferRoutes(app: FastifyInstance, ctx: ServiceContext
           record_kind: target.record_kind,
           record_id: recordId,
           debug: body.debug,
+          // A backfill is never merged with a waiting live transfer of the record (nor one into it).
+          ...(body.backfill ? { payload: BACKFILL_PAYLOAD, collapse: false } : {}),
         })),
       ),
     );
@@ -293,6 +300,7 @@ export function registerTransferRoutes(app: FastifyInstance, ctx: ServiceContext
     return reply.status(202).send({
       queued: ids.length,
       debug: body.debug,
+      backfill: body.backfill,
       transfer_ids: held.map((t) => t.id),
       tracking_ids: held.map((t) => t.tracking_id),
     });

@@ -4,6 +4,7 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import type { TransfersTable } from '../store/tables/transfer.ts';
 import type { Direction, Transfer, TransferJson, TransferState } from './types.ts';
+import { chunk } from '../domain/chunk.ts';
 
 export type TransferRow = Selectable<TransfersTable>;
 
@@ -51,10 +52,11 @@ export function toTransferJson(t: Transfer): TransferJson {
   };
 }
 
-export function chunked<T>(items: T[], size = 500): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
+/** Ids per `IN (…)` list of the transfer tables' statements. */
+export const IN_LIST_SIZE = 500;
+
+export function chunked<T>(items: readonly T[], size = IN_LIST_SIZE): T[][] {
+  return chunk(items, size);
 }
 
 /** Columns of a transfer that will not run again: its end state and message, no claim, no next attempt. */

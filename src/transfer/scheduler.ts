@@ -1,5 +1,5 @@
 // The polling scheduler: each subscription is polled at its own interval by every registered poller
-// (the profile poll, in a later issue). A poll queues transfers and advances its stored watermark in one
+// (the profile poll of src/flows/profile-to-customer/, docs/flows.md). A poll queues transfers and advances its stored watermark in one
 // transaction, so a crash between pages neither skips nor loses a page.
 import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';

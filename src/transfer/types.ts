@@ -1,16 +1,16 @@
 // The transfer engine's public shapes: a transfer, what a flow answers for it, and the interfaces the
-// flows (later issues) and the subscriptions area plug into.
+// flows and the subscriptions area plug into.
 import type { Kysely } from 'kysely';
 import type { ErrorCode } from '../domain/errors.ts';
 import type { HubScope } from '../domain/hub.ts';
 import type { Database } from '../store/schema.ts';
 
-export const TRANSFER_STATES = ['queued', 'running', 'succeeded', 'skipped', 'failed', 'dead'] as const;
-export type TransferState = (typeof TRANSFER_STATES)[number];
+export { TRANSFER_STATES, type TransferState } from '../domain/transfer-states.ts';
+import type { TransferState } from '../domain/transfer-states.ts';
 
 export type Direction = 'from_hub' | 'to_hub';
 
-/** A transfer as the API answers it (SPEC S8.1), plus the fields a flow needs to run it. */
+/** A transfer as the API answers it (docs/api.md), plus the fields a flow needs to run it. */
 export interface Transfer {
   id: string;
   subscription_id: string;
@@ -25,7 +25,7 @@ export interface Transfer {
   tracking_id: string;
   created_at: string;
   updated_at: string;
-  // Beyond the S8.1 shape:
+  // Beyond the API shape (docs/api.md):
   trigger: string;
   record_kind: string;
   record_version: number | null;
@@ -35,7 +35,7 @@ export interface Transfer {
   payload: unknown;
 }
 
-/** The API shape of S8.1 exactly. */
+/** The API shape exactly (docs/api.md). */
 export type TransferJson = Pick<
   Transfer,
   | 'id'
@@ -51,7 +51,11 @@ export type TransferJson = Pick<
   | 'tracking_id'
   | 'created_at'
   | 'updated_at'
->;
+> & {
+  /** Added by the log routes (list and one transfer), so people read names instead of ids. */
+  subscription_name?: string | null;
+  collection_name?: string | null;
+};
 
 export interface NewTransfer {
   subscription_id: string;

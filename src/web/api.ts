@@ -1,4 +1,4 @@
-// The console's only door to the service: JSON over the REST API (SPEC S8.1) with the session cookie,
+// The console's only door to the service: JSON over the REST API (docs/api.md) with the session cookie,
 // and the CSRF token from sign-in on every write. Errors arrive as {"error":{code,message,field?}}.
 
 export class ApiError extends Error {

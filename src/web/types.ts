@@ -1,9 +1,16 @@
-// Shapes of the API's answers as the console reads them (SPEC S2, S4, S8.1). Enumerations come from
-// src/domain as types only: the console bundle takes no server code, and its build hash covers src/web.
+// Shapes of the API's answers as the console reads them (docs/api.md). The transfer and dashboard answers
+// are the server's own types, imported as types (erased from the bundle); enumerations come from
+// src/domain, whose plain constants the console may also bundle (its build hash covers src/domain too).
 import type { Direction, MappingType, SyncType } from '../domain/collections.ts';
 import type { SubscriptionStatus } from '../domain/subscription.ts';
+import type { DashboardAnswer } from '../server/routes/dashboard.ts';
+import type { TransferDetailJson, TransferStep } from '../transfer/log.ts';
+import type { TransferJson } from '../transfer/types.ts';
 
-export type { MappingType };
+export { TRANSFER_STATES, type TransferState } from '../domain/transfer-states.ts';
+export type { DashboardAnswer, MappingType, TransferStep };
+export type Transfer = TransferJson;
+export type TransferDetail = TransferDetailJson;
 export type ConnectionStatus = SubscriptionStatus;
 
 export interface Subscription {
@@ -63,44 +70,6 @@ export interface Collection {
   mappings: Mapping[];
 }
 
-export type TransferState = 'queued' | 'running' | 'succeeded' | 'skipped' | 'failed' | 'dead';
-
-export interface Transfer {
-  id: string;
-  subscription_id: string;
-  collection_id: string | null;
-  flow: string;
-  direction: string;
-  record_id: string;
-  state: TransferState;
-  attempts: number;
-  error_code: string | null;
-  error_message: string | null;
-  tracking_id: string;
-  created_at: string;
-  updated_at: string;
-  subscription_name?: string | null;
-  collection_name?: string | null;
-}
-
-export interface TransferStep {
-  id?: string | number;
-  at?: string;
-  created_at?: string;
-  kind?: string;
-  step?: string;
-  level?: string;
-  message?: string;
-  payload?: unknown;
-  data?: unknown;
-  request?: unknown;
-  response?: unknown;
-}
-
-export interface TransferDetail extends Transfer {
-  steps?: TransferStep[];
-}
-
 export const COLLECTION_TYPES = [
   'customer',
   'customer_address',
@@ -109,12 +78,3 @@ export const COLLECTION_TYPES = [
   'product',
   'product_variant',
 ] as const;
-
-export const TRANSFER_STATES: TransferState[] = [
-  'queued',
-  'running',
-  'succeeded',
-  'skipped',
-  'failed',
-  'dead',
-];

@@ -1,4 +1,4 @@
-// Outbound hub webhook endpoints (SPEC S8): list, create (the secret shown once), read, change, delete,
+// Outbound hub webhook endpoints (docs/webhooks.md): list, create (the secret shown once), read, change, delete,
 // and rotate the signing secret (the new one shown once). Secrets are masked in every other answer.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';

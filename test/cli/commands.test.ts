@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { generateSampleData, toNdjson } from '../../src/demo/sample-data.ts';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.ts';
 import { startTestService, type TestService } from '../helpers/service.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { runCli } from './run-cli.ts';
 
 const data = generateSampleData({ seed: 'cli-commands', customers: 50, orders: 0 });
@@ -39,12 +40,14 @@ after(async () => {
 const connection = () => ['--url', service.baseUrl, '--token', service.adminToken];
 
 async function waitForQueue() {
-  for (let i = 0; i < 600; i++) {
-    const stats = await service.api('GET', `/api/v1/transfers/stats?subscription=${subscriptionId}`);
-    if (stats.body.counts.queued + stats.body.counts.running === 0) return stats.body.counts;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('the queue did not drain');
+  return waitFor(
+    'the queue to drain',
+    async () => {
+      const stats = await service.api('GET', `/api/v1/transfers/stats?subscription=${subscriptionId}`);
+      return stats.body.counts.queued + stats.body.counts.running === 0 && stats.body.counts;
+    },
+    60_000,
+  );
 }
 
 test('import streams an NDJSON file, reports accepted records and rejected lines by number, then status shows the outcome', async () => {

@@ -17,7 +17,9 @@ before(async () => {
     progressStream: { isTTY: false, write: (chunk: string) => progress.push(chunk) },
     env: {},
     pollMs: 100,
-    drainTimeoutMs: 120_000,
+    // The drain waits on the queue's own state; this bound only keeps a stuck run under the test's own
+    // timeout (300 s), however slow a loaded machine makes it.
+    drainTimeoutMs: 270_000,
   });
 });
 after(() => demo?.close());

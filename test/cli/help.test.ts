@@ -4,7 +4,7 @@ import { runCli } from './run-cli.ts';
 
 const COMMANDS = ['start', 'worker', 'sandbox', 'demo', 'import', 'sync', 'status', 'migrate'];
 
-test('the command list names every command of SPEC S8', async () => {
+test('the command list names every command (docs/operations.md, "From the shell")', async () => {
   const help = await runCli(['--help']);
   assert.equal(help.code, 0, help.stderr);
   for (const command of COMMANDS) assert.match(help.stdout, new RegExp(`^ {2}${command}\\b`, 'm'), command);

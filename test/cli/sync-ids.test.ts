@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chunk, MANUAL_SYNC_MAX_IDS, parseIds } from '../../src/cli/commands/sync.ts';
+import { MANUAL_SYNC_MAX_IDS, parseIds } from '../../src/cli/commands/sync.ts';
+import { chunk } from '../../src/domain/chunk.ts';
 
 test('ids may be separated by commas, spaces or new lines; duplicates are dropped in order', () => {
   assert.deepEqual(parseIds('C1, C2\nC3\r\n\tC2,,C4 '), ['C1', 'C2', 'C3', 'C4']);

@@ -14,6 +14,7 @@ import { loadConfig } from '../../src/config.ts';
 import { generateSampleData, toNdjson } from '../../src/demo/sample-data.ts';
 import { startSandbox } from '../../src/sandbox/index.ts';
 import { TEST_DATABASE_URL } from '../helpers/service.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { PROJECT_ROOT, runCli } from './run-cli.ts';
 
 test('worker refuses to run on the embedded SQLite store and says why', async () => {
@@ -89,11 +90,14 @@ test('a worker process runs the transfers an API-only service queued, stops on S
     });
     const exited = new Promise<number | null>((resolve) => worker!.on('close', resolve));
 
-    let counts = await states();
-    for (let i = 0; i < 300 && counts.succeeded < withEmail.length; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      counts = await states();
-    }
+    const counts = await waitFor(
+      'the worker to send every customer',
+      async () => {
+        const now = await states();
+        return now.succeeded >= withEmail.length && now;
+      },
+      30_000,
+    ).catch(async () => states());
     // The worker's profile poll may add read-back transfers; the sandbox count below is the exact check.
     assert.ok(counts.succeeded >= withEmail.length, output);
     assert.equal(sandbox.state.account(sandbox.accountId).profiles.size, withEmail.length);
@@ -117,13 +121,14 @@ test('a worker process runs the transfers an API-only service queued, stops on S
     await sandbox?.close();
     // Closed connections leave pg_stat_activity a moment after their sockets close; dropping the database
     // while they linger would terminate them, which a pool client still closing reports as an error.
-    for (let i = 0; i < 50; i++) {
-      const open = await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [
-        database,
-      ]);
-      if (open.rows[0].n === 0) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    // Best effort: the drop below forces its way through whatever is left after 5 s.
+    await waitFor(
+      'the connections to close',
+      async () =>
+        (await admin.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [database]))
+          .rows[0].n === 0,
+      5_000,
+    ).catch(() => undefined);
     await admin.query(`DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
     await admin.end();
     rmSync(dataDir, { recursive: true, force: true });

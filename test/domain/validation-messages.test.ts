@@ -5,7 +5,7 @@ import { plainIssueMessage } from '../../src/domain/validation-messages.ts';
 import { startTestService, type TestService } from '../helpers/service.ts';
 import { addSubscription } from '../transfer/service-helpers.ts';
 
-// SPEC S12: a validation error says, in plain words, which field is wrong and what it must be.
+// docs/errors.md: a validation error says, in plain words, which field is wrong and what it must be.
 describe('transfer API validation messages', () => {
   let svc: TestService;
   before(async () => {

@@ -2,6 +2,7 @@
 // field, the confirmation step, and a linked customer's profile deleted in the sandbox.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { waitFor } from '../helpers/wait.ts';
 import {
   apiKeySubscription,
   chromiumMissing,
@@ -22,12 +23,9 @@ describe('console privacy deletion request', { skip: chromiumMissing }, () => {
     });
     assert.ok(put.status === 200 || put.status === 201);
     const links = world.svc.ctx.transfers!.engine.links;
-    let profileId: string | null = null;
-    for (let i = 0; i < 800 && !profileId; i++) {
-      profileId = await links.klaviyoIdOf(sub.id, 'customer', 'del-c1');
-      if (!profileId) await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    assert.ok(profileId, 'the customer was linked');
+    const profileId = await waitFor('the customer to be linked', () =>
+      links.klaviyoIdOf(sub.id, 'customer', 'del-c1'),
+    );
     const account = world.sandbox.state.account();
     assert.ok(account.profiles.byId.get(profileId));
 

@@ -1,4 +1,4 @@
-// Collision handling of the Add collections (SPEC S4, docs/mappings.md), through the real engine, flows
+// Collision handling of the Add collections (docs/mappings.md), through the real engine, flows
 // and sandbox: an unlinked customer whose profile already exists in Klaviyo (found by the lookup, or by
 // Klaviyo's 409 duplicate_profile when the email cannot be looked up), and an unlinked profile whose email
 // is already a hub customer's.

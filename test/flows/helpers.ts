@@ -54,6 +54,7 @@ export async function startFlowEnv(options: FlowEnvOptions = {}) {
     generate_events: true,
     default_phone_country: 'US',
     create_missing_lists: false,
+    backfill_window_hours: 24,
     ...options.subscription,
   };
   const specs: DefaultCollection[] = [

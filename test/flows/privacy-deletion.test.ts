@@ -1,4 +1,4 @@
-// Klaviyo data-privacy deletion on an explicit call (SPEC S5.1), through the real service and the sandbox:
+// Klaviyo data-privacy deletion on an explicit call (docs/flows.md), through the real service and the sandbox:
 // the route's checks, the privacy-deletion transfer with its steps, the sandbox's deletion job removing
 // the profile, and the hub customer's link going while the customer stays.
 import assert from 'node:assert/strict';
@@ -185,7 +185,7 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false])
       assert.equal(JSON.stringify(answer.body).includes(sandbox.apiKey), false);
     });
 
-    test('Klaviyo refusals map to S12 codes; a scope refusal pauses and later requests answer its code', async () => {
+    test('Klaviyo refusals map to error codes (docs/errors.md); a scope refusal pauses and later requests answer its code', async () => {
       const { apiKey } = sandbox.createAccount('Refusing store');
       const refusing = await makeSubscription('Refusing', apiKey);
       const links = svc.ctx.transfers!.engine.links;

@@ -1,11 +1,11 @@
 // Subscriptions written straight into the store, for tests and benchmarks that need one to exist without
 // going through the subscriptions API (which validates, encrypts and checks the connection). The defaults
-// are S2's; a caller overrides only what its test is about.
+// are the settings' defaults (docs/configuration.md); a caller overrides only what its test is about.
 import type { Kysely } from 'kysely';
 import type { Database } from '../../src/store/schema.ts';
 import { insertSubscription, type SubscriptionRow } from '../../src/store/repositories/subscriptions.ts';
 
-/** A complete subscriptions row: S2 defaults, not connected, an API-key subscription with no key yet. */
+/** A complete subscriptions row: default settings, not connected, an API-key subscription with no key yet. */
 export function subscriptionRow(
   overrides: Partial<SubscriptionRow> & Pick<SubscriptionRow, 'id' | 'name'>,
 ): SubscriptionRow {
@@ -26,6 +26,7 @@ export function subscriptionRow(
     polling_interval_minutes: 5,
     default_phone_country: null,
     create_missing_lists: 0,
+    backfill_window_hours: 24,
     auth_method: 'api_key',
     status: 'not_connected',
     status_message: null,

@@ -10,7 +10,7 @@ import { HubStore } from '../../src/hub/store.ts';
 import { openStore } from '../../src/store/db.ts';
 import { migrate } from '../../src/store/migrate.ts';
 import { startTestService } from '../helpers/service.ts';
-import { waitFor } from '../transfer/service-helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 async function tempHub() {
   const dir = mkdtempSync(path.join(tmpdir(), 'ks-import-'));
@@ -63,7 +63,7 @@ test('records are written while the body is still arriving (the import never hol
         if (sent === 2000) {
           // Only once the server has stored the first 1,000 does the rest follow; a server that waited
           // for the whole body would never get it.
-          await waitFor(async () => (await svc.ctx.hub!.get('customer', 'i999')) !== null, 'the first chunk');
+          await waitFor('the first chunk', async () => (await svc.ctx.hub!.get('customer', 'i999')) !== null);
         }
         if (sent >= 4000) return controller.close();
         const chunk: string[] = [];

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestService, type TestService } from '../helpers/service.ts';
 
-// SPEC S12: hub validation errors (requests, batches, import lines) say in plain words what is wrong.
+// docs/errors.md: hub validation errors (requests, batches, import lines) say in plain words what is wrong.
 describe('hub validation messages', () => {
   let svc: TestService;
   before(async () => {

@@ -1,9 +1,9 @@
-// Every S2 rule: the bad value gets 400 with the field and a stable code; defaults; masking.
+// Every subscription setting's rule (docs/configuration.md): the bad value gets 400 with the field and a stable code; defaults; masking.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestService, type TestService } from '../helpers/service.ts';
 
-describe('subscription settings rules (S2)', () => {
+describe('subscription settings rules', () => {
   let svc: TestService;
   before(async () => {
     svc = await startTestService();
@@ -12,7 +12,7 @@ describe('subscription settings rules (S2)', () => {
     await svc.close();
   });
 
-  test('a new subscription gets the S2 defaults, a generated webhook key shown once, and no key means not_connected', async () => {
+  test('a new subscription gets the default settings, a generated webhook key shown once, and no key means not_connected', async () => {
     const res = await svc.api('POST', '/api/v1/subscriptions', { name: 'Defaults' });
     assert.equal(res.status, 201);
     const s = res.body;
@@ -146,7 +146,7 @@ describe('subscription settings rules (S2)', () => {
     assert.equal(ok.body.api_revision, '2026-07-15.pre');
   });
 
-  test('initialize answers INITIALIZATION_NOT_SUPPORTED with the S2 message', async () => {
+  test('initialize answers INITIALIZATION_NOT_SUPPORTED with its message', async () => {
     const made = await svc.api('POST', '/api/v1/subscriptions', { name: 'Init' });
     const res = await svc.api('POST', `/api/v1/subscriptions/${made.body.id}/initialize`);
     assert.equal(res.status, 400);

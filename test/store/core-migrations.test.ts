@@ -135,3 +135,24 @@ test('several processes migrating one fresh PostgreSQL schema at once all succee
     for (const s of stores) await s.close();
   }
 });
+
+test('on PostgreSQL the fixed-window budget table nothing reads is dropped; the sliding-window one stays', {
+  skip: process.env.TEST_DATABASE_URL ? false : 'TEST_DATABASE_URL is not set',
+}, async () => {
+  const pgSchema = `test_${randomBytes(6).toString('hex')}`;
+  const store = openStore({ dataDir: '', databaseUrl: process.env.TEST_DATABASE_URL, pgSchema });
+  try {
+    await migrate(store);
+    const tables = await sql<{ table_name: string }>`SELECT table_name FROM information_schema.tables
+      WHERE table_schema = ${pgSchema} AND table_name LIKE 'klaviyo_rate_budget%' ORDER BY table_name`.execute(
+      store.db,
+    );
+    assert.deepEqual(
+      tables.rows.map((r) => r.table_name),
+      ['klaviyo_rate_budget_windows'],
+    );
+  } finally {
+    await sql`DROP SCHEMA IF EXISTS ${sql.id(pgSchema)} CASCADE`.execute(store.db);
+    await store.close();
+  }
+});

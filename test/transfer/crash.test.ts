@@ -1,4 +1,4 @@
-// Crash safety (SPEC S6): the service runs as a child process; it is killed with SIGKILL in the middle of
+// Crash safety (docs/transfers.md): the service runs as a child process; it is killed with SIGKILL in the middle of
 // a 10,000-transfer run and started again. Every transfer must be delivered, and the engine may hand out
 // again only transfers that were running when it died — never one whose success it had recorded.
 import assert from 'node:assert/strict';
@@ -13,7 +13,8 @@ import { createService } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
 import { openStore } from '../../src/store/db.ts';
 import { customers } from './helpers.ts';
-import { addSubscription, waitFor } from './service-helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { addSubscription } from './service-helpers.ts';
 
 const CHILD = fileURLToPath(new URL('./fixtures/crash-child.ts', import.meta.url));
 const TOTAL = 10_000;
@@ -60,7 +61,7 @@ test('a SIGKILL in the middle of 10,000 transfers loses none and delivers none t
     await seed.stop();
 
     let child = await startChild(env);
-    await waitFor(() => lines(env.DELIVERED_FILE).length >= 2500, 'deliveries before the kill', 30_000);
+    await waitFor('deliveries before the kill', () => lines(env.DELIVERED_FILE).length >= 2500, 30_000);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
 
@@ -83,8 +84,8 @@ test('a SIGKILL in the middle of 10,000 transfers loses none and delivers none t
 
     child = await startChild(env);
     await waitFor(
-      () => lines(env.DELIVERED_FILE).length >= TOTAL,
       'every delivery after the restart',
+      () => lines(env.DELIVERED_FILE).length >= TOTAL,
       60_000,
     );
     const stopped = new Promise((r) => child.once('exit', r));

@@ -1,8 +1,10 @@
-// Manual-sync debug runs through the real service and the sandbox (SPEC S5.6): each debug transfer's log
+// Manual-sync debug runs through the real service and the sandbox (docs/transfers.md): each debug transfer's log
 // holds every Klaviyo request made for it — method, path, status, redacted bodies — and no secret at all,
 // neither the API key nor an OAuth bearer token; ordinary transfers log no requests.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { isFinishedState } from '../../src/domain/transfer-states.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { type Sandbox, startSandbox } from '../../src/sandbox/index.ts';
 import { startTestService, TEST_DATABASE_URL, type TestService } from '../helpers/service.ts';
 import { authorize, signIn } from '../oauth/connection-sandbox.ts';
@@ -76,16 +78,12 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false])
 
     /** The transfers by id, once all have finished. */
     async function finished(transferIds: string[]) {
-      const until = Date.now() + 20_000;
-      for (;;) {
+      return waitFor(`transfers ${transferIds.join(',')} to finish`, async () => {
         const page = await svc.api('GET', `/api/v1/transfers?ids=${transferIds.join(',')}`);
         assert.equal(page.status, 200);
         const rows = page.body.data as { id: string; state: string; record_id: string }[];
-        if (rows.length === transferIds.length && rows.every((t) => !['queued', 'running'].includes(t.state)))
-          return rows;
-        if (Date.now() > until) throw new Error(`transfers not finished: ${JSON.stringify(rows)}`);
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
+        return rows.length === transferIds.length && rows.every((t) => isFinishedState(t.state)) && rows;
+      });
     }
 
     async function stepsOf(transferId: string): Promise<Step[]> {

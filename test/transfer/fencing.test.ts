@@ -108,6 +108,7 @@ for (const backend of backends()) {
         id: SUB,
         created_at: new Date(Date.now() - 60_000).toISOString(),
         generate_events: true,
+        backfill_window_hours: 24,
         default_phone_country: 'US',
         create_missing_lists: false,
       };

@@ -4,7 +4,8 @@ import { createDefaultCollections } from '../../src/mapping/store.ts';
 import type { Outcome } from '../../src/transfer/types.ts';
 import { startTestService, TEST_DATABASE_URL, type TestService } from '../helpers/service.ts';
 import { testFlow } from './helpers.ts';
-import { addSubscription, waitFor } from './service-helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
+import { addSubscription } from './service-helpers.ts';
 
 const HOOK_KEY = 'whk_right_key_0123456789abcdef0123456789';
 
@@ -37,11 +38,11 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false]) {
     });
     after(() => svc.close());
 
-    test('the log lists transfers in the S8.1 shape, shows steps, retries one and replays many', async () => {
+    test('the log lists transfers in the API shape (docs/api.md), shows steps, retries one and replays many', async () => {
       await svc.api('POST', '/api/v1/customers/batch', [{ id: 'good1' }, { id: 'bad1' }, { id: 'bad2' }]);
       await waitFor(
-        async () => (await engine().log.count({ state: 'queued' })) === 0 && engine().pool.busy === 0,
         'the workers',
+        async () => (await engine().log.count({ state: 'queued' })) === 0 && engine().pool.busy === 0,
       );
       const list = await svc.api('GET', '/api/v1/transfers?subscription=S1&state=failed&limit=1');
       assert.equal(list.status, 200);
@@ -81,14 +82,14 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false]) {
       failing = false;
       const retried = await svc.api('POST', `/api/v1/transfers/${failed.id}/retry`);
       assert.equal(retried.body.state, 'queued');
-      await waitFor(async () => (await engine().log.get(failed.id))?.state === 'succeeded', 'the retry');
+      await waitFor('the retry', async () => (await engine().log.get(failed.id))?.state === 'succeeded');
       const again = await svc.api('POST', `/api/v1/transfers/${failed.id}/retry`);
       assert.equal(again.status, 409);
       assert.equal(again.body.error.code, 'TRANSFER_NOT_RETRYABLE');
 
       const replay = await svc.api('POST', '/api/v1/transfers/replay', { subscription_id: 'S1' });
       assert.deepEqual(replay.body, { matched: 1, queued: 1, superseded: 0, remaining: 0 });
-      await waitFor(async () => (await engine().log.count({ state: 'failed' })) === 0, 'the replay');
+      await waitFor('the replay', async () => (await engine().log.count({ state: 'failed' })) === 0);
       assert.equal((await svc.api('POST', '/api/v1/transfers/replay', { bogus: 1 })).status, 400);
     });
 
@@ -118,7 +119,7 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false]) {
       assert.equal(stats.body.counts.queued, 3001);
       assert.equal(stats.body.paused.code, 'PAUSED');
       await svc.api('POST', '/api/v1/transfers/resume', { subscription_id: 'S1' });
-      await waitFor(async () => (await engine().log.count({ state: 'queued' })) === 0, 'the manual sync');
+      await waitFor('the manual sync', async () => (await engine().log.count({ state: 'queued' })) === 0);
       assert.equal(flow.batches[before][0].record_id, 'dbg1');
       const [t] = (await engine().log.list({ record_id: 'm7' })).data;
       assert.equal(t.collection_id, customerCollection);
@@ -207,8 +208,8 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false]) {
       assert.equal(ok.status, 202);
       assert.deepEqual(await ok.json(), { queued: 2 });
       await waitFor(
-        async () => (await engine().log.count({ flow: 'profile-to-customer', state: 'succeeded' })) === 2,
         'the hook transfers',
+        async () => (await engine().log.count({ flow: 'profile-to-customer', state: 'succeeded' })) === 2,
       );
       const [t] = (await engine().log.list({ record_id: '01HPROFILE2' })).data;
       assert.equal(t.direction, 'to_hub');
@@ -254,7 +255,7 @@ for (const postgres of TEST_DATABASE_URL ? [false, true] : [false]) {
       } finally {
         await svc.api('POST', '/api/v1/transfers/resume', { subscription_id: 'S1' });
       }
-      await waitFor(async () => (await engine().log.count({ state: 'queued' })) === 0, 'the manual sync');
+      await waitFor('the manual sync', async () => (await engine().log.count({ state: 'queued' })) === 0);
     });
 
     test('the transfer list filters by creation time on the server, and refuses a bad time with its field', async () => {

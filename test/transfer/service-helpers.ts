@@ -1,5 +1,5 @@
 // Helpers for tests that run the whole service: subscriptions written straight into the store (the
-// subscriptions API belongs to another area) and waiting for the workers.
+// subscriptions API belongs to another area). Waiting is test/helpers/wait.ts's waitFor.
 import type { HubScope } from '../../src/domain/hub.ts';
 import type { ServiceContext } from '../../src/service/context.ts';
 import { addSubscriptionRows } from '../helpers/subscriptions.ts';
@@ -20,14 +20,5 @@ export async function addSubscription(
       .insertInto('subscription_flows')
       .values({ subscription_id: id, scope, enabled: enabled ? 1 : 0 })
       .execute();
-  }
-}
-
-/** Polls `check` until it is true (the workers run on their own timers). */
-export async function waitFor(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000) {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }

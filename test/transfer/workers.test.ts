@@ -6,7 +6,7 @@ import { PollScheduler } from '../../src/transfer/scheduler.ts';
 import type { Outcome, Transfer } from '../../src/transfer/types.ts';
 import { backends, customers, setup, staticFlowSettings, testFlow } from './helpers.ts';
 import { addSubscriptionRows } from '../helpers/subscriptions.ts';
-import { waitFor } from './service-helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 for (const backend of backends()) {
   describe(`workers and scheduler (${backend.name})`, () => {
@@ -207,8 +207,8 @@ for (const backend of backends()) {
           await env.engine.start();
           await second.start();
           await waitFor(
-            async () => (await env.engine.log.count({ state: 'succeeded' })) === 1000,
             'all transfers',
+            async () => (await env.engine.log.count({ state: 'succeeded' })) === 1000,
           );
           const ids = delivered.map((d) => d.split('@')[0]);
           assert.equal(ids.length, 1000);

@@ -1,4 +1,4 @@
-// `klaviyo-sync sandbox`: runs the Klaviyo sandbox (S11) in the foreground until Ctrl-C. It prints the
+// `klaviyo-sync sandbox`: runs the Klaviyo sandbox (docs/sandbox.md) in the foreground until Ctrl-C. It prints the
 // sandbox's own throwaway credentials: they are what a developer pastes into the service's connection.
 import { startSandbox } from '../../sandbox/index.ts';
 

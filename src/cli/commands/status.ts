@@ -7,8 +7,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { type Config, loadConfig } from '../../config.ts';
 import { openStore, type Store } from '../../store/db.ts';
-
-const STATES = ['queued', 'running', 'succeeded', 'skipped', 'failed', 'dead'] as const;
+import { emptyStateCounts, TRANSFER_STATES } from '../../domain/transfer-states.ts';
 
 export interface StatusReport {
   store: string;
@@ -115,7 +114,7 @@ async function readReport(store: Store, where: string, failureLimit: number): Pr
     .limit(failureLimit)
     .execute();
 
-  const emptyQueue = () => Object.fromEntries(STATES.map((s) => [s, 0])) as Record<string, number>;
+  const emptyQueue = (): Record<string, number> => emptyStateCounts();
   const total = emptyQueue();
   const perSubscription = new Map<string, Record<string, number>>();
   for (const row of depth) {
@@ -181,11 +180,11 @@ export function formatStatus(report: StatusReport): string[] {
     lines.push(`  ${pad(s.name, nameWidth)}  ${s.status}${account}${note}  (id ${s.id})`);
     const q = s.queue;
     lines.push(
-      `  ${pad('', nameWidth)}  ${STATES.map((state) => `${state} ${count(q[state] ?? 0)}`).join(', ')}`,
+      `  ${pad('', nameWidth)}  ${TRANSFER_STATES.map((state) => `${state} ${count(q[state] ?? 0)}`).join(', ')}`,
     );
   }
   lines.push('', 'Queue (all subscriptions)');
-  lines.push(`  ${STATES.map((state) => `${state} ${count(report.queue[state] ?? 0)}`).join('  ')}`);
+  lines.push(`  ${TRANSFER_STATES.map((state) => `${state} ${count(report.queue[state] ?? 0)}`).join('  ')}`);
   lines.push('', 'Recent failures');
   if (report.failures.length === 0) lines.push('  none');
   for (const f of report.failures) {

@@ -1,7 +1,7 @@
-// `klaviyo-sync sync`: manual sync from the command line (SPEC S5.6). Sends ids to the service's
+// `klaviyo-sync sync`: manual sync from the command line (docs/api.md). Sends ids to the service's
 // manual-sync route in chunks of at most 3,000 (the route's limit), follows the transfers the route answers
 // until they finish, with a progress bar, and prints each record's outcome; with --debug, every logged step
-// of each transfer.
+// of each transfer; with --backfill, the records go as history (docs/flows.md).
 import { readFile } from 'node:fs/promises';
 import {
   ApiError,
@@ -10,10 +10,11 @@ import {
   createApiClient,
   resolveConnection,
 } from '../api-client.ts';
+import { chunk } from '../../domain/chunk.ts';
+import { isFinishedState } from '../../domain/transfer-states.ts';
 import { createProgress, type ProgressStream } from '../progress.ts';
 
 export const MANUAL_SYNC_MAX_IDS = 3000;
-const FINISHED = new Set(['succeeded', 'skipped', 'failed', 'dead']);
 
 export interface SyncOptions extends ConnectionFlags {
   subscription: string;
@@ -21,6 +22,8 @@ export interface SyncOptions extends ConnectionFlags {
   ids?: string;
   idsFile?: string;
   debug?: boolean;
+  /** Send as history (docs/flows.md): events as backfill, consent as a historical import. */
+  backfill?: boolean;
   wait?: boolean;
   /** Give up waiting after this many seconds (the transfers keep running in the service). */
   timeout?: number;
@@ -72,12 +75,6 @@ type Page = { data: TransferRow[]; next_cursor: string | null };
 /** Ids separated by commas, spaces or new lines; duplicates dropped, order kept. */
 export function parseIds(text: string): string[] {
   return [...new Set(text.split(/[\s,]+/).filter(Boolean))];
-}
-
-export function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
 }
 
 /** Finds a subscription or collection by id, else by exact name, else by name ignoring case. */
@@ -150,6 +147,7 @@ export async function runSync(options: SyncOptions, io: SyncIo): Promise<Transfe
       collection_id: collection.id,
       ids: part,
       debug: options.debug === true,
+      backfill: options.backfill === true,
     });
     answer.transfer_ids.forEach((transferId, i) => {
       recordOf.set(transferId, part[i]);
@@ -158,7 +156,8 @@ export async function runSync(options: SyncOptions, io: SyncIo): Promise<Transfe
   const transferIds = [...recordOf.keys()];
   io.out(
     `Queued ${ids.length} record${ids.length === 1 ? '' : 's'} through '${collection.name}' of ` +
-      `'${subscription.name}'${options.debug ? ' (debug: ahead of the queue, every step logged)' : ''}.`,
+      `'${subscription.name}'${options.debug ? ' (debug: ahead of the queue, every step logged)' : ''}` +
+      `${options.backfill ? ' as a backfill (events recorded without triggering flows, consent as a historical import)' : ''}.`,
   );
   if (options.wait === false) return [];
 
@@ -167,10 +166,10 @@ export async function runSync(options: SyncOptions, io: SyncIo): Promise<Transfe
   const states = new Map<string, TransferRow>();
   for (;;) {
     // Finished transfers are not read again: each poll asks only for those still going.
-    const going = transferIds.filter((id) => !FINISHED.has(states.get(id)?.state ?? ''));
+    const going = transferIds.filter((id) => !isFinishedState(states.get(id)?.state ?? ''));
     for (const [id, row] of await readTransfers(client, going)) states.set(id, row);
     const rows = [...states.values()];
-    const done = rows.filter((t) => FINISHED.has(t.state)).length;
+    const done = rows.filter((t) => isFinishedState(t.state)).length;
     const failed = rows.filter((t) => t.state === 'failed' || t.state === 'dead').length;
     progress.update(done, failed ? `${failed} failed` : '');
     if (done >= transferIds.length) break;

@@ -1,5 +1,5 @@
 // `klaviyo-sync worker`: transfers and polling only, no HTTP — the extra processes of a scaled install
-// (SPEC S10). They share the PostgreSQL store and queue with the `start` processes, and with it each
+// (docs/operations.md). They share the PostgreSQL store and queue with the `start` processes, and with it each
 // Klaviyo account's rate budget, so adding workers adds throughput without multiplying the quota.
 import { createService } from '../../app.ts';
 import { ConfigError, loadConfig } from '../../config.ts';

@@ -1,4 +1,4 @@
-// Customer → Klaviyo Profile (SPEC S5.1). For a batch of one subscription's transfers: load the customers,
+// Customer → Klaviyo Profile (docs/flows.md). For a batch of one subscription's transfers: load the customers,
 // find their links, match the unlinked ones by email then phone (a match is linked and updated, never
 // duplicated), map each with the Update or Add collection, make the payload safe (E.164 phone or none),
 // write the profiles — one by one without a backlog, through bulk import jobs with one — store the links,
@@ -7,6 +7,7 @@
 import type { Customer } from '../../domain/hub.ts';
 import type { ProfileAttributes } from '../../klaviyo/index.ts';
 import type { MappingOutcome } from '../../mapping/engine.ts';
+import { isBackfillTransfer } from '../../transfer/backfill.ts';
 import { FROM_HUB_FLOW } from '../../transfer/flows.ts';
 import type { Link } from '../../transfer/links.ts';
 import type { FlowContext, FlowHandler, Outcome, Transfer } from '../../transfer/types.ts';
@@ -32,7 +33,7 @@ import {
   releaseProfileLinks,
 } from '../shared/collision.ts';
 import { outcomeForError } from '../shared/outcomes.ts';
-import { runProfileActions } from './profile-action-runner.ts';
+import { type ProfileActionItem, runProfileActions } from './profile-action-runner.ts';
 import { isEmptyPlan, planProfileActions, type ProfileActionPlan } from './profile-actions.ts';
 import { matchProfiles } from './profile-match.ts';
 import { prepareProfileAttributes } from './profile-payload.ts';
@@ -50,6 +51,19 @@ interface Pending {
   collectionId?: string;
   write?: ProfileWrite;
   plan?: ProfileActionPlan;
+}
+
+/**
+ * When the consent this record gives goes as history (a historical import), the date to send: the
+ * ConsentedAt field's; else, for a transfer marked as a backfill, the hub's last write of the record (the
+ * latest time the consent is known to have held), never later than now; else undefined, consent given now
+ * (docs/flows.md, "History: backfill and historical consent").
+ */
+function historicalConsentAt(pending: Pending, now: Date): string | undefined {
+  if (pending.plan?.consentedAt) return pending.plan.consentedAt;
+  if (!pending.transfers.some(isBackfillTransfer)) return undefined;
+  const recorded = Date.parse(pending.customer.updated_datetime ?? '');
+  return new Date(Number.isNaN(recorded) ? now.getTime() : Math.min(recorded, now.getTime())).toISOString();
 }
 
 /** Address children of a FROM-hub customer collection fill the profile's location and phone. */
@@ -268,7 +282,7 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
       const newLinks: Link[] = [];
       const claims: { hubId: string; profileId: string }[] = [];
       const versions: { profileId: string; updated: string }[] = [];
-      const actionItems: { key: string; profileId: string; email?: string; plan: ProfileActionPlan }[] = [];
+      const actionItems: ProfileActionItem[] = [];
       ready.forEach((pending, index) => {
         const result = results[index];
         for (const warning of result.warnings) stepAll(pending, 'warning', warning);
@@ -322,6 +336,7 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
             profileId: result.profileId,
             email: pending.write?.attributes.email ?? undefined,
             plan: pending.plan,
+            consentedAt: historicalConsentAt(pending, deps.now?.() ?? new Date()),
           });
         } else if (pending.plan?.warnings.length) {
           for (const warning of pending.plan.warnings) stepAll(pending, 'warning', warning);

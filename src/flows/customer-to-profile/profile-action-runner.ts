@@ -1,4 +1,4 @@
-// The custom-field actions of a batch of written profiles (SPEC S4, S5.1), run as few Klaviyo calls as the
+// The custom-field actions of a batch of written profiles (docs/mappings.md, docs/flows.md), run as few Klaviyo calls as the
 // limits allow: one subscribe job per list (≤1,000 profiles), unsubscribe jobs (≤100, Klaviyo's limit for
 // that endpoint), add/remove list member calls per list (≤1,000 ids). A call refused whole because of one
 // profile is split so the others still go; every profile ends with its own error, if any.
@@ -20,6 +20,11 @@ export interface ProfileActionItem {
   profileId: string;
   email?: string;
   plan: ProfileActionPlan;
+  /**
+   * Set: the consent is history, sent as a historical import with this `consented_at` (no double
+   * opt-in confirmation; docs/flows.md, "History: backfill and historical consent").
+   */
+  consentedAt?: string;
 }
 
 export interface ActionReport {
@@ -37,6 +42,9 @@ interface Call {
 }
 
 const EMAIL_SUBSCRIBED = { email: { marketing: { consent: 'SUBSCRIBED' } } };
+const emailSubscribedAt = (consentedAt: string) => ({
+  email: { marketing: { consent: 'SUBSCRIBED', consented_at: consentedAt } },
+});
 const EMAIL_UNSUBSCRIBED = { email: { marketing: { consent: 'UNSUBSCRIBED' } } };
 
 export async function runProfileActions(
@@ -92,6 +100,10 @@ export async function runProfileActions(
       email: item.email,
       subscriptions,
     });
+    // Historical consent goes in jobs of its own: historical_import is a property of the whole job.
+    const subscribed = item.consentedAt ? emailSubscribedAt(item.consentedAt) : EMAIL_SUBSCRIBED;
+    const subscribeKey = (listId: string) => (item.consentedAt ? `${listId}\u0000historical` : listId);
+    const history = item.consentedAt ? ` (historical import, consent given ${item.consentedAt})` : '';
     const needsEmail = item.plan.emailMarketing !== undefined || item.plan.subscribeToLists.length > 0;
     if (needsEmail && !item.email) {
       entry.warnings.push(
@@ -100,10 +112,10 @@ export async function runProfileActions(
       );
     } else {
       if (item.plan.emailMarketing === 'subscribe') {
-        push(subscribeByList, '', {
-          describe: 'subscribed to email marketing',
+        push(subscribeByList, subscribeKey(''), {
+          describe: `subscribed to email marketing${history}`,
           key: item.key,
-          profile: consentProfile(EMAIL_SUBSCRIBED),
+          profile: consentProfile(subscribed),
         });
       }
       if (item.plan.emailMarketing === 'unsubscribe') {
@@ -114,10 +126,10 @@ export async function runProfileActions(
         });
       }
       for (const name of item.plan.subscribeToLists) {
-        push(subscribeByList, listIds.get(name)!, {
-          describe: `subscribed to list '${name}'`,
+        push(subscribeByList, subscribeKey(listIds.get(name)!), {
+          describe: `subscribed to list '${name}'${history}`,
           key: item.key,
-          profile: consentProfile(EMAIL_SUBSCRIBED),
+          profile: consentProfile(subscribed),
         });
       }
     }
@@ -142,11 +154,13 @@ export async function runProfileActions(
   const profilesOf = (calls: readonly Call[]) => calls.map((call) => call.profile as SubscriptionProfile);
   // Several values of one profile in one call would be refused; distinct ids per call.
   const idsOf = (calls: readonly Call[]) => [...new Set(calls.map((call) => call.profile as string))];
-  for (const [listId, calls] of subscribeByList) {
+  for (const [key, calls] of subscribeByList) {
+    const [listId, historical] = key.split('\u0000');
+    const options = { ...(listId ? { listId } : {}), ...(historical ? { historicalImport: true } : {}) };
     runs.push({
       calls,
       maxItems: endpoint('bulk_subscribe_profiles').maxBatch ?? 1000,
-      send: (batch) => client.subscriptions.subscribe(profilesOf(batch), listId ? { listId } : {}),
+      send: (batch) => client.subscriptions.subscribe(profilesOf(batch), options),
     });
   }
   if (unsubscribe.length > 0) {

@@ -1,4 +1,4 @@
-// The special custom fields of the Customer → Profile collections (SPEC S4) — SubscribeProfile,
+// The special custom fields of the Customer → Profile collections (docs/mappings.md) — SubscribeProfile,
 // LIST_<name>, UCLIST_<name> and plain properties, as the mapping engine reports them — read into one
 // plan of Klaviyo calls per profile. Consent is only granted by an explicit true and only revoked globally
 // by SubscribeProfile=false; list removals never touch consent, so LIST_<name>=false can never become a
@@ -10,6 +10,8 @@ export type { CustomFieldAction };
 export interface ProfileActionPlan {
   /** Email marketing consent: subscribe, unsubscribe, or leave as it is (undefined). */
   emailMarketing?: 'subscribe' | 'unsubscribe';
+  /** When the consent was given, from the ConsentedAt field: subscribing then is a historical import. */
+  consentedAt?: string;
   /** Lists to subscribe to with consent (subscribe job with the list). */
   subscribeToLists: string[];
   /** Lists to add to without touching consent (add-members call). */
@@ -35,6 +37,10 @@ export function planProfileActions(actions: readonly CustomFieldAction[]): Profi
   for (const action of actions) {
     if (action.kind === 'subscribe_profile') {
       plan.emailMarketing = action.subscribe ? 'subscribe' : 'unsubscribe';
+      continue;
+    }
+    if (action.kind === 'consent_date') {
+      plan.consentedAt = action.at;
       continue;
     }
     if (action.kind === 'custom_property') {

@@ -1,4 +1,4 @@
-// Finding the Klaviyo profiles of unlinked customers (SPEC S5.1): by email first, then by E.164 phone. One
+// Finding the Klaviyo profiles of unlinked customers (docs/flows.md): by email first, then by E.164 phone. One
 // `GET /api/profiles?filter=any(email,[…])` answers up to 100 customers, so a backlog of 20,000 costs 200
 // lookups, not 20,000. A value that cannot be put in a filter safely is not looked up: the create that
 // follows meets Klaviyo's 409 and links to the existing profile instead.

@@ -1,4 +1,4 @@
-// A mapped Customer → Profile payload made safe to send (SPEC S5.1): the phone normalized to E.164 with the
+// A mapped Customer → Profile payload made safe to send (docs/flows.md): the phone normalized to E.164 with the
 // record's country or the subscription's default (dropped with a warning when impossible — the profile
 // still goes on its other identifiers), empty identifiers left out (an empty string is not "no email" to
 // Klaviyo, it is an invalid one), and Klaviyo's per-profile limits checked before a call is spent.

@@ -1,4 +1,4 @@
-// Writing profiles to Klaviyo (SPEC S5.1, S6), one outcome per record. Without a backlog each profile goes
+// Writing profiles to Klaviyo (docs/flows.md), one outcome per record. Without a backlog each profile goes
 // by the single endpoints: PATCH for a known profile, POST for a new one, with Klaviyo's two 409 cases
 // handled (create: the profile exists → link to it and update it; update: email and phone belong to two
 // different profiles → update without the phone and say so). With a backlog, profiles go through bulk

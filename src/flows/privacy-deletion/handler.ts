@@ -1,4 +1,4 @@
-// Klaviyo data-privacy deletion on request (SPEC S5.1): a deleted hub customer is never deleted in Klaviyo
+// Klaviyo data-privacy deletion on request (docs/flows.md): a deleted hub customer is never deleted in Klaviyo
 // by itself, but an operator may ask Klaviyo to delete a profile and its data. The request travels as a
 // transfer of this flow so it is queued, retried on transient failures and found in the transfer log like
 // any other record. Once Klaviyo accepts it, the links to the profile go: the profile is going away, and a

@@ -1,4 +1,4 @@
-// `POST /api/v1/subscriptions/:id/privacy-deletions` (SPEC S5.1): the explicit call that asks Klaviyo to
+// `POST /api/v1/subscriptions/:id/privacy-deletions` (docs/flows.md): the explicit call that asks Klaviyo to
 // delete a profile. Everything that can be known here is checked here (the body, the subscription, the
 // hub customer and how it resolves, the subscription's access) so a mistake answers at once; the Klaviyo
 // call itself runs as a transfer of the privacy-deletion flow, which retries transient failures and keeps

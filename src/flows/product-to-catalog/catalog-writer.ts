@@ -1,4 +1,4 @@
-// Writing catalog items and variants (SPEC S5.5), one result per resource. Ids are Klaviyo's compound
+// Writing catalog items and variants (docs/flows.md), one result per resource. Ids are Klaviyo's compound
 // `$custom:::$default:::<external id>`, known before any call, so a create that finds the resource already
 // there (409) simply becomes an update. With a backlog, resources go by bulk jobs of ≤100, polled to
 // completion, with each job error mapped back to its resource by position; without one, by single calls.

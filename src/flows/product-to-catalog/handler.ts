@@ -1,4 +1,4 @@
-// Product → Klaviyo catalog (SPEC S5.5, beyond iPaaS.com). A product becomes a catalog item
+// Product → Klaviyo catalog (docs/flows.md, beyond iPaaS.com). A product becomes a catalog item
 // (`$custom:::$default:::<external id>`, the SKU unless mapped otherwise) and each variant a catalog variant
 // of it. Items go first, then the variants of the items that made it; each product's transfer takes the
 // outcome of its item and variants together. Links: `product` → item id, `product_variant` → variant id.

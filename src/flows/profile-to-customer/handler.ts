@@ -1,4 +1,4 @@
-// Klaviyo Profile → hub Customer (SPEC S5.2). A transfer names a Klaviyo profile (polled, notified by a
+// Klaviyo Profile → hub Customer (docs/flows.md). A transfer names a Klaviyo profile (polled, notified by a
 // hook, or synced by hand); polled ones carry the profile as read, the others are read now, 100 per call.
 // A linked profile updates its customer; an unlinked one is matched by email, else creates a customer and
 // is linked. The profile's location, name, organization and phone become the customer's address through

@@ -1,4 +1,4 @@
-// Polling Klaviyo for changed profiles (SPEC S5.2). Klaviyo sends no change notifications, so each poll
+// Polling Klaviyo for changed profiles (docs/flows.md). Klaviyo sends no change notifications, so each poll
 // reads `updated > watermark − overlap`, oldest first, page by page. The watermark moves only after a page
 // is durably queued, and never past the moment the poll started: a profile changed while we page may be
 // missed by Klaviyo's ordering, so the next poll reads from that moment again. The overlap catches

@@ -1,4 +1,4 @@
-// The scheduled profile poll (SPEC S5.2) on the engine's scheduler: each page of changed profiles is
+// The scheduled profile poll (docs/flows.md) on the engine's scheduler: each page of changed profiles is
 // queued as TO-hub transfers carrying the profile as read, and the watermark moves in the same
 // transaction. Profiles already seen with the same (or a newer) `updated` — the overlap re-reads some,
 // and our own writes to Klaviyo change others — are not queued again.

@@ -1,4 +1,4 @@
-// Adaptive batching (SPEC S6). Records of one (subscription, flow) are grouped into Klaviyo's bulk calls
+// Adaptive batching (docs/flows.md). Records of one (subscription, flow) are grouped into Klaviyo's bulk calls
 // within the endpoint's count and byte limits; with no backlog a record goes alone by the single-record
 // endpoint so latency stays low. A bulk call Klaviyo refuses whole because of one bad record is split
 // (bisection) until the bad record stands alone, so the good records still go and each record ends with

@@ -1,4 +1,4 @@
-// Collision handling of the customer flows (SPEC S4, docs/mappings.md): what an Add does when the record
+// Collision handling of the customer flows (docs/mappings.md): what an Add does when the record
 // it would create already exists on the other side — a Klaviyo profile with the customer's email or phone,
 // or a hub customer with the profile's email. The Add collection's setting decides, as in iPaaS.com:
 // - `update_and_link`: update the existing record and store the link (the default collections' setting);

@@ -17,7 +17,9 @@ export interface FlowSubscription {
   generate_events: boolean;
   default_phone_country: string | null;
   create_missing_lists: boolean;
-  /** Writes into the hub per window (SPEC S2); absent means unthrottled. */
+  /** Order events older than this many hours go as backfill; 0 is off (docs/configuration.md). */
+  backfill_window_hours: number;
+  /** Writes into the hub per window (docs/configuration.md); absent means unthrottled. */
   hub_throttle?: { limit: number; seconds: number };
 }
 
@@ -52,6 +54,7 @@ export async function loadFlowSubscription(
       'generate_events',
       'default_phone_country',
       'create_missing_lists',
+      'backfill_window_hours',
       'hub_throttle_limit',
       'hub_throttle_seconds',
     ])
@@ -64,6 +67,7 @@ export async function loadFlowSubscription(
     generate_events: Boolean(row.generate_events),
     default_phone_country: row.default_phone_country,
     create_missing_lists: Boolean(row.create_missing_lists),
+    backfill_window_hours: Number(row.backfill_window_hours),
     hub_throttle: { limit: row.hub_throttle_limit, seconds: row.hub_throttle_seconds },
   };
 }

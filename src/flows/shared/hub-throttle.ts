@@ -1,4 +1,4 @@
-// The subscription's throttle on writes into the hub (SPEC S2 `hub_throttle_limit` per
+// The subscription's throttle on writes into the hub (docs/configuration.md: `hub_throttle_limit` per
 // `hub_throttle_seconds`): Profile → Customer waits for room in a sliding window before each write, so a
 // burst of Klaviyo changes cannot flood the hub (and the systems fed by its change feed) faster than the
 // subscription allows. One window per subscription in this process.

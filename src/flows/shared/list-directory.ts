@@ -1,4 +1,4 @@
-// Klaviyo lists found by exact name (SPEC S4), cached per subscription. Lookups are single-flight per name
+// Klaviyo lists found by exact name (docs/mappings.md), cached per subscription. Lookups are single-flight per name
 // so a batch naming "VIP" a thousand times costs one call, and creation (when the subscription allows it;
 // Klaviyo allows 150 list creations a day) is single-flight too, so two workers in one process never make
 // two lists of the same name. Misses are not cached for long: a list made in Klaviyo a minute ago is found.

@@ -1,4 +1,4 @@
-// Klaviyo's answers turned into the outcomes a person reads in the transfer log (SPEC S6, S12): a stable
+// Klaviyo's answers turned into the outcomes a person reads in the transfer log (docs/flows.md, docs/errors.md): a stable
 // code, whether the transfer will be retried, and a message saying what happened and what to do. Auth
 // failures pause the subscription instead of failing the record, so no record is lost while access is
 // being fixed.
@@ -9,7 +9,7 @@ const PAUSING = SUBSCRIPTION_PAUSING_CODES;
 /** The shape of the client's KlaviyoError that the flows rely on (see src/klaviyo/errors.ts). */
 export interface KlaviyoErrorLike {
   status: number;
-  /** The client's S12 code (KlaviyoError.code), or Klaviyo's own code in hand-made errors. */
+  /** The client's error code (KlaviyoError.code, docs/errors.md), or Klaviyo's own code in hand-made errors. */
   code?: string;
   kind: 'transient' | 'auth' | 'conflict' | 'not_found' | 'invalid';
   errors?: readonly KlaviyoErrorEntry[];
@@ -91,7 +91,7 @@ function permanent(code: ErrorCode, message: string): FailureOutcome {
   return { status: 'failed', code, message, retryable: false };
 }
 
-/** The S12 code for a Klaviyo failure: the client's own code when it gave one, else derived here. */
+/** The error code (docs/errors.md) for a Klaviyo failure: the client's own code when it gave one, else derived here. */
 function codeFor(error: KlaviyoErrorLike): ErrorCode {
   if (error.code && error.code in ERROR_CODES) return error.code as ErrorCode;
   switch (error.kind) {

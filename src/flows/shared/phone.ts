@@ -1,4 +1,4 @@
-// Phone numbers to E.164 (SPEC S5.1). Klaviyo accepts only E.164; hub records hold whatever the shop typed,
+// Phone numbers to E.164 (docs/flows.md). Klaviyo accepts only E.164; hub records hold whatever the shop typed,
 // so a local number is read with the record's own country first and the subscription's default country
 // second. A number that still cannot be made valid is dropped by the caller with a warning — never sent,
 // because Klaviyo would refuse the whole profile for it.

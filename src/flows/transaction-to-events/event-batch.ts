@@ -1,4 +1,4 @@
-// Event bulk-create preparation (SPEC S6). Klaviyo fails a whole event-bulk-create job when one unique_id
+// Event bulk-create preparation (docs/flows.md). Klaviyo fails a whole event-bulk-create job when one unique_id
 // repeats for the same profile and metric, so repeats are removed before sending: the same order queued
 // twice (created, then updated before the worker ran) becomes one event, and both transfers succeed on it.
 import type { EventGroup, EventInput, EventProfile } from '../../klaviyo/index.ts';

@@ -1,4 +1,4 @@
-// Deterministic event ids (SPEC S5.3). Klaviyo keeps the first event per (profile, metric, unique_id), so a
+// Deterministic event ids (docs/flows.md). Klaviyo keeps the first event per (profile, metric, unique_id), so a
 // retried or replayed transfer can never make a second event as long as the id is derived from the record
 // alone — never from time or randomness. Status events (Fulfilled / Canceled / Refunded Order) reuse the
 // Placed Order's id, as Klaviyo's ecommerce guide requires for CLV; they do not collide with it because the

@@ -1,4 +1,4 @@
-// Sending events to Klaviyo (SPEC S5.3, S6), one result per event. Without a backlog each event goes by
+// Sending events to Klaviyo (docs/flows.md), one result per event. Without a backlog each event goes by
 // `POST /api/events` (the XL tier); with one, by event bulk-create jobs of ≤1,000 events and ≤5 MB, with
 // repeats of a unique_id for one profile and metric removed first (Klaviyo would fail the whole job). A job
 // refused whole because of one bad event is split until the bad event stands alone. Klaviyo accepts both

@@ -1,4 +1,4 @@
-// Transaction → Klaviyo order events (SPEC S5.3), gated by the subscription's Generate Events. A new order
+// Transaction → Klaviyo order events (docs/flows.md), gated by the subscription's Generate Events. A new order
 // sends Placed Order and one Ordered Product per line; the link stored for the transaction is the Placed
 // Order's unique_id, so a later transfer of the same order sends no order events again (and if it did,
 // Klaviyo's unique_id rule would keep it from counting twice). On a status that the status collection
@@ -6,6 +6,7 @@
 import type { Transaction } from '../../domain/hub.ts';
 import type { EventInput } from '../../klaviyo/index.ts';
 import type { CompiledCollection } from '../../mapping/engine.ts';
+import { isBackfillTransfer } from '../../transfer/backfill.ts';
 import { FROM_HUB_FLOW } from '../../transfer/flows.ts';
 import type { Link } from '../../transfer/links.ts';
 import type { FlowContext, FlowHandler, Outcome, StepInput, Transfer } from '../../transfer/types.ts';
@@ -37,6 +38,27 @@ interface Order {
   failure?: Outcome;
   collectionId?: string;
   notes: string[];
+}
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * Why an event goes as backfill, or undefined when it goes live (docs/flows.md, "History: backfill and
+ * historical consent"): the mapping says so, the transfer is marked as a backfill (a manual sync), or the
+ * event's time is older than the subscription's backfill window (0: off). An event without a time is live.
+ */
+export function backfillReason(
+  event: EventInput,
+  transfers: readonly Transfer[],
+  windowHours: number,
+  now: number,
+): string | undefined {
+  if (event.backfill) return 'the mapping sets backfill';
+  if (transfers.some(isBackfillTransfer)) return 'the manual sync was marked as a backfill';
+  if (!(windowHours > 0) || !event.time) return undefined;
+  const time = Date.parse(event.time);
+  if (Number.isNaN(time) || time >= now - windowHours * HOUR_MS) return undefined;
+  return `its time ${event.time} is older than the subscription's backfill window of ${windowHours} hours`;
 }
 
 function billingCountry(transaction: Transaction): unknown {
@@ -74,6 +96,7 @@ export function createTransactionToEventsHandler(deps: FlowDeps): FlowHandler {
         (c) => c.type === 'transaction' && c.direction === 'from_hub' && c.syncType === 'update',
       );
       const mappingContext = { subscription: mappingContextOf(subscription) };
+      const now = (deps.now?.() ?? new Date()).getTime();
       const step = (order: Order, input: StepInput) => {
         for (const transfer of order.transfers) ctx.step(transfer.id, input);
       };
@@ -131,6 +154,17 @@ export function createTransactionToEventsHandler(deps: FlowDeps): FlowHandler {
         }
         for (const warning of built.warnings)
           step(order, { kind: 'warning', level: 'warn', message: warning });
+        const backfill = backfillReason(
+          built.event,
+          order.transfers,
+          subscription.backfill_window_hours,
+          now,
+        );
+        if (backfill) {
+          built.event.backfill = true;
+          const note = `${what} sent as backfill (recorded in Klaviyo without triggering flows): ${backfill}`;
+          order.notes.push(note);
+        }
         order.events.push({ event: built.event, isStatus });
       };
 

@@ -1,4 +1,4 @@
-// Turning mapped order payloads into Klaviyo events (SPEC S5.3): the metric, a deterministic unique_id
+// Turning mapped order payloads into Klaviyo events (docs/flows.md): the metric, a deterministic unique_id
 // (whatever the mapping says — a retried transfer must never make a second event), the order's time,
 // a numeric value, and the profile: the customer's linked Klaviyo profile when there is one (by id alone,
 // so an event never rewrites the profile's identifiers), else the email, else an E.164 phone.

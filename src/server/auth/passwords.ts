@@ -1,4 +1,4 @@
-// Password hashing with scrypt (SPEC S9). The parameters travel with the hash so they can be raised later
+// Password hashing with scrypt (docs/security.md). The parameters travel with the hash so they can be raised later
 // without invalidating stored passwords.
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 

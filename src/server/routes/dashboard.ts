@@ -6,10 +6,10 @@ import type { FastifyInstance } from 'fastify';
 import { ALL, sampledPeaks } from '../../health/samples.ts';
 import type { KlaviyoClientStats } from '../../klaviyo/transport.ts';
 import type { ServiceContext } from '../../service/context.ts';
+import { emptyStateCounts, TRANSFER_STATES } from '../../domain/transfer-states.ts';
 
 export const WINDOW_MINUTES = 60;
 const SAMPLE_EVERY_MS = 5000;
-const TRANSFER_STATES = ['queued', 'running', 'succeeded', 'skipped', 'failed', 'dead'];
 
 export type KlaviyoStatsSource = () => Promise<KlaviyoClientStats[]>;
 
@@ -124,7 +124,7 @@ export async function transferSeries(ctx: ServiceContext, minutes: number[]) {
     TRANSFER_STATES.map((s) => [s, minutes.map(() => 0)]),
   );
   const index = new Map(minutes.map((m, i) => [m, i]));
-  const queue: Record<string, number> = Object.fromEntries(TRANSFER_STATES.map((s) => [s, 0]));
+  const queue: Record<string, number> = emptyStateCounts();
   let depth = minutes.map(() => 0);
   try {
     const byState = await db

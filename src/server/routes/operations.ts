@@ -1,4 +1,4 @@
-// Operations endpoints (SPEC S8): liveness, readiness (the store answers) and Prometheus metrics.
+// Operations endpoints (docs/operations.md): liveness, readiness (the store answers) and Prometheus metrics.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
 import { AppError } from '../../domain/errors.ts';

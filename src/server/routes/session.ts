@@ -1,4 +1,4 @@
-// Sign-in (SPEC S8.1): sessions for the console, API tokens for machines, and the one-time setup link
+// Sign-in (docs/security.md): sessions for the console, API tokens for machines, and the one-time setup link
 // that creates the admin when no password was configured.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';

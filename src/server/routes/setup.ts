@@ -1,6 +1,6 @@
-// The one-time setup link's pages (SPEC S8.1): a person opens the link from the service log in a browser,
-// so every answer here is a page that says what happened and what to do next, never raw JSON. An
-// invitation (docs/console.md, Users) is the same kind of link naming the user to create and its role.
+// The one-time setup link's pages (docs/security.md): a person opens the link from the service log in a browser,
+// so every answer here is a page that says what happened and what to do next, never raw JSON.
+// An invitation (docs/console.md, Users) is the same kind of link naming the user to create and its role.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -17,6 +17,7 @@ import { setupLinkInvitation } from '../../store/repositories/users.ts';
 import { ADMIN_USERNAME } from '../auth/bootstrap.ts';
 import { hashPassword } from '../auth/passwords.ts';
 import type { ServiceContext } from '../../service/context.ts';
+import { escapeHtml } from '../../domain/html.ts';
 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 200;
@@ -118,10 +119,6 @@ const PAGE_STYLE =
   'button{margin-top:1.1rem;padding:.55rem 1.1rem;font:inherit;color:#fff;background:#1d4ed8;border:0;border-radius:6px;cursor:pointer}' +
   '.error{padding:.6rem .8rem;background:#fdecec;border:1px solid #f3b4b4;border-radius:6px;color:#8a1c1c}' +
   '.hint{color:#5b6472;font-size:.9rem}';
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 function page(title: string, body: string, script = ''): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)} · klaviyo-sync</title><style>${PAGE_STYLE}</style>${script}</head><body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;

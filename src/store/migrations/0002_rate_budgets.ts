@@ -1,6 +1,6 @@
-// Klaviyo rate budgets shared by every process on PostgreSQL (SPEC S7, S10): the table rate-limiter-flexible's
-// RateLimiterPostgres used, made here so no process creates it on the fly. The embedded store keeps budgets
-// in memory (one process), so SQLite needs no table.
+// The first home of the Klaviyo rate budgets shared by every process on PostgreSQL: the fixed-window table
+// rate-limiter-flexible's RateLimiterPostgres used. 0003 replaced it with sliding logs and 0004 drops it;
+// it stays in the list because migrations are history (a store at 0001 still takes each step in order).
 import { type Kysely, sql } from 'kysely';
 import type { StoreKind } from '../db.ts';
 import type { StoreMigration } from './index.ts';

@@ -1,8 +1,7 @@
-// Klaviyo rate budgets shared by every process on PostgreSQL (SPEC S7, S10), as sliding logs: one row per
-// budget bucket (budget key and tier) with its recent grant times, used by PostgresRateBudgetStore. It
-// replaces 0002's fixed-window table, which is left in place so processes of the previous version keep
-// working during a rolling upgrade; nothing reads it any more. SQLite runs one process and keeps budgets in
-// memory, so it needs no table.
+// Klaviyo rate budgets shared by every process on PostgreSQL (docs/klaviyo-client.md, "Rate budgets"), as
+// sliding logs: one row per budget bucket (budget key and tier) with its recent grant times, used by
+// PostgresRateBudgetStore. It replaced 0002's fixed-window table, which 0004 drops. SQLite runs one process
+// and keeps budgets in memory, so it needs no table.
 import { type Kysely, sql } from 'kysely';
 import type { StoreKind } from '../db.ts';
 import type { StoreMigration } from './index.ts';

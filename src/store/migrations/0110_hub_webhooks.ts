@@ -1,4 +1,4 @@
-// Outbound hub webhook endpoints (SPEC S8): where changes Klaviyo made to hub records are announced.
+// Outbound hub webhook endpoints (docs/webhooks.md): where changes Klaviyo made to hub records are announced.
 // Deliveries themselves are transfers (flow `hub-webhook`), so they need no table of their own.
 import type { Kysely } from 'kysely';
 import type { StoreKind } from '../db.ts';

@@ -7,6 +7,7 @@ import type { StoreKind } from '../db.ts';
 import { coreMigration } from './0001_core.ts';
 import { rateBudgetsMigration } from './0002_rate_budgets.ts';
 import { rateBudgetWindowsMigration } from './0003_rate_budget_windows.ts';
+import { dropRateBudgetsMigration } from './0004_drop_rate_budgets.ts';
 import { loginAttemptsMigration } from './0005_login_attempts.ts';
 import { rolesMigration } from './0010_roles.ts';
 import { hubMigration } from './0100_hub.ts';
@@ -18,6 +19,7 @@ import { transferInterruptedBatchMigration } from './0120_transfer_interrupted_b
 import { mappingMigration } from './0200_mapping.ts';
 import { flowsMigration } from './0300_flows.ts';
 import { collisionHandlingMigration } from './0301_collision_handling.ts';
+import { backfillWindowMigration } from './0302_backfill_window.ts';
 import { alertsMigration } from './0400_alerts.ts';
 
 export interface StoreMigration {
@@ -30,6 +32,7 @@ export const migrations: StoreMigration[] = [
   coreMigration,
   rateBudgetsMigration,
   rateBudgetWindowsMigration,
+  dropRateBudgetsMigration,
   loginAttemptsMigration,
   rolesMigration,
   hubMigration,
@@ -41,5 +44,6 @@ export const migrations: StoreMigration[] = [
   mappingMigration,
   flowsMigration,
   collisionHandlingMigration,
+  backfillWindowMigration,
   alertsMigration,
 ];

@@ -78,6 +78,8 @@ export interface SubscriptionsTable {
   polling_interval_minutes: number;
   default_phone_country: string | null;
   create_missing_lists: number;
+  /** Order events older than this many hours go as backfill; 0 is off. */
+  backfill_window_hours: number;
   auth_method: string;
   status: string;
   status_message: string | null;

@@ -1,4 +1,4 @@
-// Tables of mapping collections and their mappings (SPEC S4). A mapping's JSON-valued parts (static
+// Tables of mapping collections and their mappings (docs/mappings.md). A mapping's JSON-valued parts (static
 // value, lookup table, default) are stored as JSON text so both stores keep them alike.
 
 export interface MappingCollectionsTable {

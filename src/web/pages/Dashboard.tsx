@@ -5,17 +5,7 @@ import { get } from '../api.ts';
 import { type ChartSeries, TimeChart } from '../components/Chart.tsx';
 import { ErrorBanner, formatTime } from '../components/ui.tsx';
 import { HealthOverview } from './SubscriptionHealth.tsx';
-
-export interface DashboardData {
-  generated_at: string;
-  minutes: number[];
-  transfers: Record<string, number[]>;
-  klaviyo: { calls: number[]; rate_limited: number[]; available: boolean };
-  queue_depth: number[];
-  queue: Record<string, number>;
-  budgets: { tier: string; used: number; limit: number }[];
-  budget_history: { tier: string; percent: (number | null)[] }[];
-}
+import type { DashboardAnswer as DashboardData } from '../types.ts';
 
 const REFRESH_MS = 3000;
 const STATE_COLORS: Record<string, string> = {

@@ -1,6 +1,8 @@
-// Manual sync (SPEC S5.6): a collection and up to 3,000 ids, queued (Submit) or run ahead of the queue
-// with every step recorded (Debug); then the transfers it made.
+// Manual sync (docs/console.md): a collection and up to 3,000 ids, queued (Submit) or run ahead of the
+// queue with every step recorded (Debug), optionally sent as a backfill (history: order events that trigger
+// no flows, consent as a historical import); then the transfers it made.
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { isFinishedState } from '../../domain/transfer-states.ts';
 import { get, listData, post, query } from '../api.ts';
 import { ErrorBanner, FieldRow, LiveNotice } from '../components/ui.tsx';
 import { navigate } from '../router.tsx';
@@ -30,7 +32,6 @@ interface SyncAnswer {
 }
 
 const IDS_PER_READ = 500;
-const FINISHED = new Set(['succeeded', 'skipped', 'failed', 'dead']);
 
 /** The transfers by id, 500 to a request (the list's `ids` filter). */
 async function readTransfers(transferIds: string[]): Promise<Transfer[]> {
@@ -50,9 +51,11 @@ export function ManualSync({ subscriptionId }: { subscriptionId: string | null }
   const [error, setError] = useState<unknown>(null);
   const [fieldError, setFieldError] = useState<{ field: string; message: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  const [backfill, setBackfill] = useState(false);
   const [submitted, setSubmitted] = useState<{
     ids: string[];
     debug: boolean;
+    backfill: boolean;
     transferIds: string[];
   } | null>(null);
   const [transfers, setTransfers] = useState<Transfer[]>([]);
@@ -76,7 +79,8 @@ export function ManualSync({ subscriptionId }: { subscriptionId: string | null }
       if (stopped) return;
       setTransfers(found);
       // Once every transfer has finished there is nothing left to follow.
-      const going = found.length < submitted.transferIds.length || found.some((t) => !FINISHED.has(t.state));
+      const going =
+        found.length < submitted.transferIds.length || found.some((t) => !isFinishedState(t.state));
       if (going) timer = setTimeout(() => refresh().catch(() => {}), 2000);
     };
     refresh().catch(setError);
@@ -103,10 +107,11 @@ export function ManualSync({ subscriptionId }: { subscriptionId: string | null }
           collection_id: collectionId,
           ids,
           debug,
+          backfill,
         },
       );
       setTransfers([]);
-      setSubmitted({ ids, debug, transferIds: answer.transfer_ids });
+      setSubmitted({ ids, debug, backfill, transferIds: answer.transfer_ids });
     } catch (err) {
       const f = (err as { field?: string }).field?.replace(/^body\./, '');
       if (f === 'ids' || f === 'collection_id') setFieldError({ field: f, message: (err as Error).message });
@@ -170,6 +175,24 @@ export function ManualSync({ subscriptionId }: { subscriptionId: string | null }
             />
           )}
         </FieldRow>
+        <div className="field field-checkbox">
+          <label htmlFor="manual-sync-backfill">
+            <input
+              id="manual-sync-backfill"
+              type="checkbox"
+              name="backfill"
+              checked={backfill}
+              onChange={(e) => setBackfill(e.target.checked)}
+              aria-describedby="manual-sync-backfill-hint"
+            />{' '}
+            Send as backfill (history)
+          </label>
+          <div className="hint" id="manual-sync-backfill-hint">
+            For records that happened in the past: order events are recorded in Klaviyo without triggering
+            flows, and email consent is imported as historical (no double opt-in confirmation), dated by the
+            ConsentedAt field or else by the hub's last change of the record.
+          </div>
+        </div>
         <div className="actions">
           <button type="submit" className="primary" disabled={busy || !collectionId}>
             Submit
@@ -184,7 +207,8 @@ export function ManualSync({ subscriptionId }: { subscriptionId: string | null }
         {submitted ? (
           <>
             {submitted.debug ? 'Debug run' : 'Queued'}: {submitted.ids.length} record
-            {submitted.ids.length === 1 ? '' : 's'}. The transfers below refresh by themselves.
+            {submitted.ids.length === 1 ? '' : 's'}
+            {submitted.backfill ? ' as a backfill' : ''}. The transfers below refresh by themselves.
           </>
         ) : null}
       </LiveNotice>

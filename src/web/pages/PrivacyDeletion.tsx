@@ -1,4 +1,4 @@
-// Request deletion in Klaviyo (SPEC S5.1): the one way the service deletes anything in Klaviyo, so it asks
+// Request deletion in Klaviyo (docs/flows.md): the one way the service deletes anything in Klaviyo, so it asks
 // for a confirmation naming exactly what will be requested, then follows the transfer that carries it.
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { ApiError, get, post } from '../api.ts';

@@ -1,4 +1,4 @@
-// The subscription settings form (SPEC S2): every field with its default, the required marks, the
+// The subscription settings form (docs/configuration.md): every field with its default, the required marks, the
 // throttles pre-populated, and the API's validation errors shown at the field they concern.
 import { type FormEvent, useState } from 'react';
 import { ApiError } from '../api.ts';

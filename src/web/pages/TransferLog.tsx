@@ -457,7 +457,7 @@ function TransferSteps({ id, onChanged, full }: { id: string; onChanged?: () => 
       {steps.length === 0 ? <p className="muted">No steps logged yet.</p> : null}
       <ol className="steps">
         {steps.map((s, i) => (
-          <li key={s.id ?? i} className={`step step-${s.level ?? 'info'}`}>
+          <li key={s.id ?? i} className={`step step-${s.level}`}>
             <StepView step={s} />
           </li>
         ))}
@@ -467,24 +467,16 @@ function TransferSteps({ id, onChanged, full }: { id: string; onChanged?: () => 
 }
 
 function StepView({ step }: { step: TransferStep }) {
-  const title = step.step ?? step.kind ?? 'step';
-  const when = step.at ?? step.created_at;
-  const body = step.payload ?? step.data;
+  const title = step.kind;
   return (
     <>
       <div className="step-head">
-        <strong>{title}</strong> <span className="muted small">{formatTime(when)}</span>
-        {step.level && step.level !== 'info' ? (
-          <span className={`state state-${step.level}`}>{step.level}</span>
-        ) : null}
+        <strong>{title}</strong> <span className="muted small">{formatTime(step.at)}</span>
+        {step.level !== 'info' ? <span className={`state state-${step.level}`}>{step.level}</span> : null}
       </div>
       {step.message ? <div>{step.message}</div> : null}
-      {body !== undefined && body !== null ? <Json value={body} label={`${title} payload`} /> : null}
-      {step.request !== undefined && step.request !== null ? (
-        <Json value={step.request} label={`${title} request`} />
-      ) : null}
-      {step.response !== undefined && step.response !== null ? (
-        <Json value={step.response} label={`${title} response`} />
+      {step.data !== undefined && step.data !== null ? (
+        <Json value={step.data} label={`${title} payload`} />
       ) : null}
     </>
   );

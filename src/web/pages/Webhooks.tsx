@@ -1,4 +1,4 @@
-// Outbound hub webhooks (SPEC S8): the endpoints, a form to add one, and per endpoint enable/disable,
+// Outbound hub webhooks (docs/webhooks.md): the endpoints, a form to add one, and per endpoint enable/disable,
 // rotate the signing secret and delete. A new secret is shown once, right here, and never again.
 import { type FormEvent, useCallback, useEffect, useState, useRef } from 'react';
 import { ApiError, del, get, listData, patch, post } from '../api.ts';

@@ -1,4 +1,4 @@
-// The subscription settings of SPEC S2 as data: label, default, required mark and the help text the
+// The subscription settings (docs/configuration.md) as data: label, default, required mark and the help text the
 // form shows. The API is the judge of validity; the form shows its verdict next to the field.
 
 export type FieldKind = 'text' | 'password' | 'number' | 'checkbox' | 'select' | 'url';
@@ -100,6 +100,16 @@ export const SETTINGS_FIELDS: SettingsField[] = [
     default: false,
     group: 'behaviour',
     hint: 'When a LIST_/UCLIST_ mapping names a list Klaviyo does not have, create it (Klaviyo allows 150 a day) instead of failing the record.',
+  },
+  {
+    key: 'backfill_window_hours',
+    label: 'Backfill window (hours)',
+    kind: 'number',
+    required: true,
+    default: 24,
+    min: 0,
+    group: 'behaviour',
+    hint: 'Order events whose time is older than this go to Klaviyo as backfill: they are recorded on the profile and in reports, but they do not trigger flows, so importing old orders sends no post-purchase emails. 0 turns this off: every order event can trigger flows.',
   },
   {
     key: 'create_default_mappings',
