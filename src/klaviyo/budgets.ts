@@ -52,13 +52,38 @@ export const MINUTE = 60 * SECOND;
 export const DAY = 24 * 60 * MINUTE;
 
 /**
+ * Extra room for the distance between our clock and Klaviyo's windows. A request reaches Klaviyo some time
+ * after its grant (network, a busy event loop), and not always the same time: when the first request of a
+ * server window arrives late and later ones on time, grants spread over a little more than a window land in
+ * one. The sliding log therefore keeps each window `skewMs` longer than Klaviyo's and leaves `reserve` of
+ * the steady limit unspent, so jitter up to the skew never turns into a 429 (docs/klaviyo-client.md).
+ */
+export interface WindowSafety {
+  /** Added to the burst window (on top of the margin). */
+  burstSkewMs?: number;
+  /** Added to the steady window (on top of the margin). */
+  steadySkewMs?: number;
+  /** Share of the steady limit left unspent (at least one call when set). */
+  steadyReserve?: number;
+}
+
+/** What the transport uses: 200 ms more on the 1 s window, 1 s more and 1% less on the 60 s window. */
+export const STEADY_SAFETY: WindowSafety = { burstSkewMs: 200, steadySkewMs: 1000, steadyReserve: 0.01 };
+
+/**
  * The windows of a tier. `marginMs` widens each window a little: our clock and Klaviyo's do not start a
  * window at the same instant, and requests sent one window apart can arrive closer together than that.
+ * `safety` adds what arrival jitter needs (STEADY_SAFETY); without it the arithmetic is exact (tests).
  */
-export function windowsFor(tier: RateTier, marginMs: number): BudgetWindow[] {
+export function windowsFor(tier: RateTier, marginMs: number, safety: WindowSafety = {}): BudgetWindow[] {
+  const reserve = safety.steadyReserve ? Math.max(1, Math.floor(tier.steady * safety.steadyReserve)) : 0;
   const windows: BudgetWindow[] = [
-    { name: 'burst', limit: tier.burst, windowMs: SECOND + marginMs },
-    { name: 'steady', limit: tier.steady, windowMs: MINUTE + marginMs },
+    { name: 'burst', limit: tier.burst, windowMs: SECOND + marginMs + (safety.burstSkewMs ?? 0) },
+    {
+      name: 'steady',
+      limit: Math.max(1, tier.steady - reserve),
+      windowMs: MINUTE + marginMs + (safety.steadySkewMs ?? 0),
+    },
   ];
   if (tier.daily) windows.push({ name: 'daily', limit: tier.daily, windowMs: DAY + marginMs });
   return windows;

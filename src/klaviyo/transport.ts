@@ -6,6 +6,7 @@ import {
   processBudgetStore,
   type RateBudgetStore,
   Semaphore,
+  STEADY_SAFETY,
   SlidingWindowLog,
   windowsFor,
 } from './budgets.ts';
@@ -181,7 +182,7 @@ export class KlaviyoTransport {
       route = {
         spec,
         bucket: `${this.budgetKey}|${tierKey(spec.tier)}`,
-        windows: windowsFor(spec.tier, this.marginMs),
+        windows: windowsFor(spec.tier, this.marginMs, STEADY_SAFETY),
       };
       this.routes.set(operationId, route);
     }
