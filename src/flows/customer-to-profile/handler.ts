@@ -37,6 +37,7 @@ import { isEmptyPlan, planProfileActions, type ProfileActionPlan } from './profi
 import { matchProfiles } from './profile-match.ts';
 import { prepareProfileAttributes } from './profile-payload.ts';
 import { rememberProfileVersions } from '../shared/profile-versions.ts';
+import { rememberProfileWrites } from '../shared/profile-writes.ts';
 import { type ProfileWrite, writeProfilesInBulk, writeProfilesSingly } from './profile-writer.ts';
 
 export const CUSTOMER_TABLE = 'customer';
@@ -266,6 +267,7 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
       const newLinks: Link[] = [];
       const claims: { hubId: string; profileId: string }[] = [];
       const versions: { profileId: string; updated: string }[] = [];
+      const written: { profileId: string; attributes: Record<string, unknown> }[] = [];
       const actionItems: { key: string; profileId: string; email?: string; plan: ProfileActionPlan }[] = [];
       ready.forEach((pending, index) => {
         const result = results[index];
@@ -314,6 +316,8 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
           });
         }
         if (result.updated) versions.push({ profileId: result.profileId, updated: result.updated });
+        if (pending.write)
+          written.push({ profileId: result.profileId, attributes: pending.write.attributes });
         if (pending.plan && !isEmptyPlan(pending.plan)) {
           actionItems.push({
             key: pending.customer.id,
@@ -339,6 +343,7 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
         }
       }
       if (versions.length > 0) await rememberProfileVersions(ctx.db, ctx.subscriptionId, versions);
+      if (written.length > 0) await rememberProfileWrites(ctx.db, ctx.subscriptionId, written);
 
       // Custom-field actions, batched across the whole batch.
       if (actionItems.length > 0) {

@@ -15,6 +15,7 @@ import { hubWebhooksMigration } from './0110_hub_webhooks.ts';
 import { mappingMigration } from './0200_mapping.ts';
 import { flowsMigration } from './0300_flows.ts';
 import { collisionHandlingMigration } from './0301_collision_handling.ts';
+import { flowProfileWritesMigration } from './0320_flow_profile_writes.ts';
 
 export interface StoreMigration {
   name: string;
@@ -34,4 +35,5 @@ export const migrations: StoreMigration[] = [
   mappingMigration,
   flowsMigration,
   collisionHandlingMigration,
+  flowProfileWritesMigration,
 ];
