@@ -51,6 +51,15 @@ interface Pending {
   collectionId?: string;
   write?: ProfileWrite;
   plan?: ProfileActionPlan;
+  /** The Add mapping, made before matching when it showed the match could be left to the import. */
+  premapped?: MappingOutcome;
+  /** Not matched before the import: the import finds the profile by identifier; its id is read back after. */
+  lazy?: boolean;
+}
+
+/** Same result from the Add and the Update collection: it does not matter which one a record gets. */
+function sameMapping(a: MappingOutcome, b: MappingOutcome): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** Address children of a FROM-hub customer collection fill the profile's location and phone. */
@@ -117,8 +126,26 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
       const links = await deps.links.klaviyoIdsOf(ctx.subscriptionId, CUSTOMER_TABLE, [...byRecord.keys()]);
       for (const pending of pendings) pending.linkedId = links.get(pending.customer.id);
 
+      // Unlinked customers in bulk, when the Add collection updates and links what already exists and maps
+      // them as the Update collection would: matching before the import changes nothing, since the import
+      // itself updates a profile found by identifier. Their ids are learnt once, after it (docs/flows.md,
+      // "Linking"), so each profile is looked up once per drain.
+      const bulkLikely = chooseSendMode(Math.max(ctx.backlog, pendings.length), threshold) === 'bulk';
+      if (bulkLikely && collision === 'update_and_link' && addCollection && updateCollection) {
+        for (const pending of pendings) {
+          if (pending.linkedId) continue;
+          const added = await addCollection.mapAsync(pending.customer, mappingContext);
+          if (addCollection !== updateCollection) {
+            const updated = await updateCollection.mapAsync(pending.customer, mappingContext);
+            if (!sameMapping(added, updated)) continue;
+          }
+          pending.premapped = added;
+          pending.lazy = true;
+        }
+      }
+
       // Unlinked customers: find existing profiles by email, then phone, so they are linked, not duplicated.
-      const unlinked = pendings.filter((pending) => !pending.linkedId);
+      const unlinked = pendings.filter((pending) => !pending.linkedId && !pending.lazy);
       if (unlinked.length > 0 && updateCollection) {
         try {
           const matches = await matchProfiles(
@@ -194,7 +221,7 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
               : `Found the existing Klaviyo profile ${pending.linkedId} by ${pending.matchedBy}; it is updated, not duplicated, and not linked (collision handling update_no_link).`,
           );
         }
-        const mapped = await collection.mapAsync(pending.customer, mappingContext);
+        const mapped = pending.premapped ?? (await collection.mapAsync(pending.customer, mappingContext));
         for (const warning of mapped.warnings) stepAll(pending, 'warning', warning);
         if (mapped.status === 'skipped') {
           finish(pending, { status: 'skipped', reason: mapped.reason, collection_id: collection.id });
@@ -297,6 +324,13 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
           'response',
           `${result.created ? 'Created' : 'Updated'} Klaviyo profile ${result.profileId} (${mode === 'bulk' ? 'bulk import job' : 'single call'})`,
         );
+        if (pending.lazy && !result.created) {
+          stepAll(
+            pending,
+            'note',
+            `Linked to the existing Klaviyo profile ${result.profileId}, found by the import by this customer's identifiers; it is updated, not duplicated.`,
+          );
+        }
         const collided = pending.matchedBy !== undefined || result.existingProfileId !== undefined;
         if (collided && collision === 'remove_and_link') {
           claims.push({ hubId: pending.customer.id, profileId: result.profileId });

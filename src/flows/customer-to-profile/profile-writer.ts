@@ -66,6 +66,8 @@ export interface WriterOptions {
 }
 
 const IMPORT = endpoint('bulk_import_profiles');
+/** A profile whose `created` is this close before the job was sent counts as made by the job (clock skew). */
+const CREATED_SLACK_MS = 1000;
 
 function isDuplicateConflict(error: unknown): boolean {
   return isKlaviyoError(error) && error.kind === 'conflict';
@@ -243,6 +245,7 @@ async function importChunk(
   writes: readonly ProfileWrite[],
   options: WriterOptions,
 ): Promise<ItemResult<{ profileId: string; created: boolean }>[]> {
+  const sentAt = Date.now();
   const job = await client.bulkImport.create(writes.map(importInput));
   options.onBulkJob?.({ jobId: job.id, profiles: writes.length });
   const status = await waitForJob(client, job.id, options);
@@ -273,9 +276,10 @@ async function importChunk(
       results[index] = { ok: false, error: rowError(attributes) };
   }
 
-  // Rows that named their profile are done. New profiles are found by their identifiers on the profile
-  // list endpoint (100 per call on the large tier) rather than by reading the job's profiles back, which
-  // costs the same number of pages on a tier five times smaller.
+  // Rows that named their profile are done. The others (new profiles, and existing ones the import matched
+  // by identifier) are found once by their identifiers on the profile list endpoint, 100 per call on the
+  // large tier, rather than by reading the job's profiles back, which costs the same number of pages on a
+  // tier five times smaller. Klaviyo's `created` tells which of them the job made.
   writes.forEach((write, index) => {
     if (results[index] === undefined && write.profileId) {
       results[index] = { ok: true, value: { profileId: write.profileId, created: false } };
@@ -290,10 +294,14 @@ async function importChunk(
         email: writes[index].attributes.email ?? undefined,
         phone: writes[index].attributes.phone_number ?? undefined,
       })),
+      { withCreated: true },
     );
     for (const index of unresolved) {
       const match = found.get(String(index));
-      if (match) results[index] = { ok: true, value: { profileId: match.profileId, created: true } };
+      if (!match) continue;
+      const createdMs = match.created ? Date.parse(match.created) : Number.NaN;
+      const created = Number.isNaN(createdMs) || createdMs >= sentAt - CREATED_SLACK_MS;
+      results[index] = { ok: true, value: { profileId: match.profileId, created } };
     }
   }
   if (results.some((result) => result === undefined)) {
