@@ -81,7 +81,8 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
   return {
     flow: FROM_HUB_FLOW.customer,
     direction: 'from_hub',
-    maxBatch: 2000,
+    // One claim fills one bulk import job (Klaviyo takes 10,000 profiles or 5 MB per job).
+    maxBatch: 10_000,
     async handle(batch: Transfer[], ctx: FlowContext): Promise<Map<string, Outcome>> {
       const outcomes = new Map<string, Outcome>();
       const finish = (pending: Pending, outcome: Outcome) => {

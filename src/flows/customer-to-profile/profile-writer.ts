@@ -27,6 +27,7 @@ import {
   type KlaviyoErrorEntry,
   refusedIndexes,
 } from '../shared/outcomes.ts';
+import { DEFAULT_JOB_POLL, nextJobPollDelay, progressOf } from '../shared/job-poll.ts';
 import { matchProfiles } from './profile-match.ts';
 
 export interface ProfileWrite {
@@ -55,7 +56,7 @@ export type ProfileWriteResult =
 
 export interface WriterOptions {
   concurrency?: number;
-  /** Waits between job status reads: first, then doubling up to the max. */
+  /** Waits between job status reads: first, then following the job's progress, at most max. */
   jobPollMs?: { first: number; max: number };
   /** Give up waiting on a bulk import job after this long; its records are retried later. */
   jobTimeoutMs?: number;
@@ -193,13 +194,19 @@ function jobFailure(detail: string) {
   };
 }
 
-async function waitForJob(client: KlaviyoClient, jobId: string, options: WriterOptions): Promise<string> {
+async function waitForJob(
+  client: KlaviyoClient,
+  jobId: string,
+  sentAt: number,
+  options: WriterOptions,
+): Promise<string> {
   const sleep = options.sleep ?? ((ms: number) => delay(ms, undefined, { signal: options.signal }));
-  const first = options.jobPollMs?.first ?? 500;
-  const max = options.jobPollMs?.max ?? 5000;
+  const timing = options.jobPollMs ?? DEFAULT_JOB_POLL;
   const deadline = Date.now() + (options.jobTimeoutMs ?? 10 * 60_000);
-  let wait = first;
+  // The first read comes after the first wait: a job is never done the moment it is accepted.
+  let wait = nextJobPollDelay(timing, 0);
   for (;;) {
+    await sleep(wait);
     const job = await client.bulkImport.get(jobId);
     const status = job.attributes.status ?? 'queued';
     if (status === 'complete' || status === 'cancelled') return status;
@@ -208,8 +215,8 @@ async function waitForJob(client: KlaviyoClient, jobId: string, options: WriterO
         `Klaviyo's bulk import job ${jobId} is still ${status}; its profiles will be sent again later`,
       );
     }
-    await sleep(wait);
-    wait = Math.min(max, wait * 2);
+    const progress = progressOf(job.attributes as Record<string, unknown>, Date.now() - sentAt);
+    wait = nextJobPollDelay(timing, wait, progress);
   }
 }
 
@@ -248,7 +255,7 @@ async function importChunk(
   const sentAt = Date.now();
   const job = await client.bulkImport.create(writes.map(importInput));
   options.onBulkJob?.({ jobId: job.id, profiles: writes.length });
-  const status = await waitForJob(client, job.id, options);
+  const status = await waitForJob(client, job.id, sentAt, options);
   const results: (ItemResult<{ profileId: string; created: boolean }> | undefined)[] = writes.map(
     () => undefined,
   );
