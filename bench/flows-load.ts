@@ -11,7 +11,7 @@
 //      [--database-url postgres://…]
 // A time scale above 1 shortens the sandbox's rate windows n times; the client still budgets by Klaviyo's
 // real windows, so the scale can only remove waits on the sandbox's side, never cause 429s.
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,7 +21,8 @@ import { compileKeyedCollections, type FlowSubscription } from '../src/flows/sha
 import { registerKlaviyoFlows } from '../src/flows/index.ts';
 import { createProfilePoller } from '../src/flows/profile-to-customer/profile-poller.ts';
 import { HubStore } from '../src/hub/store.ts';
-import { createKlaviyoClient, endpoint, type RateTier } from '../src/klaviyo/index.ts';
+import { createKlaviyoClient, endpoint, type KlaviyoClient, type RateTier } from '../src/klaviyo/index.ts';
+import { sharedBudgetStore } from '../src/oauth/clients.ts';
 import { DEFAULT_COLLECTIONS } from '../src/mapping/default-collections.ts';
 import { startSandbox } from '../src/sandbox/index.ts';
 import { Profile } from '../src/sandbox/state.ts';
@@ -46,6 +47,8 @@ const { values: args } = parseArgs({
     'time-scale': { type: 'string', default: '1' },
     /** PostgreSQL instead of the embedded SQLite (a schema of its own, dropped afterwards). */
     'database-url': { type: 'string' },
+    /** With --database-url: drain with N worker processes sharing the store and the budgets. */
+    workers: { type: 'string' },
   },
 });
 const chosen = args.backlog ? BACKLOGS[args.backlog] : undefined;
@@ -140,6 +143,75 @@ function order(i: number) {
   };
 }
 
+/** The service's parts the bench drives: hub, transfer engine and the Klaviyo flows, on one subscription. */
+function buildService(store: ReturnType<typeof openStore>, client: KlaviyoClient, createdAt: string) {
+  const subscription: FlowSubscription = {
+    id: SUB,
+    created_at: createdAt,
+    generate_events: true,
+    default_phone_country: 'US',
+    create_missing_lists: false,
+  };
+  const collections = compileKeyedCollections(DEFAULT_COLLECTIONS, { id: SUB, default_phone_country: 'US' });
+  const hub = new HubStore(store);
+  const engine = new TransferEngine({
+    store,
+    hub,
+    flowSettings: {
+      subscriptionsWithScope: async (_db, scope) =>
+        ['customer/created', 'customer/updated', 'transaction/created', 'transaction/updated'].includes(scope)
+          ? [SUB]
+          : [],
+    },
+    concurrency: 4,
+  });
+  const deps = {
+    hub,
+    links: engine.links,
+    klaviyoFor: async () => client,
+    collectionsFor: async () => collections,
+    subscriptionFor: async () => subscription,
+  };
+  registerKlaviyoFlows(engine, deps);
+  return { subscription, hub, engine, deps };
+}
+
+/**
+ * A worker process of the PostgreSQL bench (`--workers N`): the same engine and flows on the shared store,
+ * its budgets in PostgreSQL (as `klaviyo-sync worker` has them), until the parent sends SIGTERM.
+ */
+async function runEngineChild(spec: {
+  databaseUrl: string;
+  pgSchema: string;
+  sandboxUrl: string;
+  apiKey: string;
+  budgetKey: string;
+  createdAt: string;
+}) {
+  const store = openStore({ dataDir: tmpdir(), databaseUrl: spec.databaseUrl, pgSchema: spec.pgSchema });
+  const client = createKlaviyoClient({
+    baseUrl: spec.sandboxUrl,
+    auth: { kind: 'api_key', apiKey: spec.apiKey },
+    budgetKey: spec.budgetKey,
+    budgets: sharedBudgetStore(store),
+    concurrency: 10,
+  });
+  const { engine } = buildService(store, client, spec.createdAt);
+  // Started only when the parent says so, so the drain's clock does not count process start-up.
+  await new Promise<void>((resolve) => {
+    process.once('message', () => resolve());
+    process.send?.('ready');
+  });
+  await engine.start();
+  await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  await engine.stop(1000);
+  const stats = await client.stats();
+  await store.close();
+  process.stdout.write(
+    `${JSON.stringify({ maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024), stats })}\n`,
+  );
+}
+
 /** Both backlogs, each in a fresh process (so peak RSS is its own), then a short table. */
 function runBoth() {
   const reports: Record<string, unknown>[] = [];
@@ -217,34 +289,8 @@ async function main() {
         [...sandbox.state.requestCounts].map(([op, c]) => [op, c.count] as const).sort((a, b) => b[1] - a[1]),
       ),
   };
-  const subscription: FlowSubscription = {
-    id: SUB,
-    created_at: new Date(Date.now() - 3600_000).toISOString(),
-    generate_events: true,
-    default_phone_country: 'US',
-    create_missing_lists: false,
-  };
-  const collections = compileKeyedCollections(DEFAULT_COLLECTIONS, { id: SUB, default_phone_country: 'US' });
-  const hub = new HubStore(store);
-  const engine = new TransferEngine({
-    store,
-    hub,
-    flowSettings: {
-      subscriptionsWithScope: async (_db, scope) =>
-        ['customer/created', 'customer/updated', 'transaction/created', 'transaction/updated'].includes(scope)
-          ? [SUB]
-          : [],
-    },
-    concurrency: 4,
-  });
-  const deps = {
-    hub,
-    links: engine.links,
-    klaviyoFor: async () => client,
-    collectionsFor: async () => collections,
-    subscriptionFor: async () => subscription,
-  };
-  registerKlaviyoFlows(engine, deps);
+  const createdAt = new Date(Date.now() - 3600_000).toISOString();
+  const { subscription, hub, engine, deps } = buildService(store, client, createdAt);
 
   // Queue everything at once, before the workers start.
   const queueStart = Date.now();
@@ -264,8 +310,36 @@ async function main() {
   const queueMs = Date.now() - queueStart;
   process.stderr.write(`queued ${queued} transfers in ${(queueMs / 1000).toFixed(1)} s; draining…\n`);
 
+  const workers = Number(args.workers ?? 0);
+  const children: ChildProcess[] = [];
+  const childOutputs: string[] = [];
+  if (workers > 0) {
+    if (!databaseUrl || !pgSchema) throw new Error('--workers needs --database-url');
+    const spec = {
+      databaseUrl,
+      pgSchema,
+      sandboxUrl: sandbox.url,
+      apiKey: sandbox.apiKey,
+      budgetKey: `bench-${sandbox.accountId}`,
+      createdAt,
+    };
+    for (let i = 0; i < workers; i++) {
+      const child = spawn(process.execPath, [import.meta.filename], {
+        env: { ...process.env, BENCH_ENGINE_CHILD: JSON.stringify(spec) },
+        stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+      });
+      let out = '';
+      child.stdout?.on('data', (chunk) => {
+        out += chunk;
+      });
+      child.on('exit', () => childOutputs.push(out));
+      children.push(child);
+    }
+    await Promise.all(children.map((child) => new Promise((resolve) => child.once('message', resolve))));
+  }
   const start = Date.now();
-  await engine.start();
+  for (const child of children) child.send('go');
+  if (workers === 0) await engine.start();
   let lastReport = 0;
   for (;;) {
     const pending = await engine.log.count({ subscription_id: SUB, states: ['queued', 'running'] });
@@ -276,14 +350,31 @@ async function main() {
         `  ${((Date.now() - start) / 1000).toFixed(0)} s: ${pending} pending, ${calls.total} Klaviyo calls, ${sandboxCounts(sandbox).rateLimited} × 429\n`,
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
   await sandbox.state.idle();
   const wallMs = Date.now() - start;
   await engine.stop(1000);
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise((resolve) => {
+          child.once('exit', resolve);
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  const workerReports = childOutputs.flatMap((out) => {
+    try {
+      return [JSON.parse(out) as { maxRssMB: number; stats: { rateLimited: number } }];
+    } catch {
+      return [];
+    }
+  });
   const drainCalls = {
     total: calls.total,
-    rateLimited: (await client.stats()).rateLimited,
+    rateLimited:
+      (await client.stats()).rateLimited + workerReports.reduce((n, w) => n + w.stats.rateLimited, 0),
     byOperation: calls.byOperation(),
   };
   const drainSandbox = sandboxCounts(sandbox);
@@ -353,6 +444,7 @@ async function main() {
       preExistingProfiles: preExisting,
       timeScale: TIME_SCALE,
       store: databaseUrl ? 'postgresql' : 'sqlite',
+      workerProcesses: workers || undefined,
     },
     queueSeconds: +(queueMs / 1000).toFixed(1),
     drainSeconds,
@@ -385,6 +477,7 @@ async function main() {
     },
     echo,
     peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    workerPeakRssMB: workers ? workerReports.map((w) => w.maxRssMB) : undefined,
     peakRssNote: 'the whole process: service and the in-process sandbox holding the account',
     checks,
   };
@@ -442,5 +535,6 @@ function bytesPerProfile(): number {
   );
 }
 
-if (!args.backlog && !args.customers) runBoth();
+if (process.env.BENCH_ENGINE_CHILD) await runEngineChild(JSON.parse(process.env.BENCH_ENGINE_CHILD));
+else if (!args.backlog && !args.customers) runBoth();
 else await main();
