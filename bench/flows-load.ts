@@ -407,6 +407,20 @@ async function main() {
       states[state] += await engine.log.count({ subscription_id: SUB, flow, state: state as 'succeeded' });
     }
   }
+  // What failed, by code, with one message each (a failure here fails the run).
+  const failureRows = await store.db
+    .selectFrom('transfers')
+    .select(['flow', 'error_code', 'error_message'])
+    .where('subscription_id', '=', SUB)
+    .where('state', 'in', ['failed', 'dead'])
+    .limit(50)
+    .execute();
+  const failures: Record<string, { count: number; flow: string; message: string | null }> = {};
+  for (const row of failureRows) {
+    const code = row.error_code ?? 'unknown';
+    failures[code] ??= { count: 0, flow: row.flow, message: row.error_message };
+    failures[code].count++;
+  }
   const profileLinks = await store.db
     .selectFrom('links')
     .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -454,6 +468,7 @@ async function main() {
       toFloorWithLinking: +(drainSeconds / floor.withLinkingSeconds).toFixed(1),
     },
     transfers: states,
+    failures,
     profiles: {
       inKlaviyo: account.profiles.size,
       distinctEmails: emails.size,
