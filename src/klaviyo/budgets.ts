@@ -45,6 +45,12 @@ export interface RateBudgetStore {
     nowMs: number,
   ): Promise<void>;
   usage(bucket: string, windows: readonly BudgetWindow[], nowMs: number): Promise<BucketUsage>;
+  /**
+   * The call granted at `grantedMs` was answered at `answeredMs`: Klaviyo counted it somewhere between, so
+   * its slot is held until a window after the answer. Until settled, a grant keeps its slot even past its
+   * window (a stall can hold a call back that long). Optional: a store without it keeps grant times only.
+   */
+  settle?(bucket: string, windows: readonly BudgetWindow[], grantedMs: number, answeredMs: number): void;
 }
 
 export const SECOND = 1000;
@@ -52,13 +58,38 @@ export const MINUTE = 60 * SECOND;
 export const DAY = 24 * 60 * MINUTE;
 
 /**
+ * Extra room for the distance between our clock and Klaviyo's windows. A request reaches Klaviyo some time
+ * after its grant (network, a busy event loop), and not always the same time: when the first request of a
+ * server window arrives late and later ones on time, grants spread over a little more than a window land in
+ * one. The sliding log therefore keeps each window `skewMs` longer than Klaviyo's and leaves `reserve` of
+ * the steady limit unspent, so jitter up to the skew never turns into a 429 (docs/klaviyo-client.md).
+ */
+export interface WindowSafety {
+  /** Added to the burst window (on top of the margin). */
+  burstSkewMs?: number;
+  /** Added to the steady window (on top of the margin). */
+  steadySkewMs?: number;
+  /** Share of the steady limit left unspent (at least one call when set). */
+  steadyReserve?: number;
+}
+
+/** What the transport uses: 200 ms more on the 1 s window, 1 s more and 1% less on the 60 s window. */
+export const STEADY_SAFETY: WindowSafety = { burstSkewMs: 200, steadySkewMs: 1000, steadyReserve: 0.01 };
+
+/**
  * The windows of a tier. `marginMs` widens each window a little: our clock and Klaviyo's do not start a
  * window at the same instant, and requests sent one window apart can arrive closer together than that.
+ * `safety` adds what arrival jitter needs (STEADY_SAFETY); without it the arithmetic is exact (tests).
  */
-export function windowsFor(tier: RateTier, marginMs: number): BudgetWindow[] {
+export function windowsFor(tier: RateTier, marginMs: number, safety: WindowSafety = {}): BudgetWindow[] {
+  const reserve = safety.steadyReserve ? Math.max(1, Math.floor(tier.steady * safety.steadyReserve)) : 0;
   const windows: BudgetWindow[] = [
-    { name: 'burst', limit: tier.burst, windowMs: SECOND + marginMs },
-    { name: 'steady', limit: tier.steady, windowMs: MINUTE + marginMs },
+    { name: 'burst', limit: tier.burst, windowMs: SECOND + marginMs + (safety.burstSkewMs ?? 0) },
+    {
+      name: 'steady',
+      limit: Math.max(1, tier.steady - reserve),
+      windowMs: MINUTE + marginMs + (safety.steadySkewMs ?? 0),
+    },
   ];
   if (tier.daily) windows.push({ name: 'daily', limit: tier.daily, windowMs: DAY + marginMs });
   return windows;
@@ -110,10 +141,15 @@ export class SlidingWindowLog {
 
 interface Bucket {
   logs: Map<WindowName, SlidingWindowLog>;
+  /** Grant times of calls not answered yet, oldest first. */
+  inFlight: number[];
   /** Lower limits learned from RateLimit-Limit. */
   limits: Map<WindowName, number>;
   blockedUntil: number;
 }
+
+/** How soon a take looks again when only unanswered calls fill a window. */
+const HELD_RECHECK_MS = 10;
 
 /** Budgets for one process. Shared by every client built without an explicit store. */
 export class MemoryRateBudgetStore implements RateBudgetStore {
@@ -123,17 +159,41 @@ export class MemoryRateBudgetStore implements RateBudgetStore {
     return this.takeNow(bucketKey, windows, nowMs);
   }
 
-  /** Synchronous core of take(); the async signature is for stores that need I/O. */
-  takeNow(bucketKey: string, windows: readonly BudgetWindow[], nowMs: number): number {
+  /**
+   * Synchronous core of take(); the async signature is for stores that need I/O. With `settles`, the caller
+   * promises to settle() the grant once answered, and the grant holds its slot until then.
+   */
+  takeNow(bucketKey: string, windows: readonly BudgetWindow[], nowMs: number, settles = false): number {
     const bucket = this.bucket(bucketKey);
     if (bucket.blockedUntil > nowMs) return bucket.blockedUntil - nowMs;
     let wait = 0;
     for (const w of windows) {
-      wait = Math.max(wait, this.log(bucket, w.name).waitFor(nowMs, w.windowMs, this.limitOf(bucket, w)));
+      // Unanswered calls whose grant has left the window still hold a slot (see settle).
+      let held = 0;
+      for (const at of bucket.inFlight) if (at + w.windowMs <= nowMs) held++;
+      const limit = this.limitOf(bucket, w) - held;
+      // Held slots free when their answers arrive; until then look again shortly.
+      wait = Math.max(
+        wait,
+        limit <= 0 ? HELD_RECHECK_MS : this.log(bucket, w.name).waitFor(nowMs, w.windowMs, limit),
+      );
     }
     if (wait > 0) return wait;
     for (const w of windows) this.log(bucket, w.name).add(nowMs);
+    if (settles) bucket.inFlight.push(nowMs);
     return 0;
+  }
+
+  settle(bucketKey: string, windows: readonly BudgetWindow[], grantedMs: number, answeredMs: number): void {
+    const bucket = this.bucket(bucketKey);
+    const at = bucket.inFlight.indexOf(grantedMs);
+    if (at < 0) return;
+    bucket.inFlight.splice(at, 1);
+    for (const w of windows) {
+      const log = this.log(bucket, w.name);
+      log.remove(grantedMs);
+      log.add(Math.max(grantedMs, answeredMs));
+    }
   }
 
   async block(bucketKey: string, untilMs: number): Promise<void> {
@@ -180,7 +240,7 @@ export class MemoryRateBudgetStore implements RateBudgetStore {
   private bucket(key: string): Bucket {
     let bucket = this.buckets.get(key);
     if (!bucket) {
-      bucket = { logs: new Map(), limits: new Map(), blockedUntil: 0 };
+      bucket = { logs: new Map(), inFlight: [], limits: new Map(), blockedUntil: 0 };
       this.buckets.set(key, bucket);
     }
     return bucket;

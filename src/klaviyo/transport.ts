@@ -6,6 +6,7 @@ import {
   processBudgetStore,
   type RateBudgetStore,
   Semaphore,
+  STEADY_SAFETY,
   SlidingWindowLog,
   windowsFor,
 } from './budgets.ts';
@@ -189,7 +190,7 @@ export class KlaviyoTransport {
       route = {
         spec,
         bucket: `${this.budgetKey}|${tierKey(spec.tier)}`,
-        windows: windowsFor(spec.tier, this.marginMs),
+        windows: windowsFor(spec.tier, this.marginMs, STEADY_SAFETY),
       };
       this.routes.set(operationId, route);
     }
@@ -205,7 +206,7 @@ export class KlaviyoTransport {
   ): Promise<{ response: KlaviyoResponse<T> } | { error: KlaviyoError; token?: string }> {
     // Asked in the caller's async context, before any wait: a hook may decide by who is calling.
     const onExchange = this.onExchange && (this.wantsExchange?.() ?? true) ? this.onExchange : undefined;
-    await this.acquireSlotAndBudget(route);
+    const grantedAt = await this.acquireSlotAndBudget(route);
     let token: string | undefined;
     try {
       await this.beforeSend?.();
@@ -256,6 +257,9 @@ export class KlaviyoTransport {
       if (cause instanceof KlaviyoError) return { error: cause, token };
       throw cause;
     } finally {
+      // Klaviyo counted the call (if it got there) between its grant and now: its slot is held a window
+      // from now. Settled on every path, so a failed call never keeps a slot.
+      if (grantedAt !== undefined) this.store?.settle?.(route.bucket, route.windows, grantedAt, this.now());
       this.semaphore.release();
     }
   }
@@ -265,26 +269,26 @@ export class KlaviyoTransport {
    * its budget gives its slot back meanwhile, so a starved tier cannot stall the other tiers' calls; the
    * call is sent right after the spend, so grants and sends stay together.
    */
-  private async acquireSlotAndBudget(route: Route): Promise<void> {
+  private async acquireSlotAndBudget(route: Route): Promise<number | undefined> {
     for (;;) {
       const queued = this.semaphore.acquire();
       if (queued) await queued;
       let wait: number;
+      const at = this.now();
       try {
-        wait = await this.trySpend(route);
+        wait = await this.trySpend(route, at);
       } catch (cause) {
         this.semaphore.release();
         throw cause;
       }
-      if (wait === 0) return;
+      if (wait === 0) return this.store ? at : undefined;
       this.semaphore.release();
       await this.sleep(wait);
     }
   }
 
   /** Spends one unit of the subscription throttle and of the tier budget, or nothing and says how long to wait. */
-  private async trySpend(route: Route): Promise<number> {
-    const now = this.now();
+  private async trySpend(route: Route, now: number): Promise<number> {
     let wait = 0;
     if (this.throttle) {
       wait = this.throttle.log.waitFor(now, this.throttle.windowMs, this.throttle.limit);
@@ -293,7 +297,7 @@ export class KlaviyoTransport {
     if (wait === 0 && this.store) {
       wait =
         this.store instanceof MemoryRateBudgetStore
-          ? this.store.takeNow(route.bucket, route.windows, now)
+          ? this.store.takeNow(route.bucket, route.windows, now, true)
           : await this.store.take(route.bucket, route.windows, now);
       if (wait > 0 && this.throttle) this.throttle.log.remove(now);
     }

@@ -73,6 +73,32 @@ function* filtered(items: Iterable<Profile>, terms: FilterTerm[]): Iterable<Prof
   }
 }
 
+/**
+ * The last sorted listing of each account, reused by the next pages of the same query while the matching
+ * profiles and their sort values are the same (an O(N) stamp). Without it, paging through N profiles sorted
+ * by `updated` (the profile poll) sorts N profiles for every page of 100.
+ */
+const sortedListings = new WeakMap<object, { key: string; stamp: string; items: Profile[] }>();
+
+/** A hash of every matching profile's id and sort value, in store order: equal stamps sort equally. */
+function orderStamp(profiles: readonly Profile[], field: string): number {
+  let h = 2166136261;
+  const mix = (text: string) => {
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  };
+  for (const profile of profiles) {
+    mix(profile.id);
+    mix(String(fieldValue(profile, field) ?? ''));
+  }
+  return h >>> 0;
+}
+
+function listingKey(req: ApiRequest): string {
+  const query = new URLSearchParams(req.query);
+  query.delete('page[cursor]');
+  return query.toString();
+}
+
 const getProfiles: Handler = (req) => {
   const terms = parseOperationFilter(req, 'get_profiles');
   const sort = parseSort(req, ['created', 'email', 'id', 'updated']);
@@ -82,7 +108,18 @@ const getProfiles: Handler = (req) => {
   if (sort && !(sort.field === 'id' && !sort.descending) && !(sort.field === 'created' && !sort.descending)) {
     const key = sort.field;
     const direction = sort.descending ? -1 : 1;
-    items = [...items].sort((a, b) => {
+    const matching = [...items];
+    const stamp = `${matching.length}|${orderStamp(matching, key)}`;
+    const cacheKey = listingKey(req);
+    const cached = sortedListings.get(req.account.profiles);
+    if (cached && cached.key === cacheKey && cached.stamp === stamp) {
+      const { page, links } = paginate(req, cached.items, size);
+      return {
+        status: 200,
+        body: { data: page.map((profile) => profileResource(req, profile, extra)), links },
+      };
+    }
+    items = matching.sort((a, b) => {
       // Profiles without the field (no email) sort last, as absent values do in Klaviyo's listings.
       const left = fieldValue(a, key) as string | number | undefined;
       const right = fieldValue(b, key) as string | number | undefined;
@@ -91,6 +128,7 @@ const getProfiles: Handler = (req) => {
       if (right === undefined) return -1;
       return left < right ? -direction : direction;
     });
+    sortedListings.set(req.account.profiles, { key: cacheKey, stamp, items: items as Profile[] });
   }
   const { page, links } = paginate(req, items, size);
   return { status: 200, body: { data: page.map((profile) => profileResource(req, profile, extra)), links } };

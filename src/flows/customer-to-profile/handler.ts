@@ -38,6 +38,7 @@ import { isEmptyPlan, planProfileActions, type ProfileActionPlan } from './profi
 import { matchProfiles } from './profile-match.ts';
 import { prepareProfileAttributes } from './profile-payload.ts';
 import { rememberProfileVersions } from '../shared/profile-versions.ts';
+import { rememberProfileWrites } from '../shared/profile-writes.ts';
 import { type ProfileWrite, writeProfilesInBulk, writeProfilesSingly } from './profile-writer.ts';
 
 export const CUSTOMER_TABLE = 'customer';
@@ -51,6 +52,15 @@ interface Pending {
   collectionId?: string;
   write?: ProfileWrite;
   plan?: ProfileActionPlan;
+  /** The Add mapping, made before matching when it showed the match could be left to the import. */
+  premapped?: MappingOutcome;
+  /** Not matched before the import: the import finds the profile by identifier; its id is read back after. */
+  lazy?: boolean;
+}
+
+/** Same result from the Add and the Update collection: it does not matter which one a record gets. */
+function sameMapping(a: MappingOutcome, b: MappingOutcome): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /**
@@ -87,7 +97,8 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
   return {
     flow: FROM_HUB_FLOW.customer,
     direction: 'from_hub',
-    maxBatch: 2000,
+    // One claim fills one bulk import job (Klaviyo takes 10,000 profiles or 5 MB per job).
+    maxBatch: 10_000,
     async handle(batch: Transfer[], ctx: FlowContext): Promise<Map<string, Outcome>> {
       const outcomes = new Map<string, Outcome>();
       const finish = (pending: Pending, outcome: Outcome) => {
@@ -132,8 +143,26 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
       const links = await deps.links.klaviyoIdsOf(ctx.subscriptionId, CUSTOMER_TABLE, [...byRecord.keys()]);
       for (const pending of pendings) pending.linkedId = links.get(pending.customer.id);
 
+      // Unlinked customers in bulk, when the Add collection updates and links what already exists and maps
+      // them as the Update collection would: matching before the import changes nothing, since the import
+      // itself updates a profile found by identifier. Their ids are learnt once, after it (docs/flows.md,
+      // "Linking"), so each profile is looked up once per drain.
+      const bulkLikely = chooseSendMode(Math.max(ctx.backlog, pendings.length), threshold) === 'bulk';
+      if (bulkLikely && collision === 'update_and_link' && addCollection && updateCollection) {
+        for (const pending of pendings) {
+          if (pending.linkedId) continue;
+          const added = await addCollection.mapAsync(pending.customer, mappingContext);
+          if (addCollection !== updateCollection) {
+            const updated = await updateCollection.mapAsync(pending.customer, mappingContext);
+            if (!sameMapping(added, updated)) continue;
+          }
+          pending.premapped = added;
+          pending.lazy = true;
+        }
+      }
+
       // Unlinked customers: find existing profiles by email, then phone, so they are linked, not duplicated.
-      const unlinked = pendings.filter((pending) => !pending.linkedId);
+      const unlinked = pendings.filter((pending) => !pending.linkedId && !pending.lazy);
       if (unlinked.length > 0 && updateCollection) {
         try {
           const matches = await matchProfiles(
@@ -209,7 +238,7 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
               : `Found the existing Klaviyo profile ${pending.linkedId} by ${pending.matchedBy}; it is updated, not duplicated, and not linked (collision handling update_no_link).`,
           );
         }
-        const mapped = await collection.mapAsync(pending.customer, mappingContext);
+        const mapped = pending.premapped ?? (await collection.mapAsync(pending.customer, mappingContext));
         for (const warning of mapped.warnings) stepAll(pending, 'warning', warning);
         if (mapped.status === 'skipped') {
           finish(pending, { status: 'skipped', reason: mapped.reason, collection_id: collection.id });
@@ -282,6 +311,7 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
       const newLinks: Link[] = [];
       const claims: { hubId: string; profileId: string }[] = [];
       const versions: { profileId: string; updated: string }[] = [];
+      const written: { profileId: string; attributes: Record<string, unknown> }[] = [];
       const actionItems: ProfileActionItem[] = [];
       ready.forEach((pending, index) => {
         const result = results[index];
@@ -311,6 +341,13 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
           'response',
           `${result.created ? 'Created' : 'Updated'} Klaviyo profile ${result.profileId} (${mode === 'bulk' ? 'bulk import job' : 'single call'})`,
         );
+        if (pending.lazy && !result.created) {
+          stepAll(
+            pending,
+            'note',
+            `Linked to the existing Klaviyo profile ${result.profileId}, found by the import by this customer's identifiers; it is updated, not duplicated.`,
+          );
+        }
         const collided = pending.matchedBy !== undefined || result.existingProfileId !== undefined;
         if (collided && collision === 'remove_and_link') {
           claims.push({ hubId: pending.customer.id, profileId: result.profileId });
@@ -330,6 +367,8 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
           });
         }
         if (result.updated) versions.push({ profileId: result.profileId, updated: result.updated });
+        if (pending.write)
+          written.push({ profileId: result.profileId, attributes: pending.write.attributes });
         if (pending.plan && !isEmptyPlan(pending.plan)) {
           actionItems.push({
             key: pending.customer.id,
@@ -356,6 +395,7 @@ export function createCustomerToProfileHandler(deps: FlowDeps): FlowHandler {
         }
       }
       if (versions.length > 0) await rememberProfileVersions(ctx.db, ctx.subscriptionId, versions);
+      if (written.length > 0) await rememberProfileWrites(ctx.db, ctx.subscriptionId, written);
 
       // Custom-field actions, batched across the whole batch.
       if (actionItems.length > 0) {

@@ -21,16 +21,28 @@ function quoted(values: readonly string[]): string {
 interface Found {
   id: string;
   email?: string;
+  /** Klaviyo's `created` of the profile, when asked for. */
+  created?: string;
 }
+
+export interface MatchOptions {
+  /** Also read each profile's `created` (a read-back after an import tells new from existing by it). */
+  withCreated?: boolean;
+}
+
+/** Look-ups in flight at once: the large tier takes 75 a second, so a few parallel pages keep it busy. */
+const LOOKUP_CONCURRENCY = 8;
 
 async function lookup(
   client: KlaviyoClient,
   field: 'email' | 'phone_number',
   values: readonly string[],
+  options: MatchOptions = {},
 ): Promise<Map<string, Found>> {
   const found = new Map<string, Found>();
   const chunks = chunkWithinLimits(values, { maxItems: LOOKUP_SIZE });
-  await mapWithConcurrency(chunks, 4, async (chunk) => {
+  const fields = options.withCreated ? ['email', 'phone_number', 'created'] : ['email', 'phone_number'];
+  await mapWithConcurrency(chunks, LOOKUP_CONCURRENCY, async (chunk) => {
     let next: string | undefined;
     do {
       const page = await client.profiles.list(
@@ -38,7 +50,7 @@ async function lookup(
           ? { next }
           : {
               filter: `any(${field},[${quoted(chunk)}])`,
-              fields: ['email', 'phone_number'],
+              fields,
               pageSize: LOOKUP_SIZE,
             },
       );
@@ -48,7 +60,14 @@ async function lookup(
         const normalized = field === 'email' ? value.toLowerCase() : value;
         // Several profiles with one value cannot happen for identifiers; keep the first if it does.
         const email = typeof profile.attributes.email === 'string' ? profile.attributes.email : undefined;
-        if (!found.has(normalized)) found.set(normalized, { id: profile.id, email });
+        const created = (profile.attributes as { created?: unknown }).created;
+        if (!found.has(normalized)) {
+          found.set(normalized, {
+            id: profile.id,
+            email,
+            created: typeof created === 'string' ? created : undefined,
+          });
+        }
       }
       next = page.next;
     } while (next);
@@ -61,12 +80,15 @@ export interface ProfileMatch {
   by: 'email' | 'phone';
   /** A phone match whose profile carries another email: maybe another person sharing the phone. */
   otherEmail?: string;
+  /** Klaviyo's `created` of the profile (with `withCreated`). */
+  created?: string;
 }
 
 /** Klaviyo profile ids of the candidates that have one, by email, then by phone. */
 export async function matchProfiles(
   client: KlaviyoClient,
   candidates: readonly MatchCandidate[],
+  options: MatchOptions = {},
 ): Promise<Map<string, ProfileMatch>> {
   const matches = new Map<string, ProfileMatch>();
   // Both spellings are asked for: Klaviyo compares emails case-insensitively, but a filter may not.
@@ -80,11 +102,12 @@ export async function matchProfiles(
         .filter((email) => SAFE_VALUE.test(email)),
     ),
   ];
-  const byEmail = emails.length > 0 ? await lookup(client, 'email', emails) : new Map<string, Found>();
+  const byEmail =
+    emails.length > 0 ? await lookup(client, 'email', emails, options) : new Map<string, Found>();
   const remaining: MatchCandidate[] = [];
   for (const candidate of candidates) {
     const found = candidate.email ? byEmail.get(candidate.email.trim().toLowerCase()) : undefined;
-    if (found) matches.set(candidate.key, { profileId: found.id, by: 'email' });
+    if (found) matches.set(candidate.key, { profileId: found.id, by: 'email', created: found.created });
     else remaining.push(candidate);
   }
   const phones = [
@@ -95,7 +118,7 @@ export async function matchProfiles(
     ),
   ];
   if (phones.length === 0) return matches;
-  const byPhone = await lookup(client, 'phone_number', phones);
+  const byPhone = await lookup(client, 'phone_number', phones, options);
   for (const candidate of remaining) {
     const found = candidate.phone ? byPhone.get(candidate.phone) : undefined;
     if (!found) continue;
@@ -103,7 +126,7 @@ export async function matchProfiles(
       found.email && candidate.email && found.email.toLowerCase() !== candidate.email.trim().toLowerCase()
         ? found.email
         : undefined;
-    matches.set(candidate.key, { profileId: found.id, by: 'phone', otherEmail });
+    matches.set(candidate.key, { profileId: found.id, by: 'phone', otherEmail, created: found.created });
   }
   return matches;
 }

@@ -27,6 +27,7 @@ import {
   type KlaviyoErrorEntry,
   refusedIndexes,
 } from '../shared/outcomes.ts';
+import { DEFAULT_JOB_POLL, nextJobPollDelay, progressOf } from '../shared/job-poll.ts';
 import { matchProfiles } from './profile-match.ts';
 
 export interface ProfileWrite {
@@ -55,7 +56,7 @@ export type ProfileWriteResult =
 
 export interface WriterOptions {
   concurrency?: number;
-  /** Waits between job status reads: first, then doubling up to the max. */
+  /** Waits between job status reads: first, then following the job's progress, at most max. */
   jobPollMs?: { first: number; max: number };
   /** Give up waiting on a bulk import job after this long; its records are retried later. */
   jobTimeoutMs?: number;
@@ -66,6 +67,8 @@ export interface WriterOptions {
 }
 
 const IMPORT = endpoint('bulk_import_profiles');
+/** A profile whose `created` is this close before the job was sent counts as made by the job (clock skew). */
+const CREATED_SLACK_MS = 1000;
 
 function isDuplicateConflict(error: unknown): boolean {
   return isKlaviyoError(error) && error.kind === 'conflict';
@@ -191,13 +194,19 @@ function jobFailure(detail: string) {
   };
 }
 
-async function waitForJob(client: KlaviyoClient, jobId: string, options: WriterOptions): Promise<string> {
+async function waitForJob(
+  client: KlaviyoClient,
+  jobId: string,
+  sentAt: number,
+  options: WriterOptions,
+): Promise<string> {
   const sleep = options.sleep ?? ((ms: number) => delay(ms, undefined, { signal: options.signal }));
-  const first = options.jobPollMs?.first ?? 500;
-  const max = options.jobPollMs?.max ?? 5000;
+  const timing = options.jobPollMs ?? DEFAULT_JOB_POLL;
   const deadline = Date.now() + (options.jobTimeoutMs ?? 10 * 60_000);
-  let wait = first;
+  // The first read comes after the first wait: a job is never done the moment it is accepted.
+  let wait = nextJobPollDelay(timing, 0);
   for (;;) {
+    await sleep(wait);
     const job = await client.bulkImport.get(jobId);
     const status = job.attributes.status ?? 'queued';
     if (status === 'complete' || status === 'cancelled') return status;
@@ -206,8 +215,8 @@ async function waitForJob(client: KlaviyoClient, jobId: string, options: WriterO
         `Klaviyo's bulk import job ${jobId} is still ${status}; its profiles will be sent again later`,
       );
     }
-    await sleep(wait);
-    wait = Math.min(max, wait * 2);
+    const progress = progressOf(job.attributes as Record<string, unknown>, Date.now() - sentAt);
+    wait = nextJobPollDelay(timing, wait, progress);
   }
 }
 
@@ -243,9 +252,10 @@ async function importChunk(
   writes: readonly ProfileWrite[],
   options: WriterOptions,
 ): Promise<ItemResult<{ profileId: string; created: boolean }>[]> {
+  const sentAt = Date.now();
   const job = await client.bulkImport.create(writes.map(importInput));
   options.onBulkJob?.({ jobId: job.id, profiles: writes.length });
-  const status = await waitForJob(client, job.id, options);
+  const status = await waitForJob(client, job.id, sentAt, options);
   const results: (ItemResult<{ profileId: string; created: boolean }> | undefined)[] = writes.map(
     () => undefined,
   );
@@ -273,9 +283,10 @@ async function importChunk(
       results[index] = { ok: false, error: rowError(attributes) };
   }
 
-  // Rows that named their profile are done. New profiles are found by their identifiers on the profile
-  // list endpoint (100 per call on the large tier) rather than by reading the job's profiles back, which
-  // costs the same number of pages on a tier five times smaller.
+  // Rows that named their profile are done. The others (new profiles, and existing ones the import matched
+  // by identifier) are found once by their identifiers on the profile list endpoint, 100 per call on the
+  // large tier, rather than by reading the job's profiles back, which costs the same number of pages on a
+  // tier five times smaller. Klaviyo's `created` tells which of them the job made.
   writes.forEach((write, index) => {
     if (results[index] === undefined && write.profileId) {
       results[index] = { ok: true, value: { profileId: write.profileId, created: false } };
@@ -290,10 +301,14 @@ async function importChunk(
         email: writes[index].attributes.email ?? undefined,
         phone: writes[index].attributes.phone_number ?? undefined,
       })),
+      { withCreated: true },
     );
     for (const index of unresolved) {
       const match = found.get(String(index));
-      if (match) results[index] = { ok: true, value: { profileId: match.profileId, created: true } };
+      if (!match) continue;
+      const createdMs = match.created ? Date.parse(match.created) : Number.NaN;
+      const created = Number.isNaN(createdMs) || createdMs >= sentAt - CREATED_SLACK_MS;
+      results[index] = { ok: true, value: { profileId: match.profileId, created } };
     }
   }
   if (results.some((result) => result === undefined)) {

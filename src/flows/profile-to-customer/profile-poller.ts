@@ -11,6 +11,7 @@ import type { FlowDeps } from '../shared/flow-deps.ts';
 import { PROFILE_FIELDS_FOR_HUB } from './handler.ts';
 import { POLL_PAGE_SIZE, type PolledProfile, pollChangedProfiles, updatedMs } from './profile-poll.ts';
 import { knownProfileVersions, rememberProfileVersions } from '../shared/profile-versions.ts';
+import { sortOutEchoes } from '../shared/profile-writes.ts';
 
 export const PROFILE_POLLER = 'profiles';
 
@@ -59,7 +60,9 @@ export function createProfilePoller(deps: FlowDeps & { db: Kysely<Database> }): 
           ),
         async queuePage(profiles, watermark) {
           const fresh = await unseenProfiles(deps.db, ctx.subscriptionId, profiles);
-          const transfers: NewTransfer[] = fresh.map((profile) => ({
+          // What the service itself wrote comes back with a newer `updated`: not a change (no echo).
+          const { changed } = await sortOutEchoes(deps.db, ctx.subscriptionId, fresh);
+          const transfers: NewTransfer[] = changed.map((profile) => ({
             subscription_id: ctx.subscriptionId,
             flow: PROFILE_TO_CUSTOMER_FLOW,
             direction: 'to_hub',

@@ -20,6 +20,7 @@ import { mappingMigration } from './0200_mapping.ts';
 import { flowsMigration } from './0300_flows.ts';
 import { collisionHandlingMigration } from './0301_collision_handling.ts';
 import { backfillWindowMigration } from './0302_backfill_window.ts';
+import { flowProfileWritesMigration } from './0320_flow_profile_writes.ts';
 import { alertsMigration } from './0400_alerts.ts';
 
 export interface StoreMigration {
@@ -45,5 +46,6 @@ export const migrations: StoreMigration[] = [
   flowsMigration,
   collisionHandlingMigration,
   backfillWindowMigration,
+  flowProfileWritesMigration,
   alertsMigration,
 ];

@@ -18,7 +18,21 @@ export interface FlowEventMarksTable {
   sent_at: string;
 }
 
+/** What the service last wrote to a profile: the attribute paths and a hash of their values. */
+export interface FlowProfileWritesTable {
+  subscription_id: string;
+  profile_id: string;
+  /** The written attribute paths, sorted, comma-separated (e.g. `email,first_name,location.city`). */
+  written_keys: string;
+  /** Hash of the written values at those paths. */
+  written_hash: string;
+  /** Hash of every hub-relevant attribute when the poll first read the profile back; null before. */
+  seen_hash: string | null;
+  written_ms: number;
+}
+
 export interface FlowTables {
   flow_profile_versions: FlowProfileVersionsTable;
+  flow_profile_writes: FlowProfileWritesTable;
   flow_event_marks: FlowEventMarksTable;
 }
