@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import { compileKeyedCollections, type FlowSubscription } from '../src/flows/flow-deps.ts';
+import { compileKeyedCollections, type FlowSubscription } from '../src/flows/shared/flow-deps.ts';
 import { registerKlaviyoFlows } from '../src/flows/index.ts';
 import { HubStore } from '../src/hub/store.ts';
 import { createKlaviyoClient, type ExchangeSummary } from '../src/klaviyo/index.ts';

@@ -1,5 +1,6 @@
 // The composition root: opens the store, brings its schema up to date, loads the secret key, builds
 // the context every area receives, makes the first user, and builds the HTTP server.
+import { existsSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -9,8 +10,9 @@ import { createKlaviyoClientCache } from './oauth/clients.ts';
 import { createSecretBox, loadSecretKey, type SecretBox, SecretKeyError } from './secrets/index.ts';
 import { bootstrapAdmin } from './server/auth/bootstrap.ts';
 import { buildServer, type ServerOptions } from './server/app.ts';
-import type { ServiceContext } from './server/context.ts';
+import type { ServiceContext } from './service/context.ts';
 import { openStore } from './store/db.ts';
+import { prepareDataDir, secureSqliteFiles } from './store/files.ts';
 import { migrate } from './store/migrate.ts';
 import { getSetting, setSettingIfAbsent } from './store/repositories/settings.ts';
 import { startTransferServices } from './transfer/service.ts';
@@ -115,6 +117,15 @@ export async function createService(config: Config, options: ServiceOptions = {}
   const closeHooks: Array<() => Promise<void> | void> = [];
   try {
     await migrate(store);
+    // The WAL and SHM exist once the store was written: checked like the key file (docs/security.md).
+    const tightened = [...(store.tightened ?? []), ...(store.file ? secureSqliteFiles(store.file) : [])];
+    if (store.kind === 'postgres' && existsSync(config.dataDir))
+      tightened.push(...prepareDataDir(config.dataDir));
+    for (const file of tightened)
+      log.warn(
+        { file },
+        'the data folder or a store file was readable by other users; its mode was tightened',
+      );
     const { key, source } = loadSecretKey({ envKey: config.secretKey, dataDir: config.dataDir });
     const secrets = createSecretBox(key);
     await checkSecretKey(secrets, store, source);

@@ -84,6 +84,11 @@ const ConfigSchema = z
     KLAVIYO_OAUTH_CLIENT_ID: z.preprocess(blankIsUnset, z.string().optional()),
     KLAVIYO_OAUTH_CLIENT_SECRET: z.preprocess(blankIsUnset, z.string().optional()),
     KLAVIYO_SYNC_ALLOW_SANDBOX_URLS: boolFlag('KLAVIYO_SYNC_ALLOW_SANDBOX_URLS'),
+    KLAVIYO_SYNC_METRICS_TOKEN: z.preprocess(
+      blankIsUnset,
+      z.string().min(16, 'KLAVIYO_SYNC_METRICS_TOKEN must be at least 16 characters').optional(),
+    ),
+    KLAVIYO_SYNC_METRICS_PUBLIC: boolFlag('KLAVIYO_SYNC_METRICS_PUBLIC'),
     KLAVIYO_SYNC_TRUST_PROXY: z
       .string()
       .optional()
@@ -121,6 +126,10 @@ export interface Config {
   oauthClientId?: string;
   oauthClientSecret?: string;
   allowSandboxUrls: boolean;
+  /** A bearer token a Prometheus scraper may send to /metrics (besides API tokens and sessions). */
+  metricsToken?: string;
+  /** /metrics answers anyone (set on purpose, for a scraper on a private network). */
+  metricsPublic: boolean;
   /** Behind a reverse proxy: whose X-Forwarded-For to believe for the client address (off by default). */
   trustProxy: TrustProxy;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -146,6 +155,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     oauthClientId: e.KLAVIYO_OAUTH_CLIENT_ID,
     oauthClientSecret: e.KLAVIYO_OAUTH_CLIENT_SECRET,
     allowSandboxUrls: e.KLAVIYO_SYNC_ALLOW_SANDBOX_URLS,
+    metricsToken: e.KLAVIYO_SYNC_METRICS_TOKEN,
+    metricsPublic: e.KLAVIYO_SYNC_METRICS_PUBLIC,
     trustProxy: e.KLAVIYO_SYNC_TRUST_PROXY,
     logLevel: e.KLAVIYO_SYNC_LOG_LEVEL,
   };

@@ -6,6 +6,10 @@ export const ERROR_CODES = {
   // Input and API usage
   VALIDATION_FAILED: 400,
   BODY_TOO_LARGE: 413,
+  /** A JSON value nested deeper than the service accepts (it could not be stored or written out). */
+  INPUT_TOO_DEEP: 400,
+  /** A string holds NUL or an unpaired UTF-16 surrogate, which the stores cannot keep. */
+  INPUT_CHARACTER_NOT_ALLOWED: 400,
   NOT_FOUND: 404,
   CONFLICT: 409,
   UNAUTHENTICATED: 401,
@@ -48,6 +52,12 @@ export const ERROR_CODES = {
   KLAVIYO_LIST_NOT_FOUND: 404,
   KLAVIYO_PAYLOAD_TOO_LARGE: 413,
   KLAVIYO_BULK_JOB_FAILED: 502,
+  /** Klaviyo retired the API revision the subscription sends (410): the subscription pauses. */
+  KLAVIYO_REVISION_RETIRED: 400,
+  /** Klaviyo does not know the API revision the subscription sends (400 on `revision`): it pauses. */
+  KLAVIYO_REVISION_UNKNOWN: 400,
+  /** Klaviyo answered success with a body the service cannot rely on (missing id, unknown status…). */
+  KLAVIYO_UNEXPECTED_RESPONSE: 502,
   // Mappings and transfers
   MAPPING_REQUIRED_FIELD_MISSING: 400,
   MAPPING_FORMULA_INVALID: 400,
@@ -61,6 +71,8 @@ export const ERROR_CODES = {
   TRANSFER_NOT_RETRYABLE: 409,
   /** The worker stopped (crash, expired lease) while running the transfer too many times: set aside. */
   TRANSFER_ABANDONED: 500,
+  /** A worker's lease on a batch ran out and the transfers were taken back: it writes nothing more. */
+  TRANSFER_CLAIM_LOST: 409,
   RECORD_NOT_FOUND: 404,
   // Outbound hub webhooks
   WEBHOOK_URL_NOT_ALLOWED: 400,
@@ -68,6 +80,19 @@ export const ERROR_CODES = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * Failures about the subscription's access or settings, not the record: they pause every transfer of the
+ * subscription (none is failed) until it is connected again (docs/errors.md).
+ */
+export const SUBSCRIPTION_PAUSING_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'AUTH_REVOKED',
+  'AUTH_INVALID_KEY',
+  'AUTH_MISSING',
+  'AUTH_FORBIDDEN_SCOPE',
+  'KLAVIYO_REVISION_RETIRED',
+  'KLAVIYO_REVISION_UNKNOWN',
+]);
 
 export interface AppErrorOptions {
   /** The input field (JSON path or setting name) the error is about, when there is one. */

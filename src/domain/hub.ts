@@ -4,6 +4,7 @@
 // mapping editor offers. Unknown fields are dropped rather than refused: data exported from other systems
 // often carries extra columns, and refusing a whole import for them helps nobody.
 import { z } from 'zod';
+import { freeFormProblem } from './input-limits.ts';
 
 export const HUB_KINDS = ['customer', 'transaction', 'product'] as const;
 export type HubKind = (typeof HUB_KINDS)[number];
@@ -45,7 +46,16 @@ const flag = z.boolean().nullish();
 const amount = z.number().finite().nullish();
 // Date-times are kept as the ISO 8601 strings they came in (with an offset or Z).
 const datetime = z.iso.datetime({ offset: true }).nullish();
-const dict = z.record(z.string(), z.unknown()).nullish();
+/** Any JSON, within the free-form limits (depth and size) of docs/hub.md. */
+const freeForm = z.unknown().superRefine((value, ctx) => {
+  const why = freeFormProblem(value);
+  if (why) ctx.addIssue({ code: 'custom', message: why });
+});
+const freeRecord = z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+  const why = freeFormProblem(value);
+  if (why) ctx.addIssue({ code: 'custom', message: why });
+});
+const dict = freeRecord.nullish();
 
 const email = z
   .string()
@@ -71,7 +81,7 @@ export const ExternalId = z.object({
   message: text(),
 });
 
-export const ExtensionField = z.object({ key: z.string().max(200), value: z.unknown() });
+export const ExtensionField = z.object({ key: z.string().max(200), value: freeForm });
 
 /** Fields every record shares (iPaaS.com's Base model) plus the hub's own bookkeeping. */
 const base = {
@@ -183,11 +193,11 @@ export const TransactionInput = z.object({
   total: amount,
   total_qty: amount,
   lines: z.array(TransactionLine).max(5000).optional(),
-  taxes: z.array(z.record(z.string(), z.unknown())).max(500).optional(),
+  taxes: z.array(freeRecord).max(500).optional(),
   payments: z.array(TransactionPayment).max(500).optional(),
-  tracking: z.array(z.record(z.string(), z.unknown())).max(500).optional(),
+  tracking: z.array(freeRecord).max(500).optional(),
   addresses: z.array(TransactionAddress).max(100).optional(),
-  notes: z.array(z.record(z.string(), z.unknown())).max(500).optional(),
+  notes: z.array(freeRecord).max(500).optional(),
 });
 export type TransactionInput = z.infer<typeof TransactionInput>;
 
@@ -235,15 +245,15 @@ export const ProductInput = z.object({
   image_url: text(2000),
   url: text(2000),
   variants: z.array(ProductVariant).max(1000).optional(),
-  inventory: z.array(z.record(z.string(), z.unknown())).max(1000).optional(),
+  inventory: z.array(freeRecord).max(1000).optional(),
   categories: z
-    .array(z.union([z.string(), z.record(z.string(), z.unknown())]))
+    .array(z.union([z.string(), freeRecord]))
     .max(500)
     .optional(),
-  options: z.array(z.record(z.string(), z.unknown())).max(500).optional(),
-  units: z.array(z.record(z.string(), z.unknown())).max(100).optional(),
-  alternate_ids: z.array(z.record(z.string(), z.unknown())).max(100).optional(),
-  related_products: z.array(z.record(z.string(), z.unknown())).max(500).optional(),
+  options: z.array(freeRecord).max(500).optional(),
+  units: z.array(freeRecord).max(100).optional(),
+  alternate_ids: z.array(freeRecord).max(100).optional(),
+  related_products: z.array(freeRecord).max(500).optional(),
 });
 export type ProductInput = z.infer<typeof ProductInput>;
 

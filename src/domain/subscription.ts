@@ -1,12 +1,12 @@
 // Subscription settings (SPEC S2): the fields, their defaults and their rules, as zod schemas that give
 // the API's validation, its OpenAPI document and the TypeScript types at once.
 import { z } from 'zod';
+import { hostKind } from './addresses.ts';
 import { DEFAULT_FLOW_SETTINGS, type HubScope } from './hub.ts';
 
 export const INTEGRATION_VERSIONS = ['v1.0'] as const;
 export const CURRENT_INTEGRATION_VERSION = 'v1.0';
 export const KLAVIYO_API_URL = 'https://a.klaviyo.com';
-export const DEFAULT_API_REVISION = '2026-07-15';
 
 export const SUBSCRIPTION_DEFAULTS = {
   version: CURRENT_INTEGRATION_VERSION,
@@ -169,6 +169,11 @@ export const SubscriptionViewSchema = z.object({
   api_url: z.string(),
   api_key: z.string().nullable(),
   api_revision: z.string(),
+  /**
+   * Set when the revision is retired or expected to retire within 180 days (Klaviyo retires revisions about
+   * two years after their date): what will happen and which revision to move to. Null while it is safe.
+   */
+  api_revision_warning: z.string().nullable(),
   generate_events: z.boolean(),
   throttle_limit: z.number(),
   throttle_seconds: z.number(),
@@ -215,7 +220,8 @@ export function checkApiUrl(input: string, allowSandbox: boolean): AllowedApiUrl
   if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== ''))
     return refuse();
   if (url.origin === KLAVIYO_API_URL) return { ok: true, url: KLAVIYO_API_URL };
-  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
-  if (allowSandbox && url.protocol === 'http:' && loopback) return { ok: true, url: url.origin };
+  // Loopback by the service-wide address rule (every spelling of it), as webhook URLs are judged.
+  if (allowSandbox && url.protocol === 'http:' && hostKind(url.hostname) === 'loopback')
+    return { ok: true, url: url.origin };
   return refuse();
 }

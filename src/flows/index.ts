@@ -5,15 +5,15 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import type { FlowRegistry } from '../transfer/registry.ts';
 import type { Poller } from '../transfer/scheduler.ts';
-import { createCustomerToProfileHandler } from './customer-to-profile.ts';
-import type { FlowDeps } from './flow-deps.ts';
-import { createPrivacyDeletionHandler } from './privacy-deletion.ts';
-import { createProfilePoller } from './profile-poller.ts';
-import { createProductToCatalogHandler } from './product-to-catalog.ts';
-import { createProfileToCustomerHandler } from './profile-to-customer.ts';
-import { createTransactionToEventsHandler } from './transaction-to-events.ts';
+import { createCustomerToProfileHandler } from './customer-to-profile/handler.ts';
+import type { FlowDeps } from './shared/flow-deps.ts';
+import { createPrivacyDeletionHandler } from './privacy-deletion/handler.ts';
+import { createProfilePoller } from './profile-to-customer/profile-poller.ts';
+import { createProductToCatalogHandler } from './product-to-catalog/handler.ts';
+import { createProfileToCustomerHandler } from './profile-to-customer/handler.ts';
+import { createTransactionToEventsHandler } from './transaction-to-events/handler.ts';
 
-export type { FlowDeps, FlowSubscription } from './flow-deps.ts';
+export type { FlowDeps, FlowSubscription } from './shared/flow-deps.ts';
 
 export function klaviyoFlowHandlers(deps: FlowDeps) {
   return [

@@ -1,7 +1,7 @@
 // The flows in the running service: handlers on the transfer engine and the profile poll on the
 // scheduler, with the service's own hub, links, Klaviyo clients and stored collections.
 import { loadCompiledCollections } from '../mapping/store.ts';
-import type { ServiceContext } from '../server/context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import { registerKlaviyoFlows } from './index.ts';
 
 export function registerServiceFlows(ctx: ServiceContext): void {

@@ -1,7 +1,11 @@
 // NDJSON import: one record a line, streamed. Lines are read as they arrive and written in chunks, so
 // memory stays flat whatever the file's size; a bad line is reported by its number and the rest go on.
+// A chunk the store refuses as a whole is split in halves until the lines it cannot store are found:
+// those are reported, every other line of the chunk is still stored (docs/hub.md).
+import { AppError } from '../domain/errors.ts';
 import { HUB_INPUT_SCHEMAS, type HubKind } from '../domain/hub.ts';
-import { plainIssueMessage } from '../server/errors.ts';
+import { findInputProblem } from '../domain/input-limits.ts';
+import { plainIssueMessage } from '../domain/validation-messages.ts';
 import type { HubStore, WriteOptions } from './store.ts';
 
 export interface RejectedLine {
@@ -27,6 +31,8 @@ export interface ImportOptions extends WriteOptions {
   maxLineBytes?: number;
   maxReported?: number;
   onProgress?: (report: ImportReport) => void;
+  /** A line the store could not write for a reason of its own (the route logs it); it is reported too. */
+  onStoreError?: (err: unknown, firstLine: number) => void;
 }
 
 export async function importNdjson(
@@ -48,7 +54,7 @@ export async function importNdjson(
     errors: [],
     errors_truncated: false,
   };
-  let pending: Record<string, unknown>[] = [];
+  let pending: { line: number; record: Record<string, unknown> }[] = [];
 
   const reject = (line: number, message: string, field?: string) => {
     report.rejected++;
@@ -57,14 +63,39 @@ export async function importNdjson(
     else report.errors_truncated = true;
   };
 
+  /** Writes lines in one transaction; when the store refuses it, each half again, down to one line. */
+  const write = async (lines: { line: number; record: Record<string, unknown> }[]): Promise<void> => {
+    try {
+      const r = await hub.upsertMany(
+        kind,
+        lines.map((l) => l.record),
+        { originSubscriptionId: options.originSubscriptionId },
+      );
+      report.accepted += lines.length;
+      report.created += r.created;
+      report.updated += r.updated;
+    } catch (err) {
+      if (lines.length === 1) {
+        const line = lines[0]!;
+        const known = err instanceof AppError && err.status < 500;
+        if (!known) options.onStoreError?.(err, line.line);
+        return reject(
+          line.line,
+          known ? err.message : 'could not be stored (see the service log); the other lines went on',
+          known ? err.field : undefined,
+        );
+      }
+      const half = Math.ceil(lines.length / 2);
+      await write(lines.slice(0, half));
+      await write(lines.slice(half));
+    }
+  };
+
   const flush = async () => {
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
-    const r = await hub.upsertMany(kind, batch, { originSubscriptionId: options.originSubscriptionId });
-    report.accepted += batch.length;
-    report.created += r.created;
-    report.updated += r.updated;
+    await write(batch);
     options.onProgress?.(report);
   };
 
@@ -83,13 +114,15 @@ export async function importNdjson(
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return reject(lineNo, 'a line must be one JSON object');
     }
+    const problem = findInputProblem(value);
+    if (problem) return reject(lineNo, problem.message, problem.field);
     const parsed = schema.safeParse(value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const field = issue.path.join('.');
       return reject(lineNo, plainIssueMessage(issue, field || undefined), field || undefined);
     }
-    pending.push(parsed.data as Record<string, unknown>);
+    pending.push({ line: lineNo, record: parsed.data as Record<string, unknown> });
     if (pending.length >= chunkSize) await flush();
   };
 

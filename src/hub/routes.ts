@@ -11,8 +11,8 @@ import {
   HubId,
   type HubKind,
 } from '../domain/hub.ts';
-import type { ServiceContext } from '../server/context.ts';
-import { plainIssueMessage } from '../server/errors.ts';
+import type { ServiceContext } from '../service/context.ts';
+import { plainIssueMessage } from '../domain/validation-messages.ts';
 import { importNdjson } from './import.ts';
 import type { HubStore } from './store.ts';
 
@@ -150,7 +150,9 @@ function registerKind(app: FastifyInstance, ctx: ServiceContext, kind: HubKind) 
         },
       );
     }
-    return importNdjson(hub(), kind, req.body as AsyncIterable<Buffer>);
+    return importNdjson(hub(), kind, req.body as AsyncIterable<Buffer>, {
+      onStoreError: (err, line) => req.log.error({ err, line }, 'import: a line could not be stored'),
+    });
   });
 }
 

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { AppError } from '../domain/errors.ts';
 import { HUB_INPUT_SCHEMAS, type HubKind, type HubRecord, type HubRecordOf } from '../domain/hub.ts';
-import { plainIssueMessage } from '../server/errors.ts';
+import { plainIssueMessage } from '../domain/validation-messages.ts';
 import type { Store } from '../store/db.ts';
 import type { Database } from '../store/schema.ts';
 import type { HubRecordsTable } from '../store/tables/hub.ts';

@@ -10,7 +10,15 @@ export {
 } from './budgets.ts';
 export { PostgresRateBudgetStore, type PostgresRateBudgetStoreOptions } from './budgets-postgres.ts';
 export { createKlaviyoClient, type KlaviyoClient } from './client.ts';
-export { ENDPOINTS, type EndpointSpec, endpoint, type RateTier, tierKey } from './endpoints.ts';
+export {
+  ENDPOINTS,
+  type EndpointSpec,
+  endpoint,
+  OAUTH_SCOPES,
+  type RateTier,
+  scopesFor,
+  tierKey,
+} from './endpoints.ts';
 export {
   type KlaviyoApiError,
   KlaviyoError,
@@ -35,7 +43,13 @@ export type {
   ProfileMeta,
 } from './resources/profiles.ts';
 export type { SubscribeOptions, SubscriptionProfile } from './resources/subscriptions.ts';
-export { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy } from './retry.ts';
+export {
+  REVISION_WARNING_DAYS,
+  type RevisionLifecycle,
+  revisionLifecycle,
+  revisionWarning,
+} from './revisions.ts';
+export { DEFAULT_RETRY_POLICY, MAX_RETRY_AFTER_MS, parseRetryAfter, type RetryPolicy } from './retry.ts';
 export {
   DEFAULT_REVISION,
   type ExchangeSummary,

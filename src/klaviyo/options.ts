@@ -9,6 +9,8 @@ export interface TokenProvider {
   getAccessToken(): Promise<string>;
   /** Called once after a 401 that answered `rejectedToken`; returns a fresh token. */
   refreshAccessToken(rejectedToken: string): Promise<string>;
+  /** The scopes the authorization granted, when known; a 403 then names only the missing ones. */
+  grantedScopes?(): Promise<readonly string[] | undefined>;
 }
 
 export type KlaviyoAuth = { kind: 'api_key'; apiKey: string } | { kind: 'oauth'; tokens: TokenProvider };
@@ -33,7 +35,7 @@ export interface KlaviyoClientOptions {
   /** e.g. https://a.klaviyo.com, or the sandbox's http://127.0.0.1:PORT */
   baseUrl: string;
   auth: KlaviyoAuth;
-  /** Klaviyo API revision header; default 2026-07-15. */
+  /** Klaviyo API revision header; default DEFAULT_REVISION (src/klaviyo/revisions.ts). */
   revision?: string;
   /** Identity of the rate quota: the account for private keys, the app install for OAuth. */
   budgetKey: string;
@@ -48,6 +50,11 @@ export interface KlaviyoClientOptions {
   onExchange?: (e: ExchangeSummary) => void;
   /** Asked before each request; false skips building its summary (redacting big bodies costs). */
   wantsExchange?: () => boolean;
+  /**
+   * Awaited right before each request goes out (after any wait for budget); a throw stops the call with
+   * that error. The transfer engine refuses writes here once a worker lost its claim on the batch.
+   */
+  beforeSend?: () => Promise<void> | void;
   timeouts?: { connectMs?: number; readMs?: number };
   retry?: Partial<RetryPolicy>;
   /** Injected for tests: the clock, the wait, and the jitter source. */
@@ -72,6 +79,8 @@ export interface CallInput {
 export interface KlaviyoResponse<T = unknown> {
   status: number;
   body: T;
+  /** The operation answered (for the messages of answers that do not fit, src/klaviyo/answers.ts). */
+  operationId: string;
 }
 
 export interface TierStats {

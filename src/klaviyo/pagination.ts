@@ -1,3 +1,4 @@
+import { CollectionSchema, parseAnswer } from './answers.ts';
 import type { CallInput, KlaviyoTransport } from './transport.ts';
 
 /** A JSON:API resource as Klaviyo returns it. */
@@ -16,22 +17,18 @@ export interface Page<A = Record<string, unknown>> {
   next?: string;
 }
 
-interface CollectionBody<A> {
-  data?: KlaviyoResource<A>[];
-  included?: KlaviyoResource[];
-  links?: { next?: string | null };
-}
-
 export async function fetchPage<A>(
   transport: KlaviyoTransport,
   operationId: string,
   input: CallInput,
 ): Promise<Page<A>> {
-  const { body } = await transport.call<CollectionBody<A>>(operationId, input);
+  const answer = await transport.call(operationId, input);
+  // Checked: `data` must be a list of resources with ids, and `links.next` a URL (src/klaviyo/answers.ts).
+  const body = parseAnswer(CollectionSchema, answer.body, operationId, answer.status);
   return {
-    data: body?.data ?? [],
-    included: body?.included,
-    next: body?.links?.next ?? undefined,
+    data: body.data as KlaviyoResource<A>[],
+    included: body.included as KlaviyoResource[] | undefined,
+    next: body.links?.next ?? undefined,
   };
 }
 

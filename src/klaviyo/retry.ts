@@ -32,15 +32,25 @@ export function headerValue(
   return undefined;
 }
 
-/** Retry-After as milliseconds from `nowMs`: delta-seconds or an HTTP date; undefined when absent or bad. */
-export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
-  if (value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (trimmed === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.ceil(Number(trimmed) * 1000);
-  const at = Date.parse(trimmed);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - nowMs);
+/** A Retry-After longer than this is taken as this: a server cannot park a tier or a transfer for weeks. */
+export const MAX_RETRY_AFTER_MS = 24 * 60 * 60_000;
+
+/**
+ * An HTTP Retry-After as milliseconds from `nowMs`: delay-seconds (decimals taken as meant) or an HTTP
+ * date, capped at MAX_RETRY_AFTER_MS; undefined when absent or unreadable. The one parser of the service:
+ * the client's 429 handling, the transfer engine and webhook deliveries use it (the sandbox keeps its own).
+ */
+export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | undefined {
+  const text = value?.trim();
+  if (!text) return undefined;
+  // An HTTP date starts with the day's name; anything else that is not plain seconds is not a delay.
+  const ms = /^\d+(\.\d+)?$/.test(text)
+    ? Math.ceil(Number(text) * 1000)
+    : /^[A-Za-z]/.test(text)
+      ? Date.parse(text) - nowMs
+      : Number.NaN;
+  if (!Number.isFinite(ms)) return undefined;
+  return Math.min(Math.max(0, ms), MAX_RETRY_AFTER_MS);
 }
 
 /** Full jitter: a uniform draw below the exponential ceiling (spreads retries of many clients apart). */

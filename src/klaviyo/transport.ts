@@ -30,7 +30,9 @@ import {
   type RetryPolicy,
 } from './retry.ts';
 
-export const DEFAULT_REVISION = '2026-07-15';
+import { DEFAULT_REVISION } from './revisions.ts';
+
+export { DEFAULT_REVISION } from './revisions.ts';
 const JSON_API = 'application/vnd.api+json';
 
 export type {
@@ -82,6 +84,7 @@ export class KlaviyoTransport {
   private readonly dispatcher: Dispatcher;
   private readonly onExchange?: (e: ExchangeSummary) => void;
   private readonly wantsExchange?: () => boolean;
+  private readonly beforeSend?: () => Promise<void> | void;
   private readonly routes = new Map<string, Route>();
   private readonly budgetKey: string;
   readonly now: () => number;
@@ -112,6 +115,7 @@ export class KlaviyoTransport {
       sharedAgent(options.timeouts?.connectMs ?? 10_000, options.timeouts?.readMs ?? 60_000);
     this.onExchange = options.onExchange;
     this.wantsExchange = options.wantsExchange;
+    this.beforeSend = options.beforeSend;
     this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => delay(ms));
     this.random = options.random ?? Math.random;
@@ -137,8 +141,9 @@ export class KlaviyoTransport {
       const outcome = await this.send<T>(route, url, payload, input.body, attempt);
       if ('response' in outcome) return outcome.response;
       const { error, token } = outcome;
-      if (error.status === 401 && this.auth.kind === 'oauth' && !refreshed && token) {
+      if (error.code === 'AUTH_REVOKED' && this.auth.kind === 'oauth' && !refreshed && token) {
         // An access token can expire between the provider's check and Klaviyo's; one refresh settles it.
+        // (Klaviyo may say so with a 401 or, by its error code, another status.)
         refreshed = true;
         this.counters.tokenRefreshes++;
         await this.auth.tokens.refreshAccessToken(token);
@@ -200,6 +205,7 @@ export class KlaviyoTransport {
     await this.acquireSlotAndBudget(route);
     let token: string | undefined;
     try {
+      await this.beforeSend?.();
       token = this.auth.kind === 'oauth' ? await this.auth.tokens.getAccessToken() : this.auth.apiKey;
       const headers: Record<string, string> = {
         accept: JSON_API,
@@ -241,7 +247,7 @@ export class KlaviyoTransport {
         });
       }
       if (error) return { error, token };
-      return { response: { status, body: parsed as T } };
+      return { response: { status, body: parsed as T, operationId: route.spec.operationId } };
     } catch (cause) {
       // A token provider failure is not Klaviyo's; surface it as it is, after the slot is freed.
       if (cause instanceof KlaviyoError) return { error: cause, token };
@@ -303,13 +309,34 @@ export class KlaviyoTransport {
       // Klaviyo counts per tier: every call of this tier would meet the same 429, so the whole tier waits.
       if (this.store) await this.store.block(route.bucket, this.now() + (retryAfterMs ?? 1000));
     }
-    return errorFromResponse({
+    const error = errorFromResponse({
       status,
       body,
       retryAfterMs,
       operationId: route.spec.operationId,
       authKind: this.auth.kind,
+      revision: this.revision,
+      scopes: { required: route.spec.scopes },
     });
+    if (
+      error.code !== 'AUTH_FORBIDDEN_SCOPE' ||
+      this.auth.kind !== 'oauth' ||
+      !this.auth.tokens.grantedScopes
+    )
+      return error;
+    // With OAuth the granted scopes are known: name only the ones missing.
+    const granted = await this.auth.tokens.grantedScopes().catch(() => undefined);
+    return granted
+      ? errorFromResponse({
+          status,
+          body,
+          retryAfterMs,
+          operationId: route.spec.operationId,
+          authKind: this.auth.kind,
+          revision: this.revision,
+          scopes: { required: route.spec.scopes, granted },
+        })
+      : error;
   }
 
   private async observe(route: Route, headers: Record<string, string | string[] | undefined>): Promise<void> {

@@ -1,6 +1,6 @@
 // What the mapping area does when a subscription is created: "Create Default Mappings" (SPEC S2, S5).
-import type { ServiceContext } from '../server/context.ts';
-import type { SubscriptionCreatedEvent } from '../server/subscriptions/hooks.ts';
+import type { ServiceContext } from '../service/context.ts';
+import type { SubscriptionCreatedEvent } from '../subscriptions/hooks.ts';
 import { createDefaultCollections } from './store.ts';
 
 export async function createDefaultMappingsHook(

@@ -5,7 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CollectionInput, PreviewInput } from '../domain/collections.ts';
 import { AppError } from '../domain/errors.ts';
-import type { ServiceContext } from '../server/context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import { previewCollection } from './preview.ts';
 import {
   collectionTrees,
@@ -121,7 +121,16 @@ export function registerMappingRoutes(app: FastifyInstance, ctx: ServiceContext)
         hubRecord: async (kind, id) => (ctx.hub ? ctx.hub.get(kind, id) : null),
         klaviyoProfile: async (id) => {
           const client = await ctx.klaviyoFor(collection.subscription_id);
-          return client.profiles.get(id, { additionalFields: ['subscriptions'] });
+          try {
+            return await client.profiles.get(id, { additionalFields: ['subscriptions'] });
+          } catch (err) {
+            // An id Klaviyo does not know is the caller's mistake, not the service's (a 404, not a 500).
+            if ((err as { code?: unknown }).code === 'KLAVIYO_NOT_FOUND')
+              throw new AppError('RECORD_NOT_FOUND', `Klaviyo has no profile with id '${id}'.`, {
+                field: 'record_id',
+              });
+            throw err;
+          }
         },
       });
     },

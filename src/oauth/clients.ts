@@ -2,6 +2,8 @@
 // token manager), revision, throttle, concurrency and rate budget key. Cached, and rebuilt when the
 // subscription's settings change (its updated_at moves). Token managers live as long as the service, so
 // their single-flight refresh spans every client of a subscription.
+import { Agent } from 'undici';
+import { connectLookup } from '../domain/addresses.ts';
 import { AppError } from '../domain/errors.ts';
 import {
   createKlaviyoClient,
@@ -10,12 +12,13 @@ import {
   type RateBudgetStore,
 } from '../klaviyo/index.ts';
 import { sha256Hex } from '../secrets/index.ts';
-import type { ServiceContext } from '../server/context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import type { Store } from '../store/db.ts';
 import { RATE_BUDGET_WINDOWS_TABLE } from '../store/migrations/0003_rate_budget_windows.ts';
+import { checkClaim } from '../transfer/claim-guard.ts';
 import { isRecordingExchanges, recordExchange } from '../transfer/exchange-steps.ts';
 import { createTokenManager, type TokenManager, type TokenManagerOptions } from './token-manager.ts';
-import { requireSubscription } from '../server/subscriptions/lookup.ts';
+import { requireSubscription } from '../subscriptions/lookup.ts';
 
 export interface KlaviyoClientCache {
   get(subscriptionId: string): Promise<KlaviyoClient>;
@@ -32,6 +35,39 @@ export function sharedBudgetStore(store: Store): RateBudgetStore | undefined {
   const pool = store.pool;
   if (store.kind !== 'postgres' || !pool) return undefined;
   return new PostgresRateBudgetStore({ pool, table: RATE_BUDGET_WINDOWS_TABLE, schema: store.pgSchema });
+}
+
+const dispatchers = new Map<boolean, Agent>();
+
+/**
+ * The keep-alive agent Klaviyo calls go through (timeouts as the client's defaults): its lookup refuses
+ * a name that resolves to a loopback or internal address, at connect time, by the same rule the API URL
+ * is checked with when saved (loopback only with sandbox URLs allowed).
+ */
+function klaviyoDispatcher(allowLoopback: boolean): Agent {
+  let agent = dispatchers.get(allowLoopback);
+  if (!agent) {
+    agent = new Agent({
+      keepAliveTimeout: 30_000,
+      headersTimeout: 60_000,
+      bodyTimeout: 60_000,
+      connect: {
+        timeout: 10_000,
+        lookup: connectLookup({
+          allowLoopback,
+          refuse: (host, address) =>
+            new AppError(
+              'API_URL_NOT_ALLOWED',
+              address === undefined
+                ? `${host} has no address.`
+                : `${host} resolves to ${address}, a loopback or internal address; Klaviyo calls go to public addresses only.`,
+            ),
+        }),
+      },
+    });
+    dispatchers.set(allowLoopback, agent);
+  }
+  return agent;
 }
 
 export function createKlaviyoClientCache(
@@ -59,6 +95,8 @@ export function createKlaviyoClientCache(
       if (cached && cached.stamp === stamp) return cached.client;
       const common = {
         baseUrl: sub.api_url,
+        // Every connection's addresses are checked like webhook receivers' (docs/security.md).
+        dispatcher: klaviyoDispatcher(ctx.config.allowSandboxUrls),
         revision: sub.api_revision ?? undefined,
         throttle: { limit: sub.throttle_limit, seconds: sub.throttle_seconds },
         concurrency: sub.concurrent_connections,
@@ -66,6 +104,8 @@ export function createKlaviyoClientCache(
         // Debug transfers log their requests (SPEC S5.6); other calls build no exchange summary.
         onExchange: recordExchange,
         wantsExchange: isRecordingExchanges,
+        // A worker that lost its claim on a batch sends nothing more for it (docs/transfers.md).
+        beforeSend: checkClaim,
       };
       let client: KlaviyoClient;
       if (sub.auth_method === 'oauth') {

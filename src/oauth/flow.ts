@@ -3,8 +3,8 @@
 import * as oauth from 'oauth4webapi';
 import { AppError } from '../domain/errors.ts';
 import { randomToken } from '../secrets/index.ts';
-import type { ServiceContext } from '../server/context.ts';
-import { testConnection } from '../server/subscriptions/connection.ts';
+import type { ServiceContext } from '../service/context.ts';
+import { testConnection } from '../subscriptions/connection.ts';
 import {
   consumeOAuthState,
   deleteOAuthTokens,
@@ -14,8 +14,8 @@ import {
 } from '../store/repositories/oauth.ts';
 import { getSubscriptionRow, updateSubscriptionRow } from '../store/repositories/subscriptions.ts';
 import { oauthErrorCode, oauthProvider, tokensToStore, withTimeout } from './provider.ts';
-import { markSubscriptionStatus } from './status.ts';
-import { requireSubscription } from '../server/subscriptions/lookup.ts';
+import { markSubscriptionStatus } from '../subscriptions/status.ts';
+import { requireSubscription } from '../subscriptions/lookup.ts';
 
 export const STATE_TTL_MS = 10 * 60 * 1000;
 

@@ -5,9 +5,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../domain/errors.ts';
 import { SubscriptionViewSchema } from '../domain/subscription.ts';
-import { requireAuth } from '../server/auth/guard.ts';
-import type { ServiceContext } from '../server/context.ts';
-import { loadView } from '../server/routes/subscriptions.ts';
+import { requireAuth } from '../http/auth-guard.ts';
+import type { ServiceContext } from '../service/context.ts';
+import { loadView } from '../subscriptions/view.ts';
 import { completeAuthorization, startAuthorization, unlink } from './flow.ts';
 
 function escapeHtml(text: string): string {

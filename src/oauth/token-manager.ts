@@ -9,7 +9,7 @@ import * as oauth from 'oauth4webapi';
 import { Counter } from 'prom-client';
 import { AppError } from '../domain/errors.ts';
 import type { TokenProvider } from '../klaviyo/index.ts';
-import type { ServiceContext } from '../server/context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import {
   acquireRefreshLease,
   deleteOAuthTokens,
@@ -20,8 +20,8 @@ import {
 } from '../store/repositories/oauth.ts';
 import { getSubscriptionRow } from '../store/repositories/subscriptions.ts';
 import { oauthErrorCode, oauthProvider, tokensToStore, withTimeout } from './provider.ts';
-import { markSubscriptionStatus } from './status.ts';
-import { requireSubscription } from '../server/subscriptions/lookup.ts';
+import { markSubscriptionStatus } from '../subscriptions/status.ts';
+import { requireSubscription } from '../subscriptions/lookup.ts';
 
 export const REFRESH_MARGIN_MS = 5 * 60 * 1000;
 export const REFRESH_COOLDOWN_MS = 30 * 1000;
@@ -220,6 +220,12 @@ export function createTokenManager(
       // Someone already replaced the token that was refused: use theirs.
       if (current !== rejectedToken && Number(row.access_token_expires_at) > now()) return remember(row);
       return singleFlight(row.generation, true);
+    },
+    async grantedScopes() {
+      // Klaviyo's token answer lists the granted scopes (space-separated); older rows may not have them.
+      const row = await getOAuthTokens(ctx.store.db, subscriptionId);
+      const scopes = row?.scope?.split(/\s+/).filter(Boolean);
+      return scopes && scopes.length > 0 ? scopes : undefined;
     },
     ensureFresh,
     get refreshCount() {

@@ -13,7 +13,7 @@ import {
   notFound,
   pageSize,
   paginate,
-  parseFilter,
+  parseOperationFilter,
   parseSort,
   relationship,
   sparse,
@@ -76,6 +76,18 @@ function readAttributes(kind: Kind, attributes: Json, creating: boolean, pointer
   const rules = FIELDS[kind];
   const out: Json = {};
   for (const [key, value] of Object.entries(attributes)) {
+    // The spec declares every attribute nullable. `null` clears an optional field; a field that creation
+    // requires cannot be cleared (docs/sandbox.md).
+    if (value === null) {
+      if (!OUTPUT[kind].includes(key) && key !== 'integration_type' && key !== 'catalog_type')
+        throw invalid(`'${key}' is not a valid field for the resource '${typeOf(kind)}'.`, {
+          pointer: `${pointer}/${key}`,
+        });
+      if (rules.required.includes(key))
+        throw invalid(`'${key}' cannot be null.`, { pointer: `${pointer}/${key}` });
+      if (key !== 'integration_type' && key !== 'catalog_type') out[key] = null;
+      continue;
+    }
     if (key === 'integration_type') {
       if (value !== '$custom')
         throw invalid("'integration_type' must be '$custom'.", { pointer: `${pointer}/${key}` });
@@ -143,7 +155,7 @@ function create(account: Account, kind: Kind, data: Json, pointer: string, now: 
       pointer: `${pointer}/attributes/external_id`,
     });
   }
-  if (attributes.published === undefined) attributes.published = true;
+  if (attributes.published === undefined || attributes.published === null) attributes.published = true;
   const resource: CatalogItem = { id, attributes, created: now, updated: now };
   if (itemId !== undefined) (resource as CatalogVariant).itemId = itemId;
   resources.set(id, resource);
@@ -198,12 +210,9 @@ function resource(req: ApiRequest, kind: Kind, item: CatalogItem): Json {
   return out;
 }
 
-function list(kind: Kind, items: (req: ApiRequest) => Iterable<CatalogItem>): Handler {
+function list(kind: Kind, operationId: string, items: (req: ApiRequest) => Iterable<CatalogItem>): Handler {
   return (req) => {
-    const rules: Record<string, string[]> = { ids: ['any'], title: ['contains'], published: ['equals'] };
-    if (kind === 'item') rules['category.id'] = ['equals'];
-    else Object.assign(rules, { 'item.id': ['equals'], sku: ['equals'] });
-    const terms = parseFilter(req, rules);
+    const terms = parseOperationFilter(req, operationId);
     const sort = parseSort(req, ['created']);
     let found = [...items(req)].filter((item) =>
       terms.every((term) => {
@@ -326,7 +335,7 @@ function crud(kind: Kind): Record<string, Handler> {
     };
   };
   return {
-    [`get_catalog_${kind}s`]: list(kind, (req) => store(req.account, kind).values()),
+    [`get_catalog_${kind}s`]: list(kind, `get_catalog_${kind}s`, (req) => store(req.account, kind).values()),
     [`get_catalog_${kind}`]: get,
     [`create_catalog_${kind}`]: (req) => ({
       status: 201,
@@ -357,7 +366,7 @@ function crud(kind: Kind): Record<string, Handler> {
 export const catalogHandlers: Record<string, Handler> = {
   ...crud('item'),
   ...crud('variant'),
-  get_variants_for_catalog_item: list('variant', (req) => {
+  get_variants_for_catalog_item: list('variant', 'get_variants_for_catalog_item', (req) => {
     if (!req.account.catalogItems.has(req.params.id))
       throw notFound(`A catalog item with id ${req.params.id} does not exist.`);
     return [...req.account.catalogVariants.values()].filter((variant) => variant.itemId === req.params.id);

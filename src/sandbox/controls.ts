@@ -17,6 +17,21 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 
 const iso = (ms: number | undefined) => (ms ? new Date(ms).toISOString() : null);
 
+function consentsView(profile: Profile) {
+  const out: Record<string, unknown> = {};
+  for (const [channel, consent] of Object.entries(profile.consents ?? {})) {
+    if (!consent) continue;
+    out[channel] = {
+      consent: consent.consent,
+      timestamp: consent.timestamp,
+      method: consent.method,
+      historical_import: consent.historicalImport === true,
+      consented_at: iso(consent.consentedAt),
+    };
+  }
+  return out;
+}
+
 function profileView(profile: Profile) {
   return {
     id: profile.id,
@@ -26,7 +41,7 @@ function profileView(profile: Profile) {
     first_name: profile.first_name ?? null,
     last_name: profile.last_name ?? null,
     properties: profile.properties ?? {},
-    consents: profile.consents ?? {},
+    consents: consentsView(profile),
     created: iso(profile.created),
     updated: iso(profile.updated),
   };
@@ -86,6 +101,8 @@ function accountView(account: Account, include: Set<string>) {
       unique_id: event.uniqueId,
       value: event.value ?? null,
       properties: event.properties,
+      backfill: event.backfill,
+      triggers_flows: !event.backfill,
     }));
   }
   if (include.has('jobs')) view.jobs = [...account.jobs.values()].map(jobView);

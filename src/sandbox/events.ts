@@ -5,6 +5,7 @@ import {
   ApiError,
   type ApiRequest,
   attributesOf,
+  checkDeclared,
   dataOf,
   invalid,
   isObject,
@@ -14,12 +15,18 @@ import {
   notFound,
   pageSize,
   paginate,
-  parseFilter,
+  parseOperationFilter,
   parseSort,
   relationship,
   sparse,
 } from './http.ts';
-import { profileResource, readIdentifiers, upsertProfile } from './profile-model.ts';
+import {
+  EVENT_PROFILE_ATTRIBUTES,
+  profileResource,
+  readIdentifiers,
+  upsertProfile,
+  validateAttributes,
+} from './profile-model.ts';
 import type { Handler } from './server.ts';
 import { type Account, type Metric, Profile, type SandboxEvent, shortId, ulid } from './state.ts';
 
@@ -34,11 +41,31 @@ export interface EventInput {
   value: number | undefined;
   valueCurrency: string | undefined;
   uniqueId: string | undefined;
+  /** recorded but does not trigger flows (revision 2026-07-15) */
+  backfill: boolean;
   profile: { id?: string; attributes: Json; meta?: unknown };
 }
 
+/** The attributes an event of a bulk create job declares; create event also declares `profile`. */
+export const BULK_EVENT_ATTRIBUTES: readonly string[] = [
+  'properties',
+  'time',
+  'value',
+  'value_currency',
+  'unique_id',
+  'backfill',
+  'metric',
+];
+const EVENT_ATTRIBUTES: readonly string[] = [...BULK_EVENT_ATTRIBUTES, 'profile'];
+
 /** Validates one event's attributes (without its profile) and returns the parts to record. */
-export function readEvent(attributes: Json, pointer: string, now: number): Omit<EventInput, 'profile'> {
+export function readEvent(
+  attributes: Json,
+  pointer: string,
+  now: number,
+  declared: readonly string[] = EVENT_ATTRIBUTES,
+): Omit<EventInput, 'profile'> {
+  checkDeclared(attributes, declared, pointer, "the resource 'event'");
   const properties = attributes.properties;
   if (!isObject(properties))
     throw invalid("'properties' is required and must be an object.", { pointer: `${pointer}/properties` });
@@ -71,6 +98,9 @@ export function readEvent(attributes: Json, pointer: string, now: number): Omit<
   if (uniqueId !== undefined && uniqueId !== null && typeof uniqueId !== 'string') {
     throw invalid("'unique_id' must be a string.", { pointer: `${pointer}/unique_id` });
   }
+  const backfill = attributes.backfill;
+  if (backfill !== undefined && backfill !== null && typeof backfill !== 'boolean')
+    throw invalid("'backfill' must be a boolean.", { pointer: `${pointer}/backfill` });
   const metric = attributes.metric;
   const metricAttributes =
     isObject(metric) && isObject(metric.data) && isObject(metric.data.attributes)
@@ -90,6 +120,7 @@ export function readEvent(attributes: Json, pointer: string, now: number): Omit<
     value: (value as number | null | undefined) ?? undefined,
     valueCurrency: (currency as string | null | undefined) ?? undefined,
     uniqueId: (uniqueId as string | null | undefined) ?? undefined,
+    backfill: backfill === true,
   };
 }
 
@@ -98,8 +129,9 @@ export function readEventProfile(value: unknown, pointer: string): EventInput['p
   const data = isObject(value) ? value.data : undefined;
   if (!isObject(data) || data.type !== 'profile')
     throw invalid('The event profile is required.', { pointer });
-  const attributes = attributesOf(data, `${pointer}/data/attributes`);
+  const attributes = attributesOf(data, `${pointer}/data/attributes`, true);
   const identifiers = readIdentifiers(attributes, `${pointer}/data/attributes`);
+  validateAttributes(attributes, `${pointer}/data/attributes`, EVENT_PROFILE_ATTRIBUTES);
   const hasIdentifier =
     identifiers.email ||
     identifiers.phone_number ||
@@ -125,7 +157,8 @@ export function metricFor(account: Account, name: string, service: string, now: 
 }
 
 function eventProfile(account: Account, input: EventInput['profile'], now: number): Profile {
-  const { anonymous_id: _anonymous, _kx, ...attributes } = input.attributes;
+  // `meta` inside the attributes is how create event's schema carries the profile's patch operations.
+  const { anonymous_id: _anonymous, _kx, meta, ...attributes } = input.attributes;
   const hasIdentifier = attributes.email || attributes.phone_number || attributes.external_id || input.id;
   if (!hasIdentifier) {
     const profile = new Profile(ulid(now), now);
@@ -134,7 +167,12 @@ function eventProfile(account: Account, input: EventInput['profile'], now: numbe
   }
   return upsertProfile(
     account.profiles,
-    { id: input.id, attributes, meta: input.meta, pointer: '/data/attributes/profile/data/attributes' },
+    {
+      id: input.id,
+      attributes,
+      meta: input.meta ?? meta,
+      pointer: '/data/attributes/profile/data/attributes',
+    },
     now,
   ).profile;
 }
@@ -155,6 +193,7 @@ export function recordEvent(account: Account, input: EventInput, now: number): S
     value: input.value,
     valueCurrency: input.valueCurrency,
     properties: input.properties,
+    backfill: input.backfill,
   };
   account.events.push(event);
   account.eventsById.set(event.id, event);
@@ -236,17 +275,12 @@ function included(req: ApiRequest, events: SandboxEvent[]): Json[] | undefined {
 }
 
 const getEvents: Handler = (req) => {
-  const terms = parseFilter(req, {
-    metric_id: ['equals'],
-    profile_id: ['equals'],
-    datetime: ['greater-or-equal', 'greater-than', 'less-or-equal', 'less-than'],
-    timestamp: ['greater-or-equal', 'greater-than', 'less-or-equal', 'less-than'],
-  });
+  const terms = parseOperationFilter(req, 'get_events');
   const sort = parseSort(req, ['datetime', 'timestamp']);
   const eventField = (event: SandboxEvent, field: string) =>
-    field === 'metric_id'
+    field === 'metric_id' || field === 'metric'
       ? event.metricId
-      : field === 'profile_id'
+      : field === 'profile_id' || field === 'profile'
         ? event.profileId
         : field === 'timestamp'
           ? event.time / 1000
@@ -286,7 +320,7 @@ function requireMetric(req: ApiRequest, id: string): Metric {
 }
 
 const getMetrics: Handler = (req) => {
-  const terms = parseFilter(req, { 'integration.name': ['equals'], 'integration.category': ['equals'] });
+  const terms = parseOperationFilter(req, 'get_metrics');
   const metrics = [...req.account.metrics.values()].filter((metric) =>
     terms.every((term) =>
       matchTerm(

@@ -1,6 +1,7 @@
 // Request/response plumbing shared by the operation handlers: Klaviyo's error body, JSON:API documents,
 // cursor pagination, sparse fieldsets and the `filter` expression language.
 import { randomUUID } from 'node:crypto';
+import { FILTER_RULES } from './filter-rules.ts';
 import type { SandboxState } from './sandbox-state.ts';
 import type { Account } from './state.ts';
 
@@ -93,10 +94,25 @@ export function dataOf(body: unknown, type: string): Json {
   return body.data;
 }
 
-export function attributesOf(data: Json, pointer = '/data/attributes'): Json {
-  if (data.attributes === undefined) return {};
+/** `data.attributes`; `required` where the operation's schema lists `attributes` as required. */
+export function attributesOf(data: Json, pointer = '/data/attributes', required = false): Json {
+  if (data.attributes === undefined) {
+    if (required) throw invalid('`attributes` is required.', { pointer });
+    return {};
+  }
   if (!isObject(data.attributes)) throw invalid('`attributes` must be an object.', { pointer });
   return data.attributes;
+}
+
+/**
+ * Refuses keys the operation's schema does not declare (Klaviyo answers 400 for undeclared fields), pointing
+ * at the first one.
+ */
+export function checkDeclared(value: Json, declared: readonly string[], pointer: string, what: string): void {
+  for (const key of Object.keys(value)) {
+    if (!declared.includes(key))
+      throw invalid(`'${key}' is not a valid field for ${what}.`, { pointer: `${pointer}/${key}` });
+  }
 }
 
 export function iso(ms: number | undefined): string | null {
@@ -151,8 +167,17 @@ export function pageSize(req: ApiRequest, fallback: number, max: number): number
 
 /** Cursors are opaque to clients; here they carry the offset into the (filtered, sorted) result. */
 export function cursorOffset(req: ApiRequest): number {
-  const raw = req.query.get('page[cursor]');
+  let raw = req.query.get('page[cursor]');
   if (raw === null) return 0;
+  // Klaviyo's SDKs accept a whole `links.next` as the cursor but only unwrap `https://` ones; the sandbox's
+  // links are `http://`, so it unwraps them itself (docs/sandbox.md).
+  if (/^https?:\/\//.test(raw)) {
+    try {
+      raw = new URL(raw).searchParams.get('page[cursor]') ?? raw;
+    } catch {
+      // not a URL after all: the cursor check below refuses it
+    }
+  }
   const match = /^o(\d+)$/.exec(Buffer.from(raw, 'base64url').toString());
   if (!match) throw invalid('The page cursor is invalid.', { parameter: 'page[cursor]' });
   return Number(match[1]);
@@ -198,7 +223,15 @@ export interface FilterTerm {
 }
 
 /** Allowed operators per field, e.g. `{ email: ['equals', 'any'] }`. */
-export type FilterRules = Record<string, string[]>;
+export type FilterRules = Readonly<Record<string, readonly string[]>>;
+
+/**
+ * The `filter` of a list operation, checked against the fields and operators Klaviyo's OpenAPI description
+ * allows for that operation (src/sandbox/filter-rules.ts, generated from the spec; docs/sandbox.md).
+ */
+export function parseOperationFilter(req: ApiRequest, operationId: string): FilterTerm[] {
+  return parseFilter(req, FILTER_RULES[operationId] ?? {});
+}
 
 /** Parses Klaviyo's filter language: `equals(email,"a@b.c"),any(id,["x","y"]),greater-than(updated,2024-01-01T00:00:00Z)`. */
 export function parseFilter(req: ApiRequest, rules: FilterRules): FilterTerm[] {
@@ -274,6 +307,11 @@ export function parseFilter(req: ApiRequest, rules: FilterRules): FilterTerm[] {
     if (!allowed) fail(`'${field}' is not a valid field for this filter.`);
     if (!allowed.includes(op)) fail(`'${op}' is not a valid operator for '${field}'.`);
     if (op === 'any' && !Array.isArray(value)) fail(`'any' needs a list value for '${field}'.`);
+    if (op === 'has' && value !== undefined) fail(`'has' takes no value for '${field}'.`);
+    if (op !== 'has' && value === undefined) fail(`'${op}' needs a value for '${field}'.`);
+    if (/^(greater|less)-/.test(op) && !(value instanceof Date) && typeof value !== 'number')
+      fail(`'${op}' needs a datetime or a number for '${field}'.`);
+    if (op === 'contains' && typeof value !== 'string') fail(`'contains' needs a string for '${field}'.`);
     terms.push({ op, field, value });
     skipSpaces();
     if (text[pos] === ',') pos++;
@@ -299,6 +337,8 @@ export function matchTerm(term: FilterTerm, actual: unknown): boolean {
       return actual !== undefined && actual !== null && (actual as number) <= (target as number);
     case 'contains':
       return typeof actual === 'string' && actual.includes(String(target));
+    case 'has':
+      return actual !== undefined && actual !== null;
     default:
       return false;
   }

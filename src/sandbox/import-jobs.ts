@@ -7,7 +7,7 @@ import {
   notFound,
   pageSize,
   paginate,
-  parseFilter,
+  parseOperationFilter,
   parseSort,
   sparse,
 } from './http.ts';
@@ -25,7 +25,7 @@ function requireImportJob(req: ApiRequest, id: string): Job {
 }
 
 const getJobs: Handler = (req) => {
-  const terms = parseFilter(req, { status: ['any', 'equals'] });
+  const terms = parseOperationFilter(req, 'get_bulk_import_profiles_jobs');
   const sort = parseSort(req, ['created_at']);
   let jobs = [...req.account.jobs.values()].filter(
     (job) => job.type === 'profile-bulk-import-job' && terms.every((term) => matchTerm(term, job.status)),

@@ -37,6 +37,11 @@ export interface SandboxOptions {
   timeScale?: number;
   /** default true */
   rateLimits?: boolean;
+  /**
+   * status of a refused API key or token: 401 (default, as Klaviyo answers today) or 400, which Klaviyo's
+   * authentication guide says it may answer; the error codes are Klaviyo's either way
+   */
+  authFailureStatus?: 400 | 401;
   /** clock in ms, for tests that cross rate-limit windows or token expiry without sleeping (default Date.now) */
   now?: () => number;
 }
@@ -70,7 +75,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const clientSecret = options.oauthClientSecret ?? secret('', 24);
   state.registerApp(clientId, clientSecret, 'Klaviyo Sync (sandbox app)');
   const limiter = options.rateLimits === false ? undefined : new RateLimiter(options.timeScale ?? 1);
-  const api = createApiHandler({ state, limiter, handlers });
+  const api = createApiHandler({ state, limiter, handlers, authFailureStatus: options.authFailureStatus });
   const oauth = createOAuthHandler(state, options.accessTokenTtlSeconds ?? 3600);
   const controls = createControlsHandler(state, limiter);
 

@@ -1,14 +1,22 @@
 // Asynchronous jobs: profile bulk import (with import errors and an optional list), event bulk create,
 // subscribe and unsubscribe, and data privacy deletion. Requests are validated at once (so a bad request
 // is a 4xx); the work then runs on the job runner (queued → processing → complete).
-import { invalid, isObject, type Json, notFound } from './http.ts';
+import { checkDeclared, invalid, isObject, type Json, notFound } from './http.ts';
 import { ApiError, type ApiRequest, attributesOf, dataOf } from './http.ts';
-import { type EventInput, readEvent, readEventProfile, recordEvent } from './events.ts';
-import { readIdentifiers, upsertProfile } from './profile-model.ts';
+import {
+  BULK_EVENT_ATTRIBUTES,
+  type EventInput,
+  readEvent,
+  readEventProfile,
+  recordEvent,
+} from './events.ts';
+import { IMPORT_ATTRIBUTES, readIdentifiers, upsertProfile } from './profile-model.ts';
 import type { Handler } from './server.ts';
 import { type Account, type Job, type Profile, shortId } from './state.ts';
 
 const SLICE = 1000;
+/** Klaviyo's per-profile limit inside a bulk import (the whole request may be 5 MB). */
+const PROFILE_MAX_BYTES = 100 * 1024;
 
 export function newJob(type: string, totalCount: number, now: number, step: Job['step']): Job {
   return {
@@ -94,9 +102,34 @@ function addToLists(account: Account, listIds: string[], profile: Profile, now: 
   }
 }
 
+/**
+ * Klaviyo's bulk import does not clear a field sent as `null`: only non-null values are written (its bulk
+ * import guide; docs/sandbox.md). The other profile writes do clear with `null`.
+ */
+function withoutNulls(attributes: Json): Json {
+  const out: Json = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value === null) continue;
+    out[key] =
+      key === 'location' && isObject(value)
+        ? Object.fromEntries(Object.entries(value).filter(([, part]) => part !== null))
+        : value;
+  }
+  return out;
+}
+
 const bulkImportProfiles: Handler = (req) => {
   const data = dataOf(req.body, 'profile-bulk-import-job');
-  const entries = profileEntries(attributesOf(data), 10_000);
+  const entries = profileEntries(attributesOf(data, '/data/attributes', true), 10_000);
+  // What the request schema refuses is refused at once, for the whole job: a profile over 100 KB and
+  // undeclared attributes. Values that are merely invalid become import errors (docs/sandbox.md).
+  entries.forEach((entry, i) => {
+    const pointer = `/data/attributes/profiles/data/${i}`;
+    if (Buffer.byteLength(JSON.stringify(entry)) > PROFILE_MAX_BYTES)
+      throw invalid('A profile can be at most 100 KB.', { pointer });
+    if (isObject(entry.attributes))
+      checkDeclared(entry.attributes, IMPORT_ATTRIBUTES, `${pointer}/attributes`, "the resource 'profile'");
+  });
   const listIds = listsFromRelationship(req, data, 'lists');
   const { account, state } = req;
   let next = 0;
@@ -106,9 +139,7 @@ const bulkImportProfiles: Handler = (req) => {
       const entry = entries[next];
       const pointer = `/data/attributes/profiles/data/${next}`;
       try {
-        if (JSON.stringify(entry).length > 100 * 1024)
-          throw invalid('A profile can be at most 100 KB.', { pointer });
-        const attributes = isObject(entry.attributes) ? entry.attributes : {};
+        const attributes = withoutNulls(isObject(entry.attributes) ? entry.attributes : {});
         const { profile } = upsertProfile(
           account.profiles,
           { id: entry.id, attributes, meta: entry.meta, pointer: `${pointer}/attributes` },
@@ -187,6 +218,15 @@ const bulkCreateEvents: Handler = (req) => {
     if (!isObject(group) || group.type !== 'event-bulk-create' || !isObject(group.attributes)) {
       throw invalid("Each entry must have type 'event-bulk-create' and attributes.", { pointer });
     }
+    checkDeclared(
+      group.attributes,
+      ['backfill', 'profile', 'events'],
+      pointer,
+      "the resource 'event-bulk-create'",
+    );
+    const groupBackfill = group.attributes.backfill;
+    if (groupBackfill !== undefined && groupBackfill !== null && typeof groupBackfill !== 'boolean')
+      throw invalid("'backfill' must be a boolean.", { pointer: `${pointer}/backfill` });
     const profile = readEventProfile(group.attributes.profile, `${pointer}/profile`);
     const identifiers = readIdentifiers(profile.attributes, `${pointer}/profile/data/attributes`);
     const existing =
@@ -207,7 +247,10 @@ const bulkCreateEvents: Handler = (req) => {
       const eventPointer = `${pointer}/events/data/${e}/attributes`;
       if (!isObject(event) || event.type !== 'event' || !isObject(event.attributes))
         throw invalid("Each event must have type 'event'.", { pointer: eventPointer });
-      const parsed = readEvent(event.attributes, eventPointer, req.now);
+      const parsed = readEvent(event.attributes, eventPointer, req.now, BULK_EVENT_ATTRIBUTES);
+      // An event's own `backfill` wins over its entry's.
+      if (event.attributes.backfill === undefined || event.attributes.backfill === null)
+        parsed.backfill = groupBackfill === true;
       if (parsed.uniqueId !== undefined) {
         const key = `${profileKey}|${parsed.metricName}|${parsed.uniqueId}`;
         if (seen.has(key)) {

@@ -12,7 +12,7 @@ import {
   notFound,
   pageSize,
   paginate,
-  parseFilter,
+  parseOperationFilter,
   parseSort,
   relationship,
   sparse,
@@ -50,12 +50,7 @@ export function requireList(req: ApiRequest, id: string): SandboxList {
 }
 
 const getLists: Handler = (req) => {
-  const terms = parseFilter(req, {
-    name: ['any', 'equals'],
-    id: ['any', 'equals'],
-    created: ['greater-than'],
-    updated: ['greater-than'],
-  });
+  const terms = parseOperationFilter(req, 'get_lists');
   const sort = parseSort(req, ['created', 'id', 'name', 'updated']);
   const size = pageSize(req, 10, 10);
   let lists = [...req.account.lists.values()].filter((list) =>
@@ -144,14 +139,12 @@ const deleteList: Handler = (req) => {
   return { status: 204 };
 };
 
-function members(req: ApiRequest, list: SandboxList): Array<{ profile: Profile; joined: number }> {
-  const terms = parseFilter(req, {
-    email: ['any', 'equals'],
-    phone_number: ['any', 'equals'],
-    push_token: ['any', 'equals'],
-    _kx: ['equals'],
-    joined_group_at: ['greater-than', 'greater-or-equal', 'less-than', 'less-or-equal'],
-  });
+function members(
+  req: ApiRequest,
+  list: SandboxList,
+  operationId: 'get_profiles_for_list' | 'get_profile_ids_for_list',
+): Array<{ profile: Profile; joined: number }> {
+  const terms = parseOperationFilter(req, operationId);
   const sort = parseSort(req, ['joined_group_at']);
   const out: Array<{ profile: Profile; joined: number }> = [];
   for (const [id, joined] of list.members) {
@@ -176,7 +169,7 @@ function members(req: ApiRequest, list: SandboxList): Array<{ profile: Profile; 
 const getProfilesForList: Handler = (req) => {
   const list = requireList(req, req.params.id);
   const extra = additionalFields(req);
-  const { page, links } = paginate(req, members(req, list), pageSize(req, 20, 100));
+  const { page, links } = paginate(req, members(req, list, 'get_profiles_for_list'), pageSize(req, 20, 100));
   const data = page.map(({ profile, joined }) => {
     const resource = profileResource(req, profile, extra);
     (resource.attributes as Json).joined_group_at = iso(joined);
@@ -187,7 +180,11 @@ const getProfilesForList: Handler = (req) => {
 
 const getProfileIdsForList: Handler = (req) => {
   const list = requireList(req, req.params.id);
-  const { page, links } = paginate(req, members(req, list), pageSize(req, 20, 1000));
+  const { page, links } = paginate(
+    req,
+    members(req, list, 'get_profile_ids_for_list'),
+    pageSize(req, 20, 1000),
+  );
   return {
     status: 200,
     body: { data: page.map(({ profile }) => ({ type: 'profile', id: profile.id })), links },

@@ -135,14 +135,14 @@ export function createOAuthHandler(state: SandboxState, accessTokenTtlSeconds: n
   function clientOf(req: IncomingMessage): string | undefined {
     const header = req.headers.authorization ?? '';
     if (!header.startsWith('Basic ')) return undefined;
-    const decoded = Buffer.from(header.slice(6), 'base64').toString();
+    const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) return undefined;
-    const clientId = decodeURIComponent(decoded.slice(0, colon));
+    // Klaviyo takes base64(client_id:client_secret) of the values as issued: nothing is form-decoded, so
+    // a client that encodes them first (abc-123 as abc%2D123) is refused as Klaviyo would.
+    const clientId = decoded.slice(0, colon);
     const app = state.apps.get(clientId);
-    return app && sameSecret(decodeURIComponent(decoded.slice(colon + 1)), app.clientSecret)
-      ? clientId
-      : undefined;
+    return app && sameSecret(decoded.slice(colon + 1), app.clientSecret) ? clientId : undefined;
   }
 
   function issue(res: ServerResponse, clientId: string, accountId: string, scopes: string[]): void {

@@ -4,6 +4,7 @@
 import {
   ApiError,
   type ApiRequest,
+  checkDeclared,
   checkEmail,
   checkPhone,
   invalid,
@@ -37,6 +38,20 @@ const LOCATION_FIELDS = [
   'longitude',
 ];
 
+/** The profile attributes Klaviyo's schemas declare for create and update (`ProfileCreateQuery`, …). */
+export const PROFILE_ATTRIBUTES: readonly string[] = [
+  'email',
+  'phone_number',
+  'external_id',
+  ...TEXT_FIELDS,
+  'location',
+  'properties',
+];
+/** Create-or-update and bulk import also declare `_kx` (accepted, not modelled). */
+export const IMPORT_ATTRIBUTES: readonly string[] = [...PROFILE_ATTRIBUTES, '_kx'];
+/** An event's profile also declares `anonymous_id` (and, on create event, `meta`). */
+export const EVENT_PROFILE_ATTRIBUTES: readonly string[] = [...IMPORT_ATTRIBUTES, 'anonymous_id', 'meta'];
+
 /** Identifier values found in attributes, validated; `null` means "clear it". */
 export function readIdentifiers(
   attributes: Json,
@@ -66,8 +81,16 @@ export function duplicateProfile(profileId: string): ApiError {
   );
 }
 
-/** Checks the non-identifier attributes before anything is written, so a bad value changes nothing. */
-export function validateAttributes(attributes: Json, pointer: string): void {
+/**
+ * Checks the attributes before anything is written, so a bad value changes nothing: only the fields the
+ * operation's schema declares (`declared`), each of the right type.
+ */
+export function validateAttributes(
+  attributes: Json,
+  pointer: string,
+  declared: readonly string[] = PROFILE_ATTRIBUTES,
+): void {
+  checkDeclared(attributes, declared, pointer, "the resource 'profile'");
   for (const field of TEXT_FIELDS) optionalString(attributes, field, pointer);
   const location = attributes.location;
   if (location !== undefined && location !== null) {
@@ -161,6 +184,8 @@ export interface UpsertInput {
   attributes: Json;
   meta?: unknown;
   pointer: string;
+  /** the attributes the operation declares (default: those of create-or-update and bulk import) */
+  declared?: readonly string[];
 }
 
 /**
@@ -173,7 +198,7 @@ export function upsertProfile(
   now: number,
 ): { profile: Profile; created: boolean } {
   const identifiers = readIdentifiers(input.attributes, input.pointer);
-  validateAttributes(input.attributes, input.pointer);
+  validateAttributes(input.attributes, input.pointer, input.declared ?? IMPORT_ATTRIBUTES);
   let target: Profile | undefined;
   if (input.id !== undefined && input.id !== null) {
     if (typeof input.id !== 'string') throw invalid("'id' must be a string.", { pointer: '/data/id' });

@@ -12,7 +12,7 @@ import {
   notFound,
   pageSize,
   paginate,
-  parseFilter,
+  parseOperationFilter,
   parseSort,
 } from './http.ts';
 import { listResource } from './lists.ts';
@@ -29,29 +29,30 @@ import {
 import type { Handler } from './server.ts';
 import type { Identifier, Profile } from './state.ts';
 
-const PROFILE_FILTERS = {
-  id: ['equals', 'any'],
-  email: ['equals', 'any'],
-  phone_number: ['equals', 'any'],
-  external_id: ['equals', 'any'],
-  _kx: ['equals'],
-  created: ['greater-than', 'less-than'],
-  updated: ['greater-than', 'less-than'],
-};
+const INDEXED = new Set(['id', 'email', 'phone_number', 'external_id']);
+const SUPPRESSION = 'subscriptions.email.marketing.suppression.';
 
+/**
+ * A profile's value for a filter field. The only email suppression the sandbox records is an unsubscribe
+ * (reason `UNSUBSCRIBE`, at the time of the unsubscribe); list suppressions and `_kx` are not modelled, so
+ * their filters match no profile (docs/sandbox.md).
+ */
 function fieldValue(profile: Profile, field: string): unknown {
   if (field === 'created') return profile.created;
   if (field === 'updated') return profile.updated;
-  if (field === '_kx') return undefined;
+  if (field.startsWith(SUPPRESSION)) {
+    const email = profile.consents?.emailMarketing;
+    if (email?.consent !== 'UNSUBSCRIBED') return undefined;
+    return field === `${SUPPRESSION}reason` ? 'UNSUBSCRIBE' : email.timestamp;
+  }
+  if (!INDEXED.has(field)) return undefined;
   return profile[field as 'id' | Identifier];
 }
 
 /** Uses an identifier index when the filter pins an identifier; otherwise scans in creation order. */
 function candidates(req: ApiRequest, terms: FilterTerm[]): Iterable<Profile> {
   const store = req.account.profiles;
-  const pinned = terms.find(
-    (term) => term.field !== 'created' && term.field !== 'updated' && term.field !== '_kx',
-  );
+  const pinned = terms.find((term) => INDEXED.has(term.field));
   if (pinned) {
     const values = pinned.op === 'any' ? (pinned.value as unknown[]) : [pinned.value];
     const found: Profile[] = [];
@@ -73,7 +74,7 @@ function* filtered(items: Iterable<Profile>, terms: FilterTerm[]): Iterable<Prof
 }
 
 const getProfiles: Handler = (req) => {
-  const terms = parseFilter(req, PROFILE_FILTERS);
+  const terms = parseOperationFilter(req, 'get_profiles');
   const sort = parseSort(req, ['created', 'email', 'id', 'updated']);
   const size = pageSize(req, 20, 100);
   const extra = additionalFields(req);
@@ -129,7 +130,7 @@ const getProfile: Handler = (req) => {
 
 const createProfile: Handler = (req) => {
   const data = dataOf(req.body, 'profile');
-  const attributes = attributesOf(data);
+  const attributes = attributesOf(data, '/data/attributes', true);
   const identifiers = readIdentifiers(attributes, '/data/attributes');
   validateAttributes(attributes, '/data/attributes');
   if (!identifiers.email && !identifiers.phone_number && !identifiers.external_id) {
@@ -149,13 +150,16 @@ const createProfile: Handler = (req) => {
 
 const updateProfile: Handler = (req) => {
   const data = dataOf(req.body, 'profile');
+  // A missing id is a malformed request (400); an id that names another profile is a conflict (409).
+  if (data.id === undefined || data.id === null)
+    throw invalid('`id` is required in the request body.', { pointer: '/data/id' });
   if (data.id !== req.params.id) {
     throw new ApiError(409, 'conflict', 'The id in the body must match the id in the URL.', {
       pointer: '/data/id',
     });
   }
   const profile = requireProfile(req, req.params.id);
-  const attributes = attributesOf(data);
+  const attributes = attributesOf(data, '/data/attributes', true);
   const identifiers = readIdentifiers(attributes, '/data/attributes');
   validateAttributes(attributes, '/data/attributes');
   const other = profilesMatching(req.account.profiles, identifiers).find((found) => found !== profile);
@@ -166,7 +170,7 @@ const updateProfile: Handler = (req) => {
 
 const createOrUpdateProfile: Handler = (req) => {
   const data = dataOf(req.body, 'profile');
-  const attributes = attributesOf(data);
+  const attributes = attributesOf(data, '/data/attributes', true);
   const { profile, created } = upsertProfile(
     req.account.profiles,
     { id: data.id, attributes, meta: data.meta, pointer: '/data/attributes' },

@@ -45,6 +45,7 @@ const KNOWN_REVISIONS = [
 /** Revisions older than two years are retired (Klaviyo's versioning policy); they answer 410. */
 const FIRST_LIVE_REVISION = '2025-01-15';
 
+const ACCEPTED_CONTENT_TYPES = new Set(['application/vnd.api+json', 'application/json']);
 const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 const PROFILE_BODY_LIMIT = 100 * 1024;
 const SMALL_BODY_OPERATIONS = new Set(['create_profile', 'update_profile', 'create_or_update_profile']);
@@ -53,6 +54,25 @@ export interface ApiServerOptions {
   state: SandboxState;
   limiter: RateLimiter | undefined;
   handlers: Record<string, Handler>;
+  /** The status of a refused credential: 401 (default) or 400, which Klaviyo's guide says it may use. */
+  authFailureStatus?: 400 | 401;
+}
+
+/**
+ * Klaviyo's answer to credentials it does not accept: `not_authenticated` when none (or another scheme) came,
+ * `authentication_failed` for a key or token it does not know, each with Klaviyo's own title.
+ */
+function authError(
+  status: number,
+  code: 'not_authenticated' | 'authentication_failed',
+  detail: string,
+): ApiError {
+  const error = new ApiError(status, code, detail);
+  (error as { title: string }).title =
+    code === 'not_authenticated'
+      ? 'Authentication credentials were not provided.'
+      : 'Incorrect authentication credentials.';
+  return error;
 }
 
 export function buildRoutes(handlers: Record<string, Handler>): Route[] {
@@ -131,19 +151,20 @@ export function createApiHandler(options: ApiServerOptions) {
     operation: OperationSpec,
   ): { accountId: string; principal: string } {
     const header = req.headers.authorization;
+    const refused = options.authFailureStatus ?? 401;
     if (!header)
-      throw new ApiError(401, 'not_authenticated', 'Authentication credentials were not provided.');
+      throw authError(refused, 'not_authenticated', 'Authentication credentials were not provided.');
     const [scheme, credential] = header.split(/\s+/, 2);
     if (scheme === 'Klaviyo-API-Key' && credential) {
       const accountId = state.apiKeys.get(credential);
       if (!accountId)
-        throw new ApiError(401, 'authentication_failed', 'Incorrect authentication credentials.');
+        throw authError(refused, 'authentication_failed', 'Incorrect authentication credentials.');
       return { accountId, principal: `account:${accountId}` };
     }
     if (scheme === 'Bearer' && credential) {
       const token = state.accessTokens.get(credential);
       if (!token || token.expiresAt <= state.now() || !state.tokenIsLive(token)) {
-        throw new ApiError(401, 'authentication_failed', 'Incorrect authentication credentials.');
+        throw authError(refused, 'authentication_failed', 'Incorrect authentication credentials.');
       }
       const missing = operation.scopes.filter((scope) => !token.scopes.includes(scope));
       if (missing.length > 0) {
@@ -155,7 +176,11 @@ export function createApiHandler(options: ApiServerOptions) {
       }
       return { accountId: token.accountId, principal: `install:${token.clientId}:${token.accountId}` };
     }
-    throw new ApiError(401, 'not_authenticated', 'Authentication credentials were not provided.');
+    throw authError(
+      refused,
+      'not_authenticated',
+      'Missing or invalid authorization scheme. Please use Klaviyo-API-Key.',
+    );
   }
 
   function checkRevision(req: IncomingMessage): void {
@@ -232,7 +257,8 @@ export function createApiHandler(options: ApiServerOptions) {
           (req.headers['content-length'] || req.headers['transfer-encoding']))
       ) {
         const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-        if (contentType !== 'application/vnd.api+json') {
+        // Klaviyo's own SDKs send `application/json`, and Klaviyo accepts it (docs/sandbox.md).
+        if (!ACCEPTED_CONTENT_TYPES.has(contentType)) {
           throw new ApiError(
             415,
             'unsupported_media_type',

@@ -46,6 +46,10 @@ export interface ChannelConsent {
   consent: Consent;
   timestamp: number;
   method: string;
+  /** subscribed by a job with `historical_import: true` (no double opt-in, no "added to list" flows) */
+  historicalImport?: boolean;
+  /** the `consented_at` a historical import gave (ms) */
+  consentedAt?: number;
 }
 
 export interface ProfileConsents {
@@ -167,6 +171,8 @@ export interface SandboxEvent {
   value: number | undefined;
   valueCurrency: string | undefined;
   properties: Record<string, unknown>;
+  /** sent with `backfill: true`: recorded, but Klaviyo does not trigger flows on it */
+  backfill: boolean;
 }
 
 export interface CatalogItem {

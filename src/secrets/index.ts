@@ -60,7 +60,7 @@ export function loadSecretKey(options: { envKey?: string; dataDir: string }): {
   if (options.envKey) return { key: parseSecretKey(options.envKey), source: 'KLAVIYO_SYNC_SECRET_KEY' };
   const file = path.resolve(options.dataDir, KEY_FILE);
   if (!existsSync(file)) {
-    mkdirSync(options.dataDir, { recursive: true });
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
     chmodSync(file, 0o600);
   }

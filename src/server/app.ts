@@ -8,14 +8,16 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { Counter } from 'prom-client';
 import type { TrustProxy } from '../config.ts';
+import { unlink } from '../oauth/flow.ts';
 import { registerOAuthRoutes } from '../oauth/routes.ts';
-import { installAuthGuard } from './auth/guard.ts';
-import type { ServiceContext } from './context.ts';
-import { installErrorHandling } from './errors.ts';
+import { installAuthGuard } from '../http/auth-guard.ts';
+import type { ServiceContext } from '../service/context.ts';
+import { installErrorHandling, installInputLimits } from './errors.ts';
 import { routeModules } from './routes.ts';
 import { registerOperationsRoutes } from './routes/operations.ts';
 import { registerSessionRoutes, type SessionRouteOptions } from './routes/session.ts';
-import { registerSubscriptionRoutes } from './routes/subscriptions.ts';
+import { registerSubscriptionRoutes } from '../subscriptions/routes.ts';
+import { subscriptionCreatedHooks, subscriptionDeletedHooks } from './subscription-hooks.ts';
 
 export interface ServerOptions extends SessionRouteOptions {
   /** Largest JSON body accepted by default; routes may set their own `bodyLimit`. */
@@ -75,6 +77,7 @@ export async function buildServer(
 
   installErrorHandling(app);
   installAuthGuard(app, ctx);
+  installInputLimits(app);
 
   const requests = new Counter({
     name: 'klaviyo_sync_http_requests_total',
@@ -92,7 +95,11 @@ export async function buildServer(
 
   registerOperationsRoutes(app, ctx);
   registerSessionRoutes(app, ctx, options);
-  registerSubscriptionRoutes(app, ctx);
+  registerSubscriptionRoutes(app, ctx, {
+    unlink,
+    createdHooks: subscriptionCreatedHooks,
+    deletedHooks: subscriptionDeletedHooks,
+  });
   registerOAuthRoutes(app, ctx);
   for (const register of routeModules) await register(app, ctx);
   return app;

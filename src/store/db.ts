@@ -1,9 +1,9 @@
 // One Kysely instance over either the embedded SQLite file or PostgreSQL. Everything above the store
 // writes the same queries for both; the few places that differ ask `db.kind`.
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { createPrivateFile, prepareDataDir, secureSqliteFiles } from './files.ts';
 import { nodeSqliteDialect, openSqlite } from './sqlite-dialect.ts';
 import type { Database } from './schema.ts';
 
@@ -15,6 +15,10 @@ export interface Store {
   /** PostgreSQL pool, when kind is postgres (for advisory locks, LISTEN/NOTIFY, pg-boss). */
   pool?: pg.Pool;
   pgSchema?: string;
+  /** The SQLite file, when kind is sqlite and it is a file. */
+  file?: string;
+  /** Files whose modes were tightened when the store was opened (an older install left them open). */
+  tightened?: string[];
   close(): Promise<void>;
 }
 
@@ -45,12 +49,16 @@ export function openStore(options: StoreOptions): Store {
     return { kind: 'postgres', db, pool, pgSchema: options.pgSchema, close: () => db.destroy() };
   }
   const file = options.sqliteFile ?? 'klaviyo-sync.db';
-  let filename = file;
-  if (file !== ':memory:') {
-    mkdirSync(options.dataDir, { recursive: true });
-    filename = path.resolve(options.dataDir, file);
+  if (file === ':memory:') {
+    const db = new Kysely<Database>({ dialect: nodeSqliteDialect(openSqlite(file)) });
+    return { kind: 'sqlite', db, close: () => db.destroy() };
   }
+  // Customers' personal data: only the service's user may read the folder and the files (0700 / 0600).
+  const tightened = prepareDataDir(options.dataDir);
+  const filename = path.resolve(options.dataDir, file);
+  createPrivateFile(filename);
   const sqlite = openSqlite(filename);
+  tightened.push(...secureSqliteFiles(filename));
   const db = new Kysely<Database>({ dialect: nodeSqliteDialect(sqlite) });
-  return { kind: 'sqlite', db, close: () => db.destroy() };
+  return { kind: 'sqlite', db, file: filename, tightened, close: () => db.destroy() };
 }

@@ -1,6 +1,7 @@
 // The transfer engine put together: the queue, the worker pool, the flow registry, the log, links and
 // watermarks, and the trigger that turns hub writes into transfers inside the write's transaction.
 import type { Kysely } from 'kysely';
+import type { Registry } from 'prom-client';
 import { type HubScope, scopeOf } from '../domain/hub.ts';
 import type { HubChange, HubStore } from '../hub/store.ts';
 import type { Store } from '../store/db.ts';
@@ -33,6 +34,8 @@ export interface TransferEngineOptions {
    */
   singleProcess?: boolean;
   log?: PoolLogger;
+  /** The service's metrics registry (discarded stale outcomes are counted there). */
+  metrics?: Registry;
 }
 
 const CLEANUP_EVERY_MS = 60 * 60_000;
@@ -62,6 +65,7 @@ export class TransferEngine {
       sweepMs: options.sweepMs,
       log: options.log,
       onSweep: () => this.log.resumeReconnected(),
+      metrics: options.metrics,
     });
     this.log = new TransferLog(options.store, { now, onRequeue: () => this.pool.nudge() });
     this.links = new LinkRepository(options.store.db);

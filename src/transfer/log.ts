@@ -148,7 +148,10 @@ export class TransferLog {
     const now = this.now();
     const at = new Date(now).toISOString();
     const back = await this.store.db.transaction().execute(async (trx) => {
-      const went = await requeue(trx, ids, now, { resetAttempts: true });
+      const went = await requeue(trx, ids, now, {
+        resetAttempts: true,
+        expect: { states: ['failed', 'dead'] },
+      });
       for (const part of chunked(went, 300)) {
         await trx
           .insertInto('transfer_steps')

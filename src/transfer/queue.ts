@@ -13,7 +13,15 @@ import { redact, redactString } from './redact.ts';
 import { countInterruptions } from './interruptions.ts';
 import { DEFAULT_MAX_ATTEMPTS, hasAttemptsLeft, retryDelayMs } from './retry.ts';
 import { chunked, endedAs, requeue, toTransfer } from './rows.ts';
-import type { ClaimedBatch, ClaimLimits, NewTransfer, Outcome, StepInput, TransferQueue } from './types.ts';
+import type {
+  ClaimedBatch,
+  ClaimLimits,
+  CompleteResult,
+  NewTransfer,
+  Outcome,
+  StepInput,
+  TransferQueue,
+} from './types.ts';
 
 export interface EmbeddedQueueOptions {
   /** Epoch ms; tests pass a fake clock. */
@@ -21,7 +29,7 @@ export interface EmbeddedQueueOptions {
   defaultMaxAttempts?: number;
 }
 
-type Insertable = Omit<TransfersTable, 'id' | 'interruptions'>;
+type Insertable = Omit<TransfersTable, 'id' | 'interruptions' | 'interrupted_batch'>;
 
 /** A queued transfer as enqueueReturning answers it. */
 export interface QueuedTransfer {
@@ -218,10 +226,13 @@ export class EmbeddedTransferQueue implements TransferQueue {
     const rows = await part(1, max);
     if (rows.length < max) rows.push(...(await part(0, max - rows.length)));
     if (rows.length === 0) return null;
-    // A transfer that was running when its worker stopped runs alone next time: if it is what stops the
-    // worker, only it collects interruptions, not the transfers that shared its batch.
-    const suspect = rows.findIndex((r) => Number(r.interruptions) > 0);
-    if (suspect >= 0) rows.length = Math.max(1, suspect);
+    const split = suspectBatchSize(rows);
+    if (split !== undefined) rows.length = split;
+    else {
+      // Fresh transfers do not share a batch with interrupted ones queued behind them.
+      const suspect = rows.findIndex((r) => Number(r.interruptions) > 0);
+      if (suspect > 0) rows.length = suspect;
+    }
     const at = new Date(now).toISOString();
     for (const ids of chunked(rows.map((r) => r.id))) {
       await trx
@@ -248,42 +259,64 @@ export class EmbeddedTransferQueue implements TransferQueue {
       subscriptionId: lane.subscription_id,
       flow: lane.flow,
       transfers: rows.map((r) => toTransfer({ ...r, state: 'running', updated_at: at })),
-      backlog: rows.length + Number(behind.n),
+      // A retried batch is kept apart from what waits behind it (a lone one goes by single calls).
+      backlog: rows.length + (split === undefined ? Number(behind.n) : 0),
       workerId: token,
+      leaseUntil: now + limits.leaseMs,
     };
   }
 
-  async renewLease(batch: ClaimedBatch, leaseMs: number): Promise<void> {
-    await this.store.db
+  /**
+   * Extends the claim's lease. Answers whether the claim still holds every transfer of the batch: false
+   * once its lease ran out and the transfers were taken back (the worker must then stop writing).
+   */
+  async renewLease(batch: ClaimedBatch, leaseMs: number): Promise<boolean> {
+    const r = await this.store.db
       .updateTable('transfers')
       .set({ lease_until: this.now() + leaseMs })
       .where('claimed_by', '=', batch.workerId)
       .where('state', '=', 'running')
-      .execute();
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) >= batch.transfers.length;
   }
 
   /**
    * Records each transfer's outcome and its log steps in one transaction. Only transfers still held by
-   * this claim are touched: if the lease ran out and another worker took one, its answer stands.
+   * this claim are touched (their rows locked first): if the lease ran out and the transfer was taken
+   * back, its new holder's answer stands and this one is discarded — answered in `discarded` so the
+   * worker can say so.
    */
-  async complete(batch: ClaimedBatch, outcomes: Map<string, Outcome>, steps: Map<string, StepInput[]>) {
+  async complete(
+    batch: ClaimedBatch,
+    outcomes: Map<string, Outcome>,
+    steps: Map<string, StepInput[]>,
+  ): Promise<CompleteResult> {
     const now = this.now();
     const at = new Date(now).toISOString();
-    await this.store.db.transaction().execute(async (trx) => {
+    const pg = this.store.kind === 'postgres';
+    return this.store.db.transaction().execute(async (trx) => {
       const held = await trx
         .selectFrom('transfers')
         .select(['id', 'attempts', 'max_attempts'])
         .where('claimed_by', '=', batch.workerId)
         .where('state', '=', 'running')
+        .orderBy('id')
+        .$if(pg, (q) => q.forUpdate())
         .execute();
       const heldById = new Map(held.map((h) => [String(h.id), h]));
       const succeeded: number[] = [];
       const back: number[] = [];
+      const discarded: string[] = [];
+      /** Went back to the queue with an answer (a pause): no longer suspected of stopping the worker. */
+      const answered: number[] = [];
       const stepRows: Omit<TransferStepsTable, 'id'>[] = [];
       let pause: { code: string; message: string } | null = null;
       for (const t of batch.transfers) {
         const h = heldById.get(t.id);
-        if (!h) continue;
+        if (!h) {
+          discarded.push(t.id);
+          continue;
+        }
         const id = Number(t.id);
         for (const s of steps.get(t.id) ?? []) {
           stepRows.push({
@@ -311,55 +344,73 @@ export class EmbeddedTransferQueue implements TransferQueue {
           continue;
         }
         const collection = 'collection_id' in o && o.collection_id ? { collection_id: o.collection_id } : {};
-        if (o.status === 'succeeded') {
-          if (collection.collection_id) {
+        switch (o.status) {
+          case 'succeeded': {
+            if (collection.collection_id) {
+              await trx
+                .updateTable('transfers')
+                .set({ ...endedAs('succeeded', null, null, at), ...collection, attempts: h.attempts + 1 })
+                .where('id', '=', id)
+                .execute();
+            } else succeeded.push(id);
+            outcomeStep('info', 'Succeeded.');
+            break;
+          }
+          case 'skipped': {
             await trx
               .updateTable('transfers')
-              .set({ ...endedAs('succeeded', null, null, at), ...collection, attempts: h.attempts + 1 })
+              .set({ ...endedAs('skipped', null, o.reason, at), ...collection, attempts: h.attempts + 1 })
               .where('id', '=', id)
               .execute();
-          } else succeeded.push(id);
-          outcomeStep('info', 'Succeeded.');
-        } else if (o.status === 'skipped') {
-          await trx
-            .updateTable('transfers')
-            .set({ ...endedAs('skipped', null, o.reason, at), ...collection, attempts: h.attempts + 1 })
-            .where('id', '=', id)
-            .execute();
-          outcomeStep('info', `Skipped: ${o.reason}`);
-        } else if (o.status === 'failed') {
-          const attempts = h.attempts + 1;
-          const again = o.retryable && hasAttemptsLeft(attempts, h.max_attempts);
-          const nextAt = again ? now + Math.max(retryDelayMs(attempts), o.retryAfterMs ?? 0) : null;
-          const state = again || !o.retryable ? 'failed' : 'dead';
-          await trx
-            .updateTable('transfers')
-            .set({
-              lease_until: null,
-              claimed_by: null,
-              updated_at: at,
-              ...collection,
-              state,
-              attempts,
-              next_attempt_at: nextAt,
-              error_code: o.code,
-              error_message: redactString(o.message),
-            })
-            .where('id', '=', id)
-            .execute();
-          const tail = again
-            ? ` Retry ${attempts + 1} of ${h.max_attempts} at ${new Date(nextAt!).toISOString()}.`
-            : state === 'dead'
-              ? ` No attempts left (${attempts} of ${h.max_attempts}).`
-              : ' Not retried automatically (permanent failure).';
-          outcomeStep('error', `Failed: ${o.code}: ${o.message}.${tail}`);
-        } else {
-          back.push(id);
-          pause ??= { code: o.code, message: o.message };
-          outcomeStep(
-            'warn',
-            `Subscription paused (${o.code}: ${o.message}); the transfer waits in the queue.`,
-          );
+            outcomeStep('info', `Skipped: ${o.reason}`);
+            break;
+          }
+          case 'failed': {
+            const attempts = h.attempts + 1;
+            const again = o.retryable && hasAttemptsLeft(attempts, h.max_attempts);
+            const nextAt = again ? now + Math.max(retryDelayMs(attempts), o.retryAfterMs ?? 0) : null;
+            const state = again || !o.retryable ? 'failed' : 'dead';
+            await trx
+              .updateTable('transfers')
+              .set({
+                lease_until: null,
+                claimed_by: null,
+                updated_at: at,
+                ...collection,
+                state,
+                attempts,
+                // It ran to an answer: it is not what stops the worker.
+                interruptions: 0,
+                interrupted_batch: 0,
+                next_attempt_at: nextAt,
+                error_code: o.code,
+                error_message: redactString(o.message),
+              })
+              .where('id', '=', id)
+              .execute();
+            const tail = again
+              ? ` Retry ${attempts + 1} of ${h.max_attempts} at ${new Date(nextAt!).toISOString()}.`
+              : state === 'dead'
+                ? ` No attempts left (${attempts} of ${h.max_attempts}).`
+                : ' Not retried automatically (permanent failure).';
+            outcomeStep('error', `Failed: ${o.code}: ${o.message}.${tail}`);
+            break;
+          }
+          case 'paused': {
+            back.push(id);
+            answered.push(id);
+            pause ??= { code: o.code, message: o.message };
+            outcomeStep(
+              'warn',
+              `Subscription paused (${o.code}: ${o.message}); the transfer waits in the queue.`,
+            );
+            break;
+          }
+          default: {
+            // A new kind of outcome must be handled above, never fall into a pause or a retry unseen.
+            const unknown: never = o;
+            throw new Error(`unknown transfer outcome ${JSON.stringify(unknown)}`);
+          }
         }
       }
       for (const part of chunked(succeeded)) {
@@ -369,10 +420,18 @@ export class EmbeddedTransferQueue implements TransferQueue {
           .where('id', 'in', part)
           .execute();
       }
-      await requeue(trx, back, now);
+      for (const part of chunked(answered)) {
+        await trx
+          .updateTable('transfers')
+          .set({ interruptions: 0, interrupted_batch: 0 })
+          .where('id', 'in', part)
+          .execute();
+      }
+      await requeue(trx, back, now, { expect: { states: ['running'], claimedBy: batch.workerId } });
       if (pause) await pauseIn(trx, batch.subscriptionId, pause.code, pause.message, at);
       for (const part of chunked(stepRows, 300))
         await trx.insertInto('transfer_steps').values(part).execute();
+      return { recorded: held.length, discarded };
     });
   }
 
@@ -383,7 +442,14 @@ export class EmbeddedTransferQueue implements TransferQueue {
   async recover(options: { all?: boolean } = {}): Promise<number> {
     const now = this.now();
     return this.store.db.transaction().execute(async (trx) => {
-      let q = trx.selectFrom('transfers').select(['id', 'interruptions']).where('state', '=', 'running');
+      // Locked (and skipped when a worker is recording them right now) so that an outcome being
+      // written and a recovery cannot both move the same row.
+      let q = trx
+        .selectFrom('transfers')
+        .select(['id', 'interruptions', 'claimed_by'])
+        .where('state', '=', 'running')
+        .orderBy('id')
+        .$if(this.store.kind === 'postgres', (q) => q.forUpdate().skipLocked());
       if (!options.all) q = q.where('lease_until', '<', now);
       const stale = await countInterruptions(trx, await q.execute(), now);
       const due = (
@@ -394,7 +460,10 @@ export class EmbeddedTransferQueue implements TransferQueue {
           .where('next_attempt_at', '<=', now)
           .execute()
       ).map((r) => Number(r.id));
-      const back = await requeue(trx, [...stale, ...due], now);
+      const back = [
+        ...(await requeue(trx, stale, now, { expect: { states: ['running'] } })),
+        ...(await requeue(trx, due, now, { expect: { states: ['failed'] } })),
+      ];
       return back.length;
     });
   }
@@ -415,6 +484,26 @@ export async function pauseIn(
 }
 
 export const BACKLOG_CAP = 10_000;
+
+/**
+ * How many of a lane's head rows to claim when interrupted transfers are among them (undefined: none
+ * are, claim as usual). A batch interrupted once (a kill, a deploy) is most likely innocent and runs
+ * again whole; interrupted again, it is halved, and each half runs as a batch, so a transfer that stops
+ * the worker every time is found in about log2(batch) runs instead of one run per transfer. Interrupted
+ * transfers are claimed only from the head and never mixed with fresh ones, which keeps the lane's
+ * order and keeps fresh transfers out of the blame.
+ */
+export function suspectBatchSize(rows: { interruptions: number; interrupted_batch: number }[]) {
+  const head = rows[0];
+  if (!head) return undefined;
+  const count = Number(head.interruptions);
+  if (count === 0) return undefined;
+  const size = Math.max(1, Number(head.interrupted_batch));
+  const limit = count === 1 ? size : Math.ceil(size / 2);
+  let n = 1;
+  while (n < rows.length && n < limit && Number(rows[n]!.interruptions) > 0) n++;
+  return n;
+}
 
 /**
  * Lanes with queued transfers that may run now — flow handled here, subscription not paused, no batch

@@ -20,22 +20,5 @@ export function hasAttemptsLeft(failedAttempts: number, maxAttempts: number): bo
  */
 export const MAX_INTERRUPTIONS = 3;
 
-/** A Retry-After longer than this is taken as this: a receiver cannot park a transfer for weeks. */
-export const MAX_RETRY_AFTER_MS = 24 * 60 * 60_000;
-
-/**
- * An HTTP Retry-After (delay in seconds, or an HTTP date) as milliseconds from `nowMs`; undefined when
- * absent or unreadable. Capped at MAX_RETRY_AFTER_MS.
- */
-export function retryAfterMs(value: string | null | undefined, nowMs: number): number | undefined {
-  const text = value?.trim();
-  if (!text) return undefined;
-  // An HTTP date starts with the day's name; anything else numeric-looking is not a valid delay.
-  const ms = /^\d+$/.test(text)
-    ? Number(text) * 1000
-    : /^[A-Za-z]/.test(text)
-      ? Date.parse(text) - nowMs
-      : Number.NaN;
-  if (!Number.isFinite(ms)) return undefined;
-  return Math.min(Math.max(0, ms), MAX_RETRY_AFTER_MS);
-}
+/** HTTP Retry-After, parsed by the service's one parser (src/klaviyo/retry.ts), capped at 24 hours. */
+export { MAX_RETRY_AFTER_MS, parseRetryAfter as retryAfterMs } from '../klaviyo/index.ts';

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { AppError } from '../domain/errors.ts';
 import { parseOr400 } from '../hub/routes.ts';
 import { safeEqual } from '../secrets/index.ts';
-import type { ServiceContext } from '../server/context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import { PROFILE_TO_CUSTOMER_FLOW } from './flows.ts';
 import { toTransferJson } from './rows.ts';
 import type { TransferServices } from './service.ts';

@@ -1,6 +1,6 @@
 // Conversions between transfer rows and the shapes the engine and the API use, and the requeue rule
 // shared by retries, recovery and pauses.
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import type { TransfersTable } from '../store/tables/transfer.ts';
 import type { Direction, Transfer, TransferJson, TransferState } from './types.ts';
@@ -75,6 +75,12 @@ export function endedAs(
   };
 }
 
+export interface RequeueOptions {
+  resetAttempts?: boolean;
+  /** The states the rows must still be in (and the claim that must still hold them) to be moved. */
+  expect: { states: TransferState[]; claimedBy?: string };
+}
+
 export const SUPERSEDED = 'Superseded by a newer queued transfer of the same record.';
 
 /**
@@ -87,9 +93,16 @@ export async function requeue(
   db: Kysely<Database>,
   ids: number[],
   now: number,
-  extra: { resetAttempts?: boolean } = {},
+  extra: RequeueOptions,
 ): Promise<number[]> {
   if (ids.length === 0) return [];
+  const { states, claimedBy } = extra.expect;
+  // Only rows still in the expected state (and, for a worker's batch, still held by its claim) move:
+  // a transfer taken back and claimed again in between belongs to its new holder.
+  const expected =
+    claimedBy === undefined
+      ? sql<boolean>`state IN (${sql.join(states)})`
+      : sql<boolean>`state IN (${sql.join(states)}) AND claimed_by = ${claimedBy}`;
   const rows: { id: number; subscription_id: string; collapse_key: string | null }[] = [];
   for (const part of chunked(ids)) {
     rows.push(
@@ -97,6 +110,7 @@ export async function requeue(
         .selectFrom('transfers')
         .select(['id', 'subscription_id', 'collapse_key'])
         .where('id', 'in', part)
+        .where(expected)
         .execute()),
     );
   }
@@ -132,6 +146,7 @@ export async function requeue(
       .updateTable('transfers')
       .set(endedAs('skipped', null, SUPERSEDED, at))
       .where('id', 'in', part)
+      .where(expected)
       .execute();
   }
   for (const part of chunked(back)) {
@@ -146,6 +161,7 @@ export async function requeue(
         ...(extra.resetAttempts ? { attempts: 0, interruptions: 0 } : {}),
       })
       .where('id', 'in', part)
+      .where(expected)
       .execute();
   }
   return back;

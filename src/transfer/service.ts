@@ -1,7 +1,7 @@
 // Builds the hub store, the transfer engine and the poll scheduler for a service, and starts and stops
 // them with it. src/app.ts calls startTransferServices once the context exists.
 import { HubStore } from '../hub/store.ts';
-import type { ServiceContext } from '../server/context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import { TransferEngine, type TransferEngineOptions } from './engine.ts';
 import { PollScheduler } from './scheduler.ts';
 import {
@@ -12,6 +12,15 @@ import {
   storeSubscriptions,
 } from './sources.ts';
 import type { FlowSettingsSource } from './types.ts';
+
+// The transfer engine's field on the service context, declared here so that src/service/context.ts needs
+// no import from this area (the layers point one way: docs/architecture.md).
+declare module '../service/context.ts' {
+  interface ServiceContext {
+    /** The transfer engine (queue, workers, flow registry, log, links, watermarks) and the poll scheduler. */
+    transfers?: TransferServices;
+  }
+}
 
 export interface TransferServices {
   engine: TransferEngine;
@@ -28,10 +37,11 @@ export interface TransferServiceOptions extends Partial<Omit<TransferEngineOptio
   workers?: boolean;
 }
 
-type Ctx = Pick<ServiceContext, 'store' | 'log' | 'secrets' | 'onClose'> & {
-  hub?: HubStore;
-  transfers?: TransferServices;
-};
+type Ctx = Pick<ServiceContext, 'store' | 'log' | 'secrets' | 'onClose'> &
+  Partial<Pick<ServiceContext, 'metrics'>> & {
+    hub?: HubStore;
+    transfers?: TransferServices;
+  };
 
 export function createTransferServices(ctx: Ctx, options: TransferServiceOptions = {}) {
   const hub = new HubStore(ctx.store);
@@ -42,6 +52,7 @@ export function createTransferServices(ctx: Ctx, options: TransferServiceOptions
     hub,
     flowSettings: options.flowSettings ?? storeFlowSettings,
     log: options.log ?? ctx.log,
+    metrics: options.metrics ?? ctx.metrics,
   });
   const scheduler = new PollScheduler({ engine, subscriptions, log: options.log ?? ctx.log });
   const transfers: TransferServices = {

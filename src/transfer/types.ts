@@ -132,8 +132,9 @@ export interface TransferQueue {
     batch: ClaimedBatch,
     outcomes: Map<string, Outcome>,
     steps: Map<string, StepInput[]>,
-  ): Promise<void>;
-  renewLease(batch: ClaimedBatch, leaseMs: number): Promise<void>;
+  ): Promise<CompleteResult>;
+  /** Extends the claim's lease; false when the claim no longer holds every transfer of the batch. */
+  renewLease(batch: ClaimedBatch, leaseMs: number): Promise<boolean>;
   /** Returns running transfers to the queue: all of them (embedded start), or those whose lease expired. */
   recover(options: { all?: boolean }): Promise<number>;
 }
@@ -150,5 +151,15 @@ export interface ClaimedBatch {
   flow: string;
   transfers: Transfer[];
   backlog: number;
+  /** The claim's token (the worker and a claim number): what `claimed_by` holds while it runs. */
   workerId: string;
+  /** When the claim's lease ends unless renewed (service clock, epoch ms). */
+  leaseUntil?: number;
+}
+
+export interface CompleteResult {
+  /** Transfers still held by the claim, whose outcomes were written. */
+  recorded: number;
+  /** Transfers the claim had lost (taken back after its lease ran out): their outcomes were dropped. */
+  discarded: string[];
 }

@@ -3,14 +3,14 @@
 // Stopping is graceful: no new claims, in-flight batches finish (or, after a grace period, are told to
 // stop and whatever has no outcome goes back to the queue).
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../domain/errors.ts';
+import { Counter, type Registry } from 'prom-client';
+import { AppError, SUBSCRIPTION_PAUSING_CODES } from '../domain/errors.ts';
 import type { Store } from '../store/db.ts';
+import { ClaimGuard, ClaimLostError, runUnderClaim } from './claim-guard.ts';
 import type { EmbeddedTransferQueue } from './queue.ts';
 import type { FlowRegistry } from './registry.ts';
 import { recordingExchanges } from './exchange-steps.ts';
 import type { ClaimedBatch, FlowContext, FlowHandler, Outcome, StepInput } from './types.ts';
-
-const PAUSING_CODES = new Set(['AUTH_REVOKED', 'AUTH_INVALID_KEY', 'AUTH_MISSING', 'AUTH_FORBIDDEN_SCOPE']);
 
 export interface PoolLogger {
   info(obj: object, msg?: string): void;
@@ -31,14 +31,17 @@ export interface WorkerPoolOptions {
   log?: PoolLogger;
   /** Extra work each sweep (the engine lifts auth pauses of reconnected subscriptions). */
   onSweep?: () => Promise<unknown>;
+  /** Where the pool's metrics go (the service's /metrics registry). */
+  metrics?: Registry;
 }
 
 const silent: PoolLogger = { info() {}, warn() {}, error() {} };
 
 export class WorkerPool {
   readonly id = randomUUID();
-  private readonly options: Required<Omit<WorkerPoolOptions, 'log' | 'onSweep'>> &
+  private readonly options: Required<Omit<WorkerPoolOptions, 'log' | 'onSweep' | 'metrics'>> &
     Pick<WorkerPoolOptions, 'onSweep'> & { log: PoolLogger };
+  private readonly discarded: Counter<'flow'> | undefined;
   private running = false;
   private loops: Promise<void>[] = [];
   private wakers = new Set<() => void>();
@@ -55,6 +58,7 @@ export class WorkerPool {
       sweepMs: options.sweepMs ?? 5_000,
       log: options.log ?? silent,
     };
+    this.discarded = options.metrics ? discardedCounter(options.metrics) : undefined;
   }
 
   get busy(): number {
@@ -153,11 +157,26 @@ export class WorkerPool {
     const { queue, registry, leaseMs, store } = this.options;
     const handler = registry.get(batch.flow)!;
     const steps = new Map<string, StepInput[]>();
+    // Aborted at shutdown, or when this batch's claim is found lost (then nothing more may be written).
+    const claimLost = new AbortController();
+    const guard = new ClaimGuard({
+      now: queue.now,
+      leaseMs,
+      leaseUntil: batch.leaseUntil ?? queue.now() + leaseMs,
+      renew: () => queue.renewLease(batch, leaseMs),
+      onLost: () => {
+        this.options.log.warn(
+          { flow: batch.flow, subscription: batch.subscriptionId, claim: batch.workerId },
+          'transfer claim lost: its lease ran out and the transfers were taken back; the batch stops writing',
+        );
+        claimLost.abort(new ClaimLostError());
+      },
+    });
     const ctx: FlowContext = {
       subscriptionId: batch.subscriptionId,
       flow: batch.flow,
       backlog: batch.backlog,
-      signal: this.abort.signal,
+      signal: AbortSignal.any([this.abort.signal, claimLost.signal]),
       db: store.db,
       step(transferId, step) {
         const list = steps.get(transferId);
@@ -167,42 +186,64 @@ export class WorkerPool {
     };
     const renew = setInterval(
       () => {
-        queue
-          .renewLease(batch, leaseMs)
-          .catch((err) => this.options.log.warn({ err }, 'lease renewal failed'));
+        guard.renew().catch((err) => this.options.log.warn({ err }, 'lease renewal failed'));
       },
       Math.max(1000, Math.floor(leaseMs / 3)),
     );
     renew.unref();
     const outcomes = new Map<string, Outcome>();
     try {
-      // Debug transfers go one at a time, by single calls, each in a scope that logs its Klaviyo requests;
-      // the rest of the batch (claimed behind them) goes together as usual.
-      for (const transfer of batch.transfers) {
-        if (!transfer.debug) continue;
-        if (this.abort.signal.aborted) break; // no outcome: it returns to the queue
-        const one = { ...batch, transfers: [transfer], backlog: 1 };
-        const answered = await recordingExchanges(
-          (step) => ctx.step(transfer.id, step),
-          () => this.handleSafely(handler, one, { ...ctx, backlog: 1 }),
-        );
-        for (const [id, outcome] of answered) outcomes.set(id, outcome);
-      }
-      const rest = batch.transfers.filter((t) => !t.debug);
-      if (rest.length > 0) {
-        const backlog = batch.backlog - (batch.transfers.length - rest.length);
-        const answered = await this.handleSafely(handler, { ...batch, transfers: rest, backlog }, ctx);
-        for (const [id, outcome] of answered) outcomes.set(id, outcome);
-      }
+      await runUnderClaim(guard, async () => {
+        // Debug transfers go one at a time, by single calls, each in a scope that logs its Klaviyo
+        // requests; the rest of the batch (claimed behind them) goes together as usual.
+        for (const transfer of batch.transfers) {
+          if (!transfer.debug) continue;
+          if (ctx.signal.aborted) break; // no outcome: it returns to the queue
+          const one = { ...batch, transfers: [transfer], backlog: 1 };
+          const answered = await recordingExchanges(
+            (step) => ctx.step(transfer.id, step),
+            () => this.handleSafely(handler, one, { ...ctx, backlog: 1 }),
+          );
+          for (const [id, outcome] of answered) outcomes.set(id, outcome);
+        }
+        const rest = batch.transfers.filter((t) => !t.debug);
+        if (rest.length > 0 && !ctx.signal.aborted) {
+          const backlog = batch.backlog - (batch.transfers.length - rest.length);
+          const answered = await this.handleSafely(handler, { ...batch, transfers: rest, backlog }, ctx);
+          for (const [id, outcome] of answered) outcomes.set(id, outcome);
+        }
+      });
     } finally {
       clearInterval(renew);
     }
     try {
-      await queue.complete(batch, outcomes, steps);
+      const { discarded } = await queue.complete(batch, outcomes, steps);
+      if (discarded.length > 0) this.discard(batch, discarded, outcomes);
     } catch (err) {
       // The claim's lease runs out and the sweep returns these transfers to the queue.
       this.options.log.error({ err, flow: batch.flow }, 'recording transfer outcomes failed');
     }
+  }
+
+  /** Outcomes of transfers this claim had lost: dropped, but never silently. */
+  private discard(batch: ClaimedBatch, ids: string[], outcomes: Map<string, Outcome>): void {
+    this.discarded?.inc({ flow: batch.flow }, ids.length);
+    const kinds: Record<string, number> = {};
+    for (const id of ids) {
+      const status = outcomes.get(id)?.status ?? 'none';
+      kinds[status] = (kinds[status] ?? 0) + 1;
+    }
+    this.options.log.warn(
+      {
+        flow: batch.flow,
+        subscription: batch.subscriptionId,
+        claim: batch.workerId,
+        transfers: ids.slice(0, 50),
+        discarded: ids.length,
+        outcomes: kinds,
+      },
+      'stale transfer outcomes discarded: the claim was lost before they were recorded (another worker took the transfers)',
+    );
   }
 
   private async handleSafely(
@@ -226,8 +267,21 @@ export class WorkerPool {
 function outcomesForThrow(batch: ClaimedBatch, err: unknown): Map<string, Outcome> {
   const code = err instanceof AppError ? err.code : 'INTERNAL_ERROR';
   const message = err instanceof Error ? err.message : String(err);
-  const outcome: Outcome = PAUSING_CODES.has(code)
+  const outcome: Outcome = SUBSCRIPTION_PAUSING_CODES.has(code)
     ? { status: 'paused', code, message }
     : { status: 'failed', code, message: `The flow stopped with an error: ${message}`, retryable: true };
   return new Map(batch.transfers.map((t) => [t.id, outcome]));
+}
+
+function discardedCounter(registry: Registry): Counter<'flow'> {
+  const name = 'klaviyo_sync_transfer_outcomes_discarded_total';
+  return (
+    (registry.getSingleMetric(name) as Counter<'flow'> | undefined) ??
+    new Counter({
+      name,
+      help: 'Transfer outcomes dropped because the worker had lost its claim (lease expired, taken back)',
+      labelNames: ['flow'],
+      registers: [registry],
+    })
+  );
 }

@@ -1,8 +1,8 @@
 // Outbound hub webhook endpoints: the URL check, the signing secret (made here, kept encrypted, shown
 // once) and the rows in `hub_webhooks`.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { isIP } from 'node:net';
 import type { Kysely } from 'kysely';
+import { hostKind } from '../domain/addresses.ts';
 import { AppError } from '../domain/errors.ts';
 import { HUB_KINDS } from '../domain/hub.ts';
 import { lastFour, maskSecret, type SecretBox } from '../secrets/index.ts';
@@ -28,38 +28,6 @@ export interface WebhookView extends WebhookEndpoint {
   updated_at: string;
 }
 
-function privateAddress(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (bare === 'localhost' || bare.endsWith('.localhost')) return true;
-  const family = isIP(bare);
-  if (family === 4) {
-    const [a, b] = bare.split('.').map(Number);
-    return (
-      a === 0 ||
-      a === 10 ||
-      a === 127 ||
-      (a === 169 && b === 254) ||
-      (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) ||
-      (a === 100 && b >= 64 && b <= 127)
-    );
-  }
-  if (family === 6)
-    return (
-      bare === '::1' ||
-      bare === '::' ||
-      /^f[cd]/.test(bare) ||
-      /^fe[89ab]/.test(bare) ||
-      bare.startsWith('::ffff:')
-    );
-  return false;
-}
-
-function loopback(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return bare === 'localhost' || bare === '::1' || /^127\./.test(bare);
-}
-
 /**
  * A receiver URL must be public https (no SSRF into the service's network). With sandbox URLs allowed
  * (tests, demos) loopback http and https are accepted too. Answers the normalized URL.
@@ -78,10 +46,13 @@ export function checkWebhookUrl(input: string, allowSandbox: boolean): string {
     throw refuse('not a URL');
   }
   if (url.username || url.password) throw refuse('it carries a user name or password');
-  if (allowSandbox && loopback(url.hostname) && (url.protocol === 'http:' || url.protocol === 'https:'))
+  // The same rule the delivery applies to every address it dials (src/domain/addresses.ts).
+  const host = hostKind(url.hostname);
+  if (allowSandbox && host === 'loopback' && (url.protocol === 'http:' || url.protocol === 'https:'))
     return url.href;
   if (url.protocol !== 'https:') throw refuse('it is not https');
-  if (privateAddress(url.hostname)) throw refuse('it points at a loopback, private or link-local address');
+  if (host !== 'public' && host !== 'name')
+    throw refuse('it points at a loopback, private, link-local or otherwise internal address');
   return url.href;
 }
 

@@ -1,6 +1,6 @@
 // Outbound hub webhooks in the running service: the hub listener that queues deliveries with the write,
 // and the `hub-webhook` flow handler on the transfer engine. The composition root calls this once.
-import type { ServiceContext } from '../server/context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import { createHubWebhookHandler, webhookChangeListener } from './delivery.ts';
 import { WebhookEndpoints } from './endpoints.ts';
 

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ServiceContext } from '../server/context.ts';
+import type { ServiceContext } from '../service/context.ts';
 import { checkWebhookUrl, WEBHOOK_EVENTS, WebhookEndpoints } from './endpoints.ts';
 
 const IdParams = z.object({ id: z.string().min(1).max(100) });

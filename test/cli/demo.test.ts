@@ -3,7 +3,7 @@
 // are read to check that what the demo promises is what happened.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type DemoHandle, runDemo } from '../../src/demo/run-demo.ts';
+import { type DemoHandle, runDemo } from '../../src/cli/run-demo.ts';
 import { NEWSLETTER_LIST } from '../../src/demo/sample-data.ts';
 
 let demo: DemoHandle;

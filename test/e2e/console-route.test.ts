@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { ServiceContext } from '../../src/server/context.ts';
+import type { ServiceContext } from '../../src/service/context.ts';
 import { register } from '../../src/server/routes/console.ts';
 
 const INDEX =

@@ -7,7 +7,7 @@ import {
   jsonBytes,
   mapWithConcurrency,
   sendSplittingOnRefusal,
-} from '../../src/flows/batcher.ts';
+} from '../../src/flows/shared/batcher.ts';
 
 test('chunks respect the item count limit and keep order', () => {
   const items = Array.from({ length: 25_001 }, (_, index) => index);

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type EventInput, groupEventsByProfile, removeDuplicateEvents } from '../../src/flows/event-batch.ts';
+import {
+  type EventInput,
+  groupEventsByProfile,
+  removeDuplicateEvents,
+} from '../../src/flows/transaction-to-events/event-batch.ts';
 
 function event(metric: string, uniqueId: string | undefined, profile: EventInput['profile']): EventInput {
   return { metric, uniqueId, profile, properties: {} };

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { orderedProductUniqueId, orderedProductUniqueIds, orderUniqueId } from '../../src/flows/event-ids.ts';
+import {
+  orderedProductUniqueId,
+  orderedProductUniqueIds,
+  orderUniqueId,
+} from '../../src/flows/transaction-to-events/event-ids.ts';
 
 test('the Placed Order id is the transaction id, and the same on every call', () => {
   assert.equal(orderUniqueId('T-100'), 'T-100');

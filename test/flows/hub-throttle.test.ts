@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { HubThrottle } from '../../src/flows/hub-throttle.ts';
+import { HubThrottle } from '../../src/flows/shared/hub-throttle.ts';
 import { startFlowEnv } from './helpers.ts';
 
 function fakeTime() {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AppError } from '../../src/domain/errors.ts';
-import { createListDirectory, type ListRef } from '../../src/flows/list-directory.ts';
+import { createListDirectory, type ListRef } from '../../src/flows/shared/list-directory.ts';
 
 function fakeSource(initial: ListRef[]) {
   const lists = [...initial];

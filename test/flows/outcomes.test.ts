@@ -7,7 +7,7 @@ import {
   type KlaviyoErrorLike,
   outcomeForError,
   refusedIndexes,
-} from '../../src/flows/outcomes.ts';
+} from '../../src/flows/shared/outcomes.ts';
 
 function klaviyo(
   partial: Partial<KlaviyoErrorLike> & Pick<KlaviyoErrorLike, 'status' | 'kind'>,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalizePhone, toCountryCode } from '../../src/flows/phone.ts';
+import { normalizePhone, toCountryCode } from '../../src/flows/shared/phone.ts';
 
 test('an international number is kept in E.164 whatever the countries say', () => {
   assert.deepEqual(normalizePhone('+1 (415) 555-2671', { recordCountry: 'DE' }), {

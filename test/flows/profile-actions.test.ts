@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CustomFieldAction } from '../../src/domain/collections.ts';
-import { isEmptyPlan, listsOfPlan, planProfileActions } from '../../src/flows/profile-actions.ts';
+import {
+  isEmptyPlan,
+  listsOfPlan,
+  planProfileActions,
+} from '../../src/flows/customer-to-profile/profile-actions.ts';
 
 const subscribe = (value: boolean): CustomFieldAction => ({
   kind: 'subscribe_profile',

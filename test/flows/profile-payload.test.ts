@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { prepareProfileAttributes, recordCountry } from '../../src/flows/profile-payload.ts';
+import {
+  prepareProfileAttributes,
+  recordCountry,
+} from '../../src/flows/customer-to-profile/profile-payload.ts';
 
 test('a local phone is made E.164 with the primary billing address country', () => {
   const record = {

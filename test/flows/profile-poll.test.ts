@@ -7,7 +7,7 @@ import {
   type PolledProfile,
   pollChangedProfiles,
   pollFilter,
-} from '../../src/flows/profile-poll.ts';
+} from '../../src/flows/profile-to-customer/profile-poll.ts';
 
 const profile = (id: string, updated: string): PolledProfile => ({
   type: 'profile',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { writeProfileSingly } from '../../src/flows/profile-writer.ts';
+import { writeProfileSingly } from '../../src/flows/customer-to-profile/profile-writer.ts';
 import { createKlaviyoClient } from '../../src/klaviyo/index.ts';
 import { startSandbox } from '../../src/sandbox/index.ts';
 

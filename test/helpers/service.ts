@@ -8,7 +8,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { createService, type Service } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
-import type { ServiceContext } from '../../src/server/context.ts';
+import type { ServiceContext } from '../../src/service/context.ts';
 
 export interface TestServiceOptions {
   env?: Record<string, string>;

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { SlidingWindowLog, windowsFor } from '../../src/klaviyo/budgets.ts';
-import { ENDPOINTS, tierKey } from '../../src/klaviyo/endpoints.ts';
+import { ENDPOINTS, OAUTH_SCOPES, tierKey } from '../../src/klaviyo/endpoints.ts';
+import { DEFAULT_OAUTH_SCOPES } from '../../src/oauth/provider.ts';
+import { DEFAULT_REVISION } from '../../src/klaviyo/revisions.ts';
+import { DEFAULT_REVISION as CONSOLE_DEFAULT_REVISION } from '../../src/web/pages/settingsFields.ts';
+import { retryAfterMs as transferRetryAfter } from '../../src/transfer/retry.ts';
 import {
   classifyStatus,
   errorFromFailure,
@@ -126,6 +130,18 @@ describe('retry decisions and backoff', () => {
     assert.equal(parseRetryAfter(undefined, now), undefined);
   });
 
+  test('one Retry-After parser for the service: capped at 24 h, no negative or odd delays', () => {
+    const now = Date.parse('2026-07-15T10:00:00Z');
+    // A 429 blocks its whole tier until Retry-After: a year-long value must not park the tier for a year.
+    assert.equal(parseRetryAfter('99999999', now), 24 * 60 * 60_000);
+    assert.equal(parseRetryAfter('Wed, 15 Jul 2099 10:00:00 GMT', now), 24 * 60 * 60_000);
+    assert.equal(parseRetryAfter('-5', now), undefined);
+    assert.equal(parseRetryAfter('1e3', now), undefined);
+    assert.equal(parseRetryAfter(null, now), undefined);
+    // The transfer engine and webhook deliveries use the same function.
+    assert.equal(transferRetryAfter, parseRetryAfter);
+  });
+
   test('full jitter stays within [0, min(max, base * 2^(n-1)))', () => {
     for (let attempt = 1; attempt <= 8; attempt++) {
       const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
@@ -191,6 +207,12 @@ describe('budget arithmetic (injected clock)', () => {
   });
 });
 
+describe('default revision', () => {
+  test('the console shows the client’s default revision', () => {
+    assert.equal(CONSOLE_DEFAULT_REVISION, DEFAULT_REVISION);
+  });
+});
+
 describe('endpoint table', () => {
   const tsv = sharedFile('operations-ratelimits-scopes.tsv');
   test('matches the spec’s method, path and limits for every operation', { skip: tsv.skipReason }, () => {
@@ -211,5 +233,26 @@ describe('endpoint table', () => {
       assert.equal(spec.tier.daily ? `${spec.tier.daily}/d` : '', daily, spec.operationId);
     }
     assert.equal(tierKey({ burst: 3, steady: 60 }), '3/s:60/m');
+  });
+
+  test('carries each operation’s scopes as the spec lists them', { skip: tsv.skipReason }, () => {
+    const rows = new Map<string, string[]>();
+    for (const line of (tsv.text ?? '').split('\n')) {
+      if (line.startsWith('#') || line.startsWith('tag\t') || !line.trim()) continue;
+      const cols = line.split('\t');
+      rows.set(cols[3], cols);
+    }
+    const needed = new Set<string>();
+    for (const spec of ENDPOINTS.values()) {
+      const row = rows.get(spec.operationId);
+      assert.ok(row, `${spec.operationId} is not in the spec`);
+      const fromSpec = row[7].split(/\s+/).filter(Boolean).sort();
+      for (const scope of fromSpec) needed.add(scope);
+      assert.deepEqual([...(spec.scopes ?? [])].sort(), fromSpec, `${spec.operationId} scopes`);
+    }
+    // Authenticate asks for exactly what the operations need: nothing missing, nothing extra.
+    assert.deepEqual([...OAUTH_SCOPES], [...needed].sort());
+    assert.ok(OAUTH_SCOPES.includes('data-privacy:write'), 'privacy deletion needs data-privacy:write');
+    assert.deepEqual([...DEFAULT_OAUTH_SCOPES], [...OAUTH_SCOPES]);
   });
 });

@@ -377,7 +377,9 @@ export function connectionSuite(label: string, postgres: boolean) {
     });
 
     test('/metrics counts OAuth refreshes by outcome', async () => {
-      const text = await (await fetch(`${svc.baseUrl}/metrics`)).text();
+      const text = await (
+        await fetch(`${svc.baseUrl}/metrics`, { headers: { authorization: `Bearer ${svc.adminToken}` } })
+      ).text();
       assert.match(text, /klaviyo_sync_oauth_refreshes_total\{outcome="refreshed"\} [1-9]/);
       assert.match(text, /klaviyo_sync_oauth_refreshes_total\{outcome="revoked"\} 1/);
       assert.match(text, /klaviyo_sync_oauth_refreshes_total\{outcome="failed"\} 1/);

@@ -22,7 +22,7 @@ test('requests need a valid revision, credentials, the JSON:API content type and
     [{ revision: '2023-10-15' }, 410, 'gone'],
     [{ authorization: '' }, 401, 'not_authenticated'],
     [{ authorization: 'Klaviyo-API-Key pk_wrong' }, 401, 'authentication_failed'],
-    [{ 'content-type': 'application/json' }, 415, 'unsupported_media_type'],
+    [{ 'content-type': 'text/plain' }, 415, 'unsupported_media_type'],
   ];
   for (const [headers, status, code] of cases) {
     const answer = await client.call('POST', '/api/profiles', body, headers);

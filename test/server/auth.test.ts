@@ -61,12 +61,15 @@ describe('sign-in and the global guard', () => {
     assert.notEqual(res.status, 200);
   });
 
-  test('health, readiness, metrics and docs are public', async () => {
+  test('health, readiness and docs are public; metrics need a credential', async () => {
     assert.equal((await fetch(`${svc.baseUrl}/healthz`)).status, 200);
     const ready = await fetch(`${svc.baseUrl}/readyz`);
     assert.equal(ready.status, 200);
     assert.deepEqual(await ready.json(), { status: 'ready' });
-    const metrics = await (await fetch(`${svc.baseUrl}/metrics`)).text();
+    assert.equal((await fetch(`${svc.baseUrl}/metrics`)).status, 401);
+    const metrics = await (
+      await fetch(`${svc.baseUrl}/metrics`, { headers: { authorization: `Bearer ${svc.adminToken}` } })
+    ).text();
     assert.match(metrics, /klaviyo_sync_http_requests_total/);
     const doc = await (await fetch(`${svc.baseUrl}/docs/json`)).json();
     assert.ok(doc.paths['/api/v1/session'], 'OpenAPI lists the session route');

@@ -1,7 +1,7 @@
 // Helpers for tests that run the whole service: subscriptions written straight into the store (the
 // subscriptions API belongs to another area) and waiting for the workers.
 import type { HubScope } from '../../src/domain/hub.ts';
-import type { ServiceContext } from '../../src/server/context.ts';
+import type { ServiceContext } from '../../src/service/context.ts';
 import { addSubscriptionRows } from '../helpers/subscriptions.ts';
 
 export async function addSubscription(

@@ -2,7 +2,7 @@
 // flowing into the sandbox's Klaviyo account, then the console's address and credentials, running until
 // Ctrl-C. With --exit-when-drained it stops once every transfer has finished (tests, CI, benchmarks).
 import { ConfigError } from '../../config.ts';
-import { DEMO_SUBSCRIPTION_NAME, runDemo } from '../../demo/run-demo.ts';
+import { DEMO_SUBSCRIPTION_NAME, runDemo } from '../run-demo.ts';
 
 export interface DemoCommandOptions {
   port?: string;

@@ -2,7 +2,7 @@ import { endpoint } from '../endpoints.ts';
 import { fetchPage, iterateAll, type KlaviyoResource, type Page, pageSize } from '../pagination.ts';
 import type { KlaviyoTransport } from '../transport.ts';
 import { type ProfileImportInput, profileBody } from './profiles.ts';
-import { type Attributes, checkBatch, defined, single } from './shared.ts';
+import { type Attributes, checkBatch, defined, job, newJob } from './shared.ts';
 
 export interface BulkImportJobAttributes extends Attributes {
   status?: 'queued' | 'processing' | 'complete' | 'cancelled';
@@ -37,16 +37,16 @@ export function bulkImportResource(transport: KlaviyoTransport) {
       options: { listIds?: readonly string[] } = {},
     ): Promise<KlaviyoResource<BulkImportJobAttributes>> {
       checkBatch('bulk_import_profiles', profiles.length);
-      const { body } = await transport.call('bulk_import_profiles', {
+      const answer = await transport.call('bulk_import_profiles', {
         body: bulkImportBody(profiles, options.listIds),
       });
-      return single<BulkImportJobAttributes>(body);
+      return newJob<BulkImportJobAttributes>(answer);
     },
     async get(jobId: string): Promise<KlaviyoResource<BulkImportJobAttributes>> {
-      const { body } = await transport.call('get_bulk_import_profiles_job', {
+      const answer = await transport.call('get_bulk_import_profiles_job', {
         pathParams: { job_id: jobId },
       });
-      return single<BulkImportJobAttributes>(body);
+      return job<BulkImportJobAttributes>(answer);
     },
     importErrors(jobId: string, options: { pageSize?: number; next?: string } = {}): Promise<Page> {
       const op = 'get_errors_for_bulk_import_profiles_job';

@@ -1,6 +1,6 @@
 import type { KlaviyoResource } from '../pagination.ts';
 import type { KlaviyoTransport } from '../transport.ts';
-import { type Attributes, checkBatch, defined, single } from './shared.ts';
+import { type Attributes, checkBatch, defined, job, newJob, single } from './shared.ts';
 
 export interface CatalogItemAttributes extends Attributes {
   external_id?: string;
@@ -78,28 +78,28 @@ export function catalogResource(transport: KlaviyoTransport) {
   async function bulk(kind: Kind, action: Action, data: readonly unknown[]) {
     const op = `bulk_${action}_${BULK_OP[kind]}`;
     checkBatch(op, data.length);
-    const { body } = await transport.call(op, { body: bulkJobBody(kind, action, data) });
-    return single<CatalogJobAttributes>(body);
+    const answer = await transport.call(op, { body: bulkJobBody(kind, action, data) });
+    return newJob<CatalogJobAttributes>(answer);
   }
   async function jobStatus(kind: Kind, action: Action, jobId: string) {
     const op = `get_bulk_${action}_${STATUS_OP[kind]}_job`;
-    const { body } = await transport.call(op, { pathParams: { job_id: jobId } });
-    return single<CatalogJobAttributes>(body);
+    const answer = await transport.call(op, { pathParams: { job_id: jobId } });
+    return job<CatalogJobAttributes>(answer);
   }
   type Resource<A> = Promise<KlaviyoResource<A>>;
   return {
     async createItem(attributes: CatalogItemAttributes): Resource<CatalogItemAttributes> {
-      const { body } = await transport.call('create_catalog_item', {
+      const answer = await transport.call('create_catalog_item', {
         body: { data: itemCreateData(attributes) },
       });
-      return single<CatalogItemAttributes>(body);
+      return single<CatalogItemAttributes>(answer);
     },
     async updateItem(id: string, attributes: CatalogItemAttributes): Resource<CatalogItemAttributes> {
-      const { body } = await transport.call('update_catalog_item', {
+      const answer = await transport.call('update_catalog_item', {
         pathParams: { id },
         body: { data: itemUpdateData(id, attributes) },
       });
-      return single<CatalogItemAttributes>(body);
+      return single<CatalogItemAttributes>(answer);
     },
     async deleteItem(id: string): Promise<void> {
       await transport.call('delete_catalog_item', { pathParams: { id } });
@@ -108,20 +108,20 @@ export function catalogResource(transport: KlaviyoTransport) {
       itemId: string,
       attributes: CatalogVariantAttributes,
     ): Resource<CatalogVariantAttributes> {
-      const { body } = await transport.call('create_catalog_variant', {
+      const answer = await transport.call('create_catalog_variant', {
         body: { data: variantCreateData(itemId, attributes) },
       });
-      return single<CatalogVariantAttributes>(body);
+      return single<CatalogVariantAttributes>(answer);
     },
     async updateVariant(
       id: string,
       attributes: CatalogVariantAttributes,
     ): Resource<CatalogVariantAttributes> {
-      const { body } = await transport.call('update_catalog_variant', {
+      const answer = await transport.call('update_catalog_variant', {
         pathParams: { id },
         body: { data: variantUpdateData(id, attributes) },
       });
-      return single<CatalogVariantAttributes>(body);
+      return single<CatalogVariantAttributes>(answer);
     },
     async deleteVariant(id: string): Promise<void> {
       await transport.call('delete_catalog_variant', { pathParams: { id } });

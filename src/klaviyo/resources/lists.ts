@@ -17,9 +17,20 @@ export function membersBody(profileIds: readonly string[]) {
   return { data: profileIds.map((id) => ({ type: 'profile', id })) };
 }
 
-/** Klaviyo filter strings quote with single quotes; a quote inside the value is escaped with a backslash. */
-function quote(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+/**
+ * A filter string value: double quotes, with `"` and `\` escaped by a backslash (JSON string rules, as
+ * Klaviyo's own SDK quotes filter values).
+ */
+export function filterString(value: string): string {
+  return JSON.stringify(value);
+}
+
+/**
+ * Get Lists' filter for one exact name. The spec allows `name` only with `any` or `equals` over a list
+ * value (x-klaviyo-filters of get_lists), so `any(name,["X"])`, not `equals(name,'X')`.
+ */
+export function nameFilter(name: string): string {
+  return `any(name,[${filterString(name)}])`;
 }
 
 export function listsResource(transport: KlaviyoTransport) {
@@ -36,7 +47,7 @@ export function listsResource(transport: KlaviyoTransport) {
     /** The list whose name is exactly `name` (Klaviyo's filter matches case-sensitively), or undefined. */
     async findByName(name: string): Promise<KlaviyoResource<ListAttributes> | undefined> {
       for await (const list of iterateAll<ListAttributes>(transport, 'get_lists', {
-        query: { filter: `equals(name,${quote(name)})` },
+        query: { filter: nameFilter(name) },
       })) {
         if (list.attributes.name === name) return list;
       }
@@ -47,10 +58,10 @@ export function listsResource(transport: KlaviyoTransport) {
       name: string,
       options: { optInProcess?: ListAttributes['opt_in_process'] } = {},
     ): Promise<KlaviyoResource<ListAttributes>> {
-      const { body } = await transport.call('create_list', {
+      const answer = await transport.call('create_list', {
         body: createListBody(name, options.optInProcess),
       });
-      return single<ListAttributes>(body);
+      return single<ListAttributes>(answer);
     },
     /** Adds by profile id (up to 1000); consent is not changed. */
     async addMembers(listId: string, profileIds: readonly string[]): Promise<void> {

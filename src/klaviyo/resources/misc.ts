@@ -1,3 +1,4 @@
+import { AccountsSchema, parseAnswer } from '../answers.ts';
 import { fetchPage, iterateAll, type KlaviyoResource, type Page } from '../pagination.ts';
 import type { KlaviyoTransport } from '../transport.ts';
 import type { Attributes } from './shared.ts';
@@ -6,10 +7,10 @@ export function accountsResource(transport: KlaviyoTransport) {
   return {
     /** The one account the key or token belongs to (a 1/s, 15/m tier: callers cache it). */
     async get(): Promise<KlaviyoResource> {
-      const { body } = await transport.call<{ data: KlaviyoResource[] }>('get_accounts');
-      const account = body?.data?.[0];
-      if (!account) throw new Error('Klaviyo returned no account for these credentials');
-      return account;
+      const answer = await transport.call('get_accounts');
+      // An empty list would leave the subscription without its account: a coded error, not a crash.
+      return parseAnswer(AccountsSchema, answer.body, answer.operationId, answer.status)
+        .data[0] as KlaviyoResource;
     },
   };
 }

@@ -66,8 +66,8 @@ export function profilesResource(transport: KlaviyoTransport) {
   });
   return {
     async get(id: string, options: ProfileReadOptions = {}): Promise<KlaviyoResource<ProfileAttributes>> {
-      const { body } = await transport.call('get_profile', { pathParams: { id }, query: readQuery(options) });
-      return single<ProfileAttributes>(body);
+      const answer = await transport.call('get_profile', { pathParams: { id }, query: readQuery(options) });
+      return single<ProfileAttributes>(answer);
     },
     list(options: ProfileListOptions = {}): Promise<Page<ProfileAttributes>> {
       if (options.next) return fetchPage(transport, 'get_profiles', { url: options.next });
@@ -78,8 +78,8 @@ export function profilesResource(transport: KlaviyoTransport) {
     },
     /** 409 duplicate_profile surfaces as KlaviyoError with `duplicateProfileId`. */
     async create(attributes: ProfileAttributes): Promise<KlaviyoResource<ProfileAttributes>> {
-      const { body } = await transport.call('create_profile', { body: profileBody(attributes) });
-      return single<ProfileAttributes>(body);
+      const answer = await transport.call('create_profile', { body: profileBody(attributes) });
+      return single<ProfileAttributes>(answer);
     },
     /** null clears a field, an omitted field stays as it is. */
     async update(
@@ -87,20 +87,20 @@ export function profilesResource(transport: KlaviyoTransport) {
       attributes: ProfileAttributes,
       meta?: ProfileMeta,
     ): Promise<KlaviyoResource<ProfileAttributes>> {
-      const { body } = await transport.call('update_profile', {
+      const answer = await transport.call('update_profile', {
         pathParams: { id },
         body: profileBody(attributes, id, meta),
       });
-      return single<ProfileAttributes>(body);
+      return single<ProfileAttributes>(answer);
     },
     /** Create-or-update (profile-import); `created` tells which happened (201 vs 200). */
     async importProfile(
       input: ProfileImportInput,
     ): Promise<{ profile: KlaviyoResource<ProfileAttributes>; created: boolean }> {
-      const { status, body } = await transport.call('create_or_update_profile', {
+      const answer = await transport.call('create_or_update_profile', {
         body: profileBody(input.attributes, input.id, input.meta),
       });
-      return { profile: single<ProfileAttributes>(body), created: status === 201 };
+      return { profile: single<ProfileAttributes>(answer), created: answer.status === 201 };
     },
   };
 }

@@ -1,6 +1,8 @@
 import type { EndpointSpec } from '../endpoints.ts';
 import { endpoint } from '../endpoints.ts';
 import { KlaviyoError } from '../errors.ts';
+import { JobSchema, NewJobSchema, parseAnswer, SingleSchema } from '../answers.ts';
+import type { KlaviyoResponse } from '../options.ts';
 import type { KlaviyoResource } from '../pagination.ts';
 
 export type Attributes = Record<string, unknown>;
@@ -36,8 +38,19 @@ export function checkBatch(operationId: string, size: number): EndpointSpec {
   return spec;
 }
 
-export function single<A = Attributes>(body: unknown): KlaviyoResource<A> {
-  return (body as { data: KlaviyoResource<A> }).data;
+/** The resource of a single-resource answer, checked: a type and an id are required (src/klaviyo/answers.ts). */
+export function single<A = Attributes>(answer: KlaviyoResponse): KlaviyoResource<A> {
+  return parseAnswer(SingleSchema, answer.body, answer.operationId, answer.status).data as KlaviyoResource<A>;
+}
+
+/** A bulk job read back: its status must be one Klaviyo defines (the flows wait on it). */
+export function job<A = Attributes>(answer: KlaviyoResponse): KlaviyoResource<A> {
+  return parseAnswer(JobSchema, answer.body, answer.operationId, answer.status).data as KlaviyoResource<A>;
+}
+
+/** A bulk job just made (202): its id is required; a status, when given, must be one Klaviyo defines. */
+export function newJob<A = Attributes>(answer: KlaviyoResponse): KlaviyoResource<A> {
+  return parseAnswer(NewJobSchema, answer.body, answer.operationId, answer.status).data as KlaviyoResource<A>;
 }
 
 /** Comma lists for `fields[type]` / `additional-fields[type]`. */

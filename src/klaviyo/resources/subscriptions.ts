@@ -17,9 +17,18 @@ export interface SubscribeOptions {
   historicalImport?: boolean;
 }
 
+/** A subscribe job's profile: `id` and `age_gated_date_of_birth` are declared there. */
 function profileData(p: SubscriptionProfile) {
-  const { id, subscriptions, ...identifiers } = p;
-  return defined({ type: 'profile', id, attributes: defined({ ...identifiers, subscriptions }) });
+  return defined({
+    type: 'profile',
+    id: p.id,
+    attributes: defined({
+      email: p.email,
+      phone_number: p.phone_number,
+      subscriptions: p.subscriptions,
+      age_gated_date_of_birth: p.age_gated_date_of_birth,
+    }),
+  });
 }
 
 function listRelationship(listId: string | undefined) {
@@ -40,11 +49,23 @@ export function subscribeBody(profiles: readonly SubscriptionProfile[], options:
   };
 }
 
+/**
+ * An unsubscribe job's profile declares only `email`, `phone_number` and `subscriptions` (no `id`, no
+ * `age_gated_date_of_birth`), and Klaviyo refuses members a subscription job does not declare: the profile
+ * is named by its identifiers alone (docs/klaviyo-client.md).
+ */
+function unsubscribeProfileData(p: SubscriptionProfile) {
+  return {
+    type: 'profile',
+    attributes: defined({ email: p.email, phone_number: p.phone_number, subscriptions: p.subscriptions }),
+  };
+}
+
 export function unsubscribeBody(profiles: readonly SubscriptionProfile[], listId?: string) {
   return {
     data: defined({
       type: 'profile-subscription-bulk-delete-job',
-      attributes: { profiles: { data: profiles.map(profileData) } },
+      attributes: { profiles: { data: profiles.map(unsubscribeProfileData) } },
       relationships: listRelationship(listId),
     }),
   };

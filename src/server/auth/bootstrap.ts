@@ -1,7 +1,7 @@
 // The first user (SPEC S8.1): `admin` with KLAVIYO_SYNC_ADMIN_PASSWORD when it is set, otherwise a
 // one-time setup link printed at start; opening it lets the person choose the admin password.
 import { countUsers, createSetupToken, createUser } from '../../store/repositories/auth.ts';
-import type { ServiceContext } from '../context.ts';
+import type { ServiceContext } from '../../service/context.ts';
 import { hashPassword } from './passwords.ts';
 
 export const ADMIN_USERNAME = 'admin';

@@ -4,7 +4,7 @@
 import { sql } from 'kysely';
 import type { FastifyInstance } from 'fastify';
 import type { KlaviyoClientStats } from '../../klaviyo/transport.ts';
-import type { ServiceContext } from '../context.ts';
+import type { ServiceContext } from '../../service/context.ts';
 
 export const WINDOW_MINUTES = 60;
 const SAMPLE_EVERY_MS = 5000;

@@ -2,7 +2,6 @@
 // that creates the admin when no password was configured.
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import { AppError } from '../../domain/errors.ts';
 import {
@@ -14,10 +13,11 @@ import {
   findUserByName,
   listApiTokens,
 } from '../../store/repositories/auth.ts';
+import { clearLoginTries, loginKey, takeLoginTry } from '../../store/repositories/login-attempts.ts';
 import { ADMIN_USERNAME } from '../auth/bootstrap.ts';
-import { requireAuth, SESSION_COOKIE } from '../auth/guard.ts';
+import { requireAuth, SESSION_COOKIE } from '../../http/auth-guard.ts';
 import { DUMMY_HASH, verifyPassword } from '../auth/passwords.ts';
-import type { ServiceContext } from '../context.ts';
+import type { ServiceContext } from '../../service/context.ts';
 import { createAdminFromSetupToken, PASSWORD_MAX, PASSWORD_MIN, registerSetupPages } from './setup.ts';
 
 const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
@@ -38,10 +38,11 @@ export function registerSessionRoutes(
   options: SessionRouteOptions = {},
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const limiter = new RateLimiterMemory({
-    points: options.loginAttempts ?? 10,
-    duration: options.loginWindowSeconds ?? 300,
-  });
+  // Counted in the store, so every process sharing it counts the same tries (docs/security.md).
+  const loginLimit = {
+    limit: options.loginAttempts ?? 10,
+    windowMs: (options.loginWindowSeconds ?? 300) * 1000,
+  };
   const secureCookie = ctx.config.publicUrl.startsWith('https://');
 
   async function startSession(reply: FastifyReply, userId: string) {
@@ -71,10 +72,12 @@ export function registerSessionRoutes(
       },
     },
     async (req, reply) => {
-      const key = `${req.ip}|${req.body.username.toLowerCase()}`;
-      const seen = await limiter.get(key);
-      if (seen && seen.remainingPoints <= 0) {
-        reply.header('retry-after', Math.ceil(seen.msBeforeNext / 1000));
+      const key = loginKey(req.ip, req.body.username);
+      const now = ctx.now();
+      // The try is counted before the password is checked, so parallel guesses are all counted.
+      const tried = await takeLoginTry(ctx.store.db, key, { now, ...loginLimit });
+      if (!tried.allowed) {
+        reply.header('retry-after', Math.max(1, Math.ceil(tried.retryAfterMs / 1000)));
         throw new AppError(
           'LOGIN_RATE_LIMITED',
           'Too many failed sign-ins; wait a few minutes and try again.',
@@ -83,11 +86,10 @@ export function registerSessionRoutes(
       const user = await findUserByName(ctx.store.db, req.body.username);
       const ok = await verifyPassword(req.body.password, user?.password_hash ?? DUMMY_HASH);
       if (!user || !ok) {
-        await limiter.penalty(key, 1);
         req.log.warn({ username: req.body.username }, 'sign-in refused');
         throw new AppError('UNAUTHENTICATED', 'Wrong username or password.');
       }
-      await limiter.delete(key);
+      await clearLoginTries(ctx.store.db, key, now);
       await deleteExpiredSessions(ctx.store.db);
       const csrf = await startSession(reply, user.id);
       return { csrf_token: csrf, username: user.username };

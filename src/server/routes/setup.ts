@@ -12,7 +12,7 @@ import {
 } from '../../store/repositories/auth.ts';
 import { ADMIN_USERNAME } from '../auth/bootstrap.ts';
 import { hashPassword } from '../auth/passwords.ts';
-import type { ServiceContext } from '../context.ts';
+import type { ServiceContext } from '../../service/context.ts';
 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 200;

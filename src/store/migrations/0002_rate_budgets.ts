@@ -1,5 +1,5 @@
 // Klaviyo rate budgets shared by every process on PostgreSQL (SPEC S7, S10): the table rate-limiter-flexible's
-// RateLimiterPostgres uses, made here so no process creates it on the fly. The embedded store keeps budgets
+// RateLimiterPostgres used, made here so no process creates it on the fly. The embedded store keeps budgets
 // in memory (one process), so SQLite needs no table.
 import { type Kysely, sql } from 'kysely';
 import type { StoreKind } from '../db.ts';

@@ -20,6 +20,14 @@ export interface SessionsTable {
   expires_at: number;
 }
 
+/** Sign-in tries in the current window, per SHA-256 of (client address, user name). */
+export interface LoginAttemptsTable {
+  key_hash: string;
+  tries: number;
+  /** Epoch ms when the window ends. */
+  window_ends: number;
+}
+
 export interface ApiTokensTable {
   id: string;
   user_id: string;
@@ -108,6 +116,7 @@ export interface CoreTables {
   users: UsersTable;
   sessions: SessionsTable;
   api_tokens: ApiTokensTable;
+  login_attempts: LoginAttemptsTable;
   setup_tokens: SetupTokensTable;
   service_settings: ServiceSettingsTable;
   subscriptions: SubscriptionsTable;

@@ -27,6 +27,8 @@ export interface TransfersTable {
   claimed_by: string | null;
   /** Claims that ended without an outcome because the worker stopped (crash, expired lease). */
   interruptions: Generated<number>;
+  /** How many transfers shared its batch at its last interruption (0: never interrupted). */
+  interrupted_batch: Generated<number>;
   error_code: string | null;
   error_message: string | null;
   tracking_id: string;

@@ -18,6 +18,8 @@ export interface SettingsField {
 }
 
 export const DEFAULT_API_URL = 'https://a.klaviyo.com';
+// The console bundle takes no server code (its build hash covers src/web only), so the client's default
+// revision (src/klaviyo/revisions.ts) is repeated here; a test keeps the two equal.
 export const DEFAULT_REVISION = '2026-07-15';
 export const VERSIONS = ['v1.0'];
 
