@@ -93,7 +93,10 @@ describe('alert episodes', () => {
     assert.equal(open.body.data[0].details.dead, 600);
     assert.deepEqual(open.body.data[0].details.by_code, { KLAVIYO_UNAVAILABLE: 500, KLAVIYO_TIMEOUT: 100 });
 
-    const metrics = await fetch(`${svc.baseUrl}/metrics`).then((r) => r.text());
+    // The metrics need a credential (docs/operations.md): the admin's API token is one.
+    const metrics = await fetch(`${svc.baseUrl}/metrics`, {
+      headers: { authorization: `Bearer ${svc.adminToken}` },
+    }).then((r) => r.text());
     assert.match(metrics, /^klaviyo_sync_alerts_open 1$/m);
     assert.match(metrics, /^klaviyo_sync_alert_messages_total\{channel="slack",outcome="sent"\} 1$/m);
 
