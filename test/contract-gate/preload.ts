@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { relative } from 'node:path';
-import { after, afterEach, beforeEach } from 'node:test';
+import { after, beforeEach, type TestContext } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { onExchange, type SandboxExchange } from '../../src/sandbox/observer.ts';
 import {
@@ -170,14 +170,18 @@ function install(): void {
   // A CLI child is no test process: its violations fail it through its exit code and stderr, which the
   // test that ran it sees.
   if (child) return;
+  // The failure is thrown from the test's own `after` hook: it fails that test, yet the file's
+  // afterEach/after hooks (closing its sandbox) still run. A hook of ours that threw would skip them.
   beforeEach((t) => {
     current = t.fullName;
+    (t as TestContext).after(async () => {
+      current = '(outside any test)';
+      await flush();
+    });
   });
-  afterEach(async () => {
-    current = '(outside any test)';
-    await flush();
-  });
-  after(flush);
+  // Exchanges outside any test (before/after hooks): their verdicts are collected here, and reported by
+  // the exit handler above, which fails the file without skipping anyone's hooks.
+  after(() => verdicts());
 }
 
 /** The query as a person reads it (`filter=equals(email,"a@b.c")`), or as sent when it does not decode. */
