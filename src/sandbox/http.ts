@@ -1,7 +1,7 @@
 // Request/response plumbing shared by the operation handlers: Klaviyo's error body, JSON:API documents,
 // cursor pagination, sparse fieldsets and the `filter` expression language.
 import { randomUUID } from 'node:crypto';
-import { FILTER_RULES } from './filter-rules.ts';
+import { FILTER_RULES, type FilterFieldRule } from './filter-rules.ts';
 import type { SandboxState } from './sandbox-state.ts';
 import type { Account } from './state.ts';
 
@@ -222,8 +222,8 @@ export interface FilterTerm {
   value: unknown;
 }
 
-/** Allowed operators per field, e.g. `{ email: ['equals', 'any'] }`. */
-export type FilterRules = Readonly<Record<string, readonly string[]>>;
+/** Allowed forms per field: operators with a single value, a list or none, and the value's type. */
+export type FilterRules = Readonly<Record<string, FilterFieldRule>>;
 
 /**
  * The `filter` of a list operation, checked against the fields and operators Klaviyo's OpenAPI description
@@ -303,15 +303,30 @@ export function parseFilter(req: ApiRequest, rules: FilterRules): FilterTerm[] {
       value = readValue();
     }
     expect(')');
-    const allowed = rules[field];
-    if (!allowed) fail(`'${field}' is not a valid field for this filter.`);
-    if (!allowed.includes(op)) fail(`'${op}' is not a valid operator for '${field}'.`);
-    if (op === 'any' && !Array.isArray(value)) fail(`'any' needs a list value for '${field}'.`);
-    if (op === 'has' && value !== undefined) fail(`'has' takes no value for '${field}'.`);
-    if (op !== 'has' && value === undefined) fail(`'${op}' needs a value for '${field}'.`);
-    if (/^(greater|less)-/.test(op) && !(value instanceof Date) && typeof value !== 'number')
-      fail(`'${op}' needs a datetime or a number for '${field}'.`);
-    if (op === 'contains' && typeof value !== 'string') fail(`'contains' needs a string for '${field}'.`);
+    const rule = rules[field];
+    if (!rule) fail(`'${field}' is not a valid field for this filter.`);
+    const kind = value === undefined ? 'none' : Array.isArray(value) ? 'list' : 'single';
+    const forms = rule!.operators;
+    if (!(forms[kind] ?? []).includes(op)) {
+      if (![...(forms.single ?? []), ...(forms.list ?? []), ...(forms.none ?? [])].includes(op))
+        fail(`'${op}' is not a valid operator for '${field}'.`);
+      fail(
+        kind === 'none'
+          ? `'${op}' needs a value for '${field}'.`
+          : (forms.list ?? []).includes(op) && !(forms.single ?? []).includes(op)
+            ? `'${op}' needs a list value for '${field}'.`
+            : (forms.none ?? []).includes(op) && !(forms[kind] ?? []).includes(op)
+              ? `'${op}' takes no value for '${field}'.`
+              : `'${op}' needs a single value for '${field}'.`,
+      );
+    }
+    const values = Array.isArray(value) ? value : value === undefined ? [] : [value];
+    for (const [index, each] of values.entries()) {
+      const checked = filterValue(rule!, each);
+      if (checked === undefined) fail(`'${String(each)}' is not a valid value for '${field}'.`);
+      values[index] = checked;
+    }
+    if (kind === 'single') value = values[0];
     terms.push({ op, field, value });
     skipSpaces();
     if (text[pos] === ',') pos++;
@@ -319,14 +334,37 @@ export function parseFilter(req: ApiRequest, rules: FilterRules): FilterTerm[] {
   return terms;
 }
 
+/**
+ * A filter value as the field's type in the spec wants it (a date-time, a number, a boolean, a quoted string,
+ * one of an enum), or undefined when it is not one: Klaviyo refuses those with 400 (docs/sandbox.md).
+ */
+function filterValue(rule: FilterFieldRule, value: unknown): unknown {
+  const type = rule.value?.type;
+  if (rule.value?.format === 'date-time') {
+    if (value instanceof Date) return value;
+    if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) return new Date(Date.parse(value));
+    return undefined;
+  }
+  if (type === 'number' || type === 'integer') return typeof value === 'number' ? value : undefined;
+  if (type === 'boolean') return typeof value === 'boolean' ? value : undefined;
+  if (type === 'string') {
+    if (typeof value !== 'string') return undefined;
+    if (rule.value?.enum && !rule.value.enum.includes(value)) return undefined;
+  }
+  return value;
+}
+
 /** Compares one value with a filter term (strings, numbers, dates given as ms). */
 export function matchTerm(term: FilterTerm, actual: unknown): boolean {
   const target = term.value instanceof Date ? term.value.getTime() : term.value;
   switch (term.op) {
     case 'equals':
-      return actual === target;
+      // `equals` over a list (`equals(name,["A"])`, the form some fields take) matches any of its values.
+      return Array.isArray(target)
+        ? target.some((each) => (each instanceof Date ? each.getTime() : each) === actual)
+        : actual === target;
     case 'any':
-      return (target as unknown[]).includes(actual);
+      return (target as unknown[]).some((each) => (each instanceof Date ? each.getTime() : each) === actual);
     case 'greater-than':
       return actual !== undefined && actual !== null && (actual as number) > (target as number);
     case 'greater-or-equal':

@@ -182,9 +182,12 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return env;
 }
 
-function runFixture(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+function runFixture(
+  env: Record<string, string>,
+  fixture = FIXTURE,
+): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--test', '--import', PRELOAD, '--test-reporter=spec', FIXTURE], {
+    const child = spawn(process.execPath, ['--test', '--import', PRELOAD, '--test-reporter=spec', fixture], {
       cwd: PROJECT_ROOT,
       env: childEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -224,6 +227,21 @@ describe('the gate in a test run', { skip: spec.skipReason }, () => {
       'GET /api/lists/{id}': 1,
     });
     assert.equal(record.violations.length, 1);
+  });
+
+  // A gate failure once skipped the file's afterEach, which closes its sandbox: the process never ended.
+  // Should that come back, this test runs into its timeout instead of the fixture ending.
+  test('a violation fails its test without skipping the file’s cleanup hooks, so the file ends', {
+    timeout: 120_000,
+  }, async () => {
+    const { code, output } = await runFixture(
+      { CONTRACT_GATE_RECORDS_DIR: dir },
+      'test/contract-gate/fixtures/cleanup.fixture.ts',
+    );
+    assert.notEqual(code, 0, output);
+    assert.match(output, /✖ an answer off the spec fails its test/);
+    assert.match(output, /answer 200 \/data\/attributes\/name must be string/);
+    assert.match(output, /fixture afterEach closed its sandbox/);
   });
 
   test('without stable.json the gate is off on a developer’s machine, and fails the run under CI=true', async () => {

@@ -169,7 +169,7 @@ describe('contract: requests validate against Klaviyo’s OpenAPI', { skip: spec
           { listId: 'L1' },
         ),
     ],
-    ['lists.list', (c) => c.lists.list({ filter: "equals(name,'VIP')", sort: 'name' })],
+    ['lists.list', (c) => c.lists.list({ filter: "equals(name,['VIP'])", sort: 'name' })],
     ['lists.findByName', (c) => c.lists.findByName("O'Brien VIP")],
     ['lists.create', (c) => c.lists.create('VIP', { optInProcess: 'single_opt_in' })],
     ['lists.addMembers', (c) => c.lists.addMembers('L1', ['P1', 'P2'])],

@@ -4,7 +4,7 @@
 // flags (`backfill` on events, `historical_import` with `consented_at` on subscribe jobs).
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, test } from 'node:test';
-import { FILTER_RULES } from '../../src/sandbox/filter-rules.ts';
+import { FILTER_RULES, type FilterFieldRule } from '../../src/sandbox/filter-rules.ts';
 import { OPERATIONS } from '../../src/sandbox/operations.ts';
 import { type Answer, type Client, eventBody, loadContract, openSandbox, profileBody } from './helpers.ts';
 
@@ -130,7 +130,13 @@ test('list, event, catalog and import-job filters follow the spec per operation'
       (list: { attributes: { name: string } }) => list.attributes.name,
     );
   assert.deepEqual(await names('any(name,["Alpha","Beta"])'), ['Alpha', 'Beta']);
-  assert.deepEqual(await names('equals(name,"Beta")'), ['Beta']);
+  // get_lists' `name` takes only a list value (x-klaviyo-filters): equals over a list, not a single string.
+  assert.deepEqual(await names('equals(name,["Beta"])'), ['Beta']);
+  assertRefused(
+    await client.call('GET', `/api/lists?filter=${encodeURIComponent('equals(name,"Beta")')}`),
+    { parameter: 'filter' },
+    'equals(name) with a single value',
+  );
   assert.deepEqual(await names(`any(id,["${a.body.data.id}","${b.body.data.id}"])`), ['Alpha', 'Beta']);
   for (const filter of [
     'contains(name,"Al")',
@@ -663,36 +669,68 @@ test('every field and operator of the filter table is accepted by its operation,
     get_profile_ids_for_list: list.body.data.id,
     get_variants_for_catalog_item: encodeURIComponent(item.body.data.id),
   };
-  const sample = (operator: string, field: string) =>
-    operator === 'has'
-      ? `has(${field})`
-      : operator === 'any'
-        ? `any(${field},["x"])`
-        : /^(greater|less)-/.test(operator)
-          ? `${operator}(${field},2026-01-01T00:00:00Z)`
-          : `${operator}(${field},"x")`;
+  // A value of the type the spec gives the field (x-klaviyo-filters' value), and one of another type.
+  const good = (rule: FilterFieldRule): string =>
+    rule.value?.format === 'date-time'
+      ? '2026-01-01T00:00:00Z'
+      : rule.value?.type === 'number' || rule.value?.type === 'integer'
+        ? '1767225600'
+        : rule.value?.type === 'boolean'
+          ? 'true'
+          : JSON.stringify(rule.value?.enum?.[0] ?? 'x');
+  const bad = (rule: FilterFieldRule): string | undefined =>
+    rule.value?.format === 'date-time' || rule.value?.type === 'number' || rule.value?.type === 'boolean'
+      ? '"x"'
+      : rule.value?.enum
+        ? '"not-in-the-enum"'
+        : undefined;
+  const form = (operator: string, field: string, kind: 'single' | 'list' | 'none', value: string) =>
+    kind === 'none'
+      ? `${operator}(${field})`
+      : kind === 'list'
+        ? `${operator}(${field},[${value}])`
+        : `${operator}(${field},${value})`;
   let checked = 0;
   for (const [operationId, rules] of Object.entries(FILTER_RULES)) {
     const operation = OPERATIONS.find((each) => each.operationId === operationId)!;
     const path = operation.path.replace(/\{\w+\}/, () => ids[operationId]);
-    for (const [field, operators] of Object.entries(rules)) {
-      for (const operator of operators) {
-        const filter = sample(operator, field);
-        const answer = await client.call('GET', `${path}?filter=${encodeURIComponent(filter)}`);
-        assert.equal(answer.status, 200, `${operationId} ${filter}: ${JSON.stringify(answer.body)}`);
-        checked++;
+    const get = (filter: string) => client.call('GET', `${path}?filter=${encodeURIComponent(filter)}`);
+    for (const [field, rule] of Object.entries(rules)) {
+      const all = new Set<string>();
+      for (const kind of ['single', 'list', 'none'] as const) {
+        for (const operator of rule.operators[kind] ?? []) {
+          all.add(operator);
+          const filter = form(operator, field, kind, good(rule));
+          const answer = await get(filter);
+          assert.equal(answer.status, 200, `${operationId} ${filter}: ${JSON.stringify(answer.body)}`);
+          checked++;
+          const wrong = bad(rule);
+          if (kind !== 'none' && wrong)
+            assertRefused(
+              await get(form(operator, field, kind, wrong)),
+              { parameter: 'filter' },
+              `${operationId} ${operator}(${field}) with ${wrong}`,
+            );
+          // The other value form (a list where the spec wants one value, or the reverse) is refused.
+          const other = kind === 'single' ? 'list' : kind === 'list' ? 'single' : undefined;
+          if (other && !(rule.operators[other] ?? []).includes(operator))
+            assertRefused(
+              await get(form(operator, field, other, good(rule))),
+              { parameter: 'filter' },
+              `${operationId} ${operator}(${field}) with a ${other} value`,
+            );
+        }
       }
-      const unlisted = ['equals', 'any', 'contains', 'has', 'greater-than'].find(
-        (op) => !operators.includes(op),
-      )!;
+      const unlisted = ['equals', 'any', 'contains', 'has', 'greater-than'].find((op) => !all.has(op))!;
+      const kind = unlisted === 'has' ? 'none' : unlisted === 'any' ? 'list' : 'single';
       assertRefused(
-        await client.call('GET', `${path}?filter=${encodeURIComponent(sample(unlisted, field))}`),
+        await get(form(unlisted, field, kind, good(rule))),
         { parameter: 'filter' },
         `${operationId} ${unlisted} on ${field}`,
       );
     }
     assertRefused(
-      await client.call('GET', `${path}?filter=${encodeURIComponent('equals(not_a_field,"x")')}`),
+      await get('equals(not_a_field,"x")'),
       { parameter: 'filter' },
       `${operationId} undeclared field`,
     );

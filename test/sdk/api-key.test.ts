@@ -321,12 +321,12 @@ test('lists: create, get with its profile count, add members, read members', asy
   const read = await lists.getList(listId, { additionalFieldsList: ['profile_count'] });
   assert.equal(read.body.data.attributes.profileCount, 2);
   assert.equal(read.body.data.attributes.optInProcess, 'single_opt_in');
-  const byName = await lists.getLists({ filter: 'equals(name,"VIP")' });
+  const byName = await lists.getLists({ filter: 'equals(name,["VIP"])' });
   assert.deepEqual(
     byName.body.data.map((found) => found.id),
     [listId],
   );
-  const members = await lists.getProfilesForList(listId, { filter: 'equals(email,"m2@example.com")' });
+  const members = await lists.getProfilesForList(listId, { filter: 'any(email,["m2@example.com"])' });
   assert.deepEqual(
     members.body.data.map((found) => found.id),
     [b.body.data.id],
