@@ -12,14 +12,7 @@ afterEach(async () => {
   client = undefined;
 });
 
-async function control(method: string, path: string, body?: unknown) {
-  const response = await fetch(client!.sandbox.url + path, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-}
+const control = (method: string, path: string, body?: unknown) => client!.control(method, path, body);
 
 /** Sends create_list and gives up after `timeoutMs`, as a client with a short read timeout does. */
 async function createListGivingUp(name: string, timeoutMs: number): Promise<unknown> {

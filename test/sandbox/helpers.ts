@@ -23,6 +23,8 @@ export interface Answer {
 export interface Client {
   sandbox: Sandbox;
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Answer>;
+  /** A call to the sandbox's own `/__sandbox/…` controls (plain JSON, no Klaviyo headers). */
+  control(method: string, path: string, body?: unknown): Promise<Omit<Answer, 'headers'>>;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,14 @@ export async function openSandbox(options: SandboxOptions = {}): Promise<Client>
         headers: response.headers,
         body: text ? JSON.parse(text) : undefined,
       };
+    },
+    async control(method, path, body) {
+      const response = await fetch(sandbox.url + path, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json() };
     },
     close: () => sandbox.close(),
   };

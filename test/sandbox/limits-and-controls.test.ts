@@ -13,14 +13,7 @@ afterEach(async () => {
   client = undefined;
 });
 
-async function control(method: string, path: string, body?: unknown) {
-  const response = await fetch(client!.sandbox.url + path, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: await response.json() };
-}
+const control = (method: string, path: string, body?: unknown) => client!.control(method, path, body);
 
 test('burst and steady windows: RateLimit-* headers on answers, Retry-After alone on 429s', async () => {
   clock = 1_800_000_000_000;
